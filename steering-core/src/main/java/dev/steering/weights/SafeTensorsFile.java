@@ -1,0 +1,236 @@
+package dev.steering.weights;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * An open safetensors file. Tensor data is memory-mapped on demand (never copied whole onto the heap);
+ * the header is validated completely when the file is opened.
+ */
+public final class SafeTensorsFile extends FileTensorSource {
+    /** Largest header accepted, as a guard against hostile lengths. */
+    static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
+    /** Largest region mapped at once (below the 2 GB limit of a mapping). */
+    static final long MAX_MAPPING_BYTES = 1L << 30;
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private record Entry(TensorInfo info, long begin, long end) {
+    }
+
+    private final FileChannel channel;
+    private final long dataStart;
+    private final Map<String, Entry> entries;
+    private final Map<String, String> metadata;
+
+    private SafeTensorsFile(Path file, FileChannel channel, long dataStart, Map<String, Entry> entries,
+                            Map<String, String> metadata) {
+        super(file, entries.values().stream().map(Entry::info).toList());
+        this.channel = channel;
+        this.dataStart = dataStart;
+        this.entries = entries;
+        this.metadata = metadata;
+    }
+
+    /** Opens and validates {@code file}; see {@link SafeTensors#open(Path)}. */
+    static SafeTensorsFile open(Path file) {
+        FileChannel channel;
+        try {
+            channel = FileChannel.open(file, StandardOpenOption.READ);
+        } catch (IOException e) {
+            throw new WeightsException("cannot open safetensors file " + file + ": " + e, e);
+        }
+        try {
+            long size = channel.size();
+            if (size < 8) {
+                throw new WeightsException(file + ": truncated safetensors file: expected at least 8 bytes"
+                        + " (header length), found " + size);
+            }
+            ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(channel, lengthBytes, 0, file);
+            long headerLength = lengthBytes.flip().getLong();
+            if (headerLength <= 0 || headerLength > MAX_HEADER_BYTES || headerLength > size - 8) {
+                throw new WeightsException(file + ": invalid safetensors header length " + Long.toUnsignedString(headerLength)
+                        + ": expected 1.." + Math.min(MAX_HEADER_BYTES, size - 8)
+                        + " (file size " + size + " minus 8, at most 100 MB)");
+            }
+            ByteBuffer header = ByteBuffer.allocate((int) headerLength);
+            readFully(channel, header, 8, file);
+            JsonNode root;
+            try {
+                root = JSON.readTree(header.array());
+            } catch (JsonProcessingException e) {
+                throw new WeightsException(file + ": safetensors header is not valid JSON: " + e.getOriginalMessage(), e);
+            }
+            if (root == null || !root.isObject()) {
+                throw new WeightsException(file + ": safetensors header must be a JSON object, found "
+                        + (root == null ? "nothing" : root.getNodeType()));
+            }
+            long dataStart = 8 + headerLength;
+            Map<String, String> metadata = new LinkedHashMap<>();
+            Map<String, Entry> entries = new HashMap<>();
+            for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> field = it.next();
+                if (field.getKey().equals("__metadata__")) {
+                    readMetadata(file, field.getValue(), metadata);
+                } else {
+                    entries.put(field.getKey(), parseEntry(file, field.getKey(), field.getValue(), size - dataStart));
+                }
+            }
+            return new SafeTensorsFile(file, channel, dataStart, entries, Collections.unmodifiableMap(metadata));
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(channel, e);
+            if (e instanceof WeightsException w) {
+                throw w;
+            }
+            throw new WeightsException("cannot read safetensors file " + file + ": " + e, e);
+        }
+    }
+
+    private static void readMetadata(Path file, JsonNode node, Map<String, String> out) {
+        if (!node.isObject()) {
+            throw new WeightsException(file + ": __metadata__ must be an object of strings, found " + node.getNodeType());
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> f = it.next();
+            if (!f.getValue().isTextual()) {
+                throw new WeightsException(file + ": __metadata__ field '" + f.getKey()
+                        + "' must be a string, found " + f.getValue().getNodeType());
+            }
+            out.put(f.getKey(), f.getValue().textValue());
+        }
+    }
+
+    private static Entry parseEntry(Path file, String name, JsonNode node, long dataSize) {
+        String where = file + ": tensor '" + name + "'";
+        if (!node.isObject()) {
+            throw new WeightsException(where + ": expected an object with dtype, shape, data_offsets, found "
+                    + node.getNodeType());
+        }
+        JsonNode dtypeNode = node.get("dtype");
+        if (dtypeNode == null || !dtypeNode.isTextual()) {
+            throw new WeightsException(where + ": expected a string 'dtype', found " + describe(dtypeNode));
+        }
+        DType dtype;
+        try {
+            dtype = DType.fromSafetensors(dtypeNode.textValue());
+        } catch (WeightsException e) {
+            throw new WeightsException(where + ": " + e.getMessage(), e);
+        }
+        long[] shape = nonNegativeLongs(where, "shape", node.get("shape"), -1);
+        long[] offsets = nonNegativeLongs(where, "data_offsets", node.get("data_offsets"), 2);
+        long begin = offsets[0];
+        long end = offsets[1];
+        if (begin > end) {
+            throw new WeightsException(where + ": data_offsets [" + begin + ", " + end + "] are reversed: expected begin <= end");
+        }
+        if (end > dataSize) {
+            throw new WeightsException(where + ": data_offsets [" + begin + ", " + end
+                    + "] lie outside the data section: expected end <= " + dataSize);
+        }
+        TensorInfo info = new TensorInfo(name, dtype, shape);
+        long expected;
+        try {
+            expected = Math.multiplyExact(info.numel(), dtype.byteSize());
+        } catch (ArithmeticException e) {
+            throw new WeightsException(where + ": shape " + info + " overflows a 64-bit byte count", e);
+        }
+        if (end - begin != expected) {
+            throw new WeightsException(where + ": size mismatch: shape " + Arrays.toString(shape) + " of "
+                    + dtype + " needs " + expected + " bytes, data_offsets give " + (end - begin));
+        }
+        return new Entry(info, begin, end);
+    }
+
+    private static long[] nonNegativeLongs(String where, String field, JsonNode node, int requiredLength) {
+        String expected = "an array of " + (requiredLength < 0 ? "" : requiredLength + " ") + "non-negative integers";
+        if (node == null || !node.isArray() || (requiredLength >= 0 && node.size() != requiredLength)) {
+            throw new WeightsException(where + ": expected '" + field + "' to be " + expected + ", found " + describe(node));
+        }
+        long[] values = new long[node.size()];
+        for (int i = 0; i < values.length; i++) {
+            JsonNode v = node.get(i);
+            if (!v.canConvertToExactIntegral() || !v.canConvertToLong() || v.asLong() < 0) {
+                throw new WeightsException(where + ": expected '" + field + "' to be " + expected + ", found " + node);
+            }
+            values[i] = v.asLong();
+        }
+        return values;
+    }
+
+    private static String describe(JsonNode node) {
+        return node == null ? "nothing" : node.toString();
+    }
+
+    private static void readFully(FileChannel channel, ByteBuffer dst, long position, Path file) throws IOException {
+        while (dst.hasRemaining()) {
+            int n = channel.read(dst, position + dst.position());
+            if (n < 0) {
+                throw new WeightsException(file + ": unexpected end of file at byte " + (position + dst.position()));
+            }
+        }
+    }
+
+    private static void closeQuietly(FileChannel channel, Exception pending) {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            pending.addSuppressed(e);
+        }
+    }
+
+    /** @return the {@code __metadata__} string map of the header (empty if absent), in file order */
+    public Map<String, String> metadata() {
+        return metadata;
+    }
+
+    /** @return the path of this file */
+    public Path path() {
+        return file;
+    }
+
+    @Override
+    public float[] floats(String name) {
+        TensorInfo info = info(name);
+        Entry e = entries.get(name);
+        float[] out = new float[checkedLength(info)];
+        int elementSize = info.dtype().byteSize();
+        long chunkBytes = MAX_MAPPING_BYTES - MAX_MAPPING_BYTES % elementSize;
+        int done = 0;
+        try {
+            for (long pos = e.begin(); pos < e.end(); pos += chunkBytes) {
+                long length = Math.min(chunkBytes, e.end() - pos);
+                MappedByteBuffer region = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + pos, length);
+                int count = (int) (length / elementSize);
+                FloatDecoding.decode(info.dtype(), region, out, done, count);
+                done += count;
+            }
+        } catch (IOException ex) {
+            throw new WeightsException(file + ": cannot read tensor '" + name + "': " + ex, ex);
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            throw new WeightsException("cannot close " + file + ": " + e, e);
+        }
+    }
+}
