@@ -1,0 +1,112 @@
+package dev.steering.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/** Typed reads of {@code config.json} fields with errors that name the file, the field and what was expected. */
+final class ConfigFields {
+    private final JsonNode node;
+    private final String origin;
+
+    /**
+     * @param node   the parsed config
+     * @param origin the file and architecture named in errors, e.g. {@code .../config.json (GPTNeoXForCausalLM)}
+     */
+    ConfigFields(JsonNode node, String origin) {
+        this.node = node;
+        this.origin = origin;
+    }
+
+    int requireInt(String field) {
+        JsonNode v = present(field);
+        if (!v.canConvertToInt() || !v.isIntegralNumber()) {
+            throw error(field, "an integer", v);
+        }
+        return v.intValue();
+    }
+
+    int optInt(String field, int fallback) {
+        return has(field) ? requireInt(field) : fallback;
+    }
+
+    double requireDouble(String field) {
+        JsonNode v = present(field);
+        if (!v.isNumber()) {
+            throw error(field, "a number", v);
+        }
+        return v.doubleValue();
+    }
+
+    double optDouble(String field, double fallback) {
+        return has(field) ? requireDouble(field) : fallback;
+    }
+
+    boolean optBoolean(String field, boolean fallback) {
+        if (!has(field)) {
+            return fallback;
+        }
+        JsonNode v = node.get(field);
+        if (!v.isBoolean()) {
+            throw error(field, "true or false", v);
+        }
+        return v.booleanValue();
+    }
+
+    String optString(String field, String fallback) {
+        if (!has(field)) {
+            return fallback;
+        }
+        JsonNode v = node.get(field);
+        if (!v.isTextual()) {
+            throw error(field, "a string", v);
+        }
+        return v.textValue();
+    }
+
+    /** The first of several alternative integer fields that is present (e.g. {@code eos_token_id}). */
+    Integer optIntOrNull(String field) {
+        if (!has(field)) {
+            return null;
+        }
+        JsonNode v = node.get(field);
+        if (v.isArray() && v.size() > 0) {
+            v = v.get(0);
+        }
+        if (!v.isIntegralNumber()) {
+            throw error(field, "an integer", v);
+        }
+        return v.intValue();
+    }
+
+    /** A positive integer. */
+    int requirePositive(String field) {
+        int v = requireInt(field);
+        if (v <= 0) {
+            throw new IllegalArgumentException(origin + ": field '" + field + "' must be positive, found " + v);
+        }
+        return v;
+    }
+
+    boolean has(String field) {
+        return node.has(field) && !node.get(field).isNull();
+    }
+
+    JsonNode node(String field) {
+        return node.get(field);
+    }
+
+    IllegalArgumentException unsupported(String field, Object value, String supported) {
+        return new IllegalArgumentException(origin + ": field '" + field + "' = " + value + " is not supported ("
+                + supported + ")");
+    }
+
+    private JsonNode present(String field) {
+        if (!has(field)) {
+            throw new IllegalArgumentException(origin + ": required field '" + field + "' is missing");
+        }
+        return node.get(field);
+    }
+
+    private IllegalArgumentException error(String field, String expected, JsonNode found) {
+        return new IllegalArgumentException(origin + ": field '" + field + "' must be " + expected + ", found " + found);
+    }
+}

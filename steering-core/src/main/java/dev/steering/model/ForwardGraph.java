@@ -1,0 +1,183 @@
+package dev.steering.model;
+
+import dev.steering.hooks.Edit;
+import dev.steering.hooks.HookPoint;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * A built forward graph (one architecture, one set of compiled edits) and how to feed it. Thread-safe: calls are
+ * serialised on the graph.
+ */
+public final class ForwardGraph {
+    /** Additive mask value for a key that may not be attended. */
+    static final float MASKED = -1e9f;
+
+    private final SameDiff sd;
+    private final Map<HookPoint, String> hookVariables;
+    private final List<Edit> edits;
+    private final RotaryEmbedding rotary;
+    private final List<Integer> rotaryWidths;
+    private final boolean learnedPositions;
+    private final int layers;
+    private final int kvHeads;
+    private final int headDim;
+
+    ForwardGraph(SameDiff sd, Map<HookPoint, String> hookVariables, List<Edit> edits, RotaryEmbedding rotary,
+                 List<Integer> rotaryWidths, boolean learnedPositions, int layers, int kvHeads, int headDim) {
+        this.sd = sd;
+        this.hookVariables = Map.copyOf(hookVariables);
+        this.edits = edits;
+        this.rotary = rotary;
+        this.rotaryWidths = rotaryWidths;
+        this.learnedPositions = learnedPositions;
+        this.layers = layers;
+        this.kvHeads = kvHeads;
+        this.headDim = headDim;
+    }
+
+    /** The underlying SameDiff graph (for inspection or training). */
+    public SameDiff sameDiff() {
+        return sd;
+    }
+
+    /** The edits compiled into this graph. */
+    public List<Edit> edits() {
+        return edits;
+    }
+
+    /** An empty cache for {@code batch} rows. */
+    public KvCache emptyCache(int batch) {
+        INDArray[] k = new INDArray[layers];
+        INDArray[] v = new INDArray[layers];
+        for (int l = 0; l < layers; l++) {
+            k[l] = Nd4j.create(DataType.FLOAT, batch, kvHeads, 0, headDim);
+            v[l] = Nd4j.create(DataType.FLOAT, batch, kvHeads, 0, headDim);
+        }
+        return new KvCache(k, v);
+    }
+
+    /**
+     * Runs one forward call.
+     *
+     * @param in    the batch
+     * @param past  the cache of earlier calls ({@code in.pastLength()} positions), or null for none
+     * @param read  hook points whose activations to return
+     * @return logits of {@code in.logitRows()}, the hooks read ({@code [batch, seq, hidden]}) and the grown cache
+     */
+    public ForwardResult run(ForwardInputs in, KvCache past, Collection<HookPoint> read) {
+        int b = in.batchSize();
+        int s = in.seqLength();
+        if (past == null) {
+            if (in.pastLength() != 0) {
+                throw new IllegalArgumentException("inputs expect " + in.pastLength() + " cached positions, none given");
+            }
+            past = emptyCache(b);
+        } else if (past.length() != in.pastLength()) {
+            throw new IllegalArgumentException("cache holds " + past.length() + " positions, inputs expect "
+                    + in.pastLength());
+        }
+        Map<String, INDArray> feed = new HashMap<>();
+        feed.put(GraphBuilder.INPUT_IDS, Nd4j.createFromArray(in.tokens()));
+        feed.put(GraphBuilder.ATTENTION_MASK, attentionMask(in));
+        feed.put(GraphBuilder.LOGIT_ROWS, Nd4j.createFromArray(java.util.Arrays.stream(in.logitRows())
+                .asLongStream().toArray()));
+        long[] flatPositions = flatten(in.positions());
+        if (learnedPositions) {
+            feed.put(GraphBuilder.POSITION_IDS, Nd4j.createFromArray(flatPositions));
+        }
+        for (int width : rotaryWidths) {
+            INDArray[] cs = rotary.tables(flatPositions, width / rotary.headDim());
+            feed.put(GraphBuilder.rotaryCosName(width), cs[0]);
+            feed.put(GraphBuilder.rotarySinName(width), cs[1]);
+        }
+        for (int l = 0; l < layers; l++) {
+            feed.put(GraphBuilder.pastKeyName(l), past.keys()[l]);
+            feed.put(GraphBuilder.pastValueName(l), past.values()[l]);
+        }
+        for (int i = 0; i < edits.size(); i++) {
+            feed.put(GraphBuilder.editMaskName(i), editMask(in, edits.get(i)));
+        }
+
+        List<String> outputs = new ArrayList<>();
+        outputs.add(GraphBuilder.LOGITS);
+        for (int l = 0; l < layers; l++) {
+            outputs.add(GraphBuilder.presentKeyName(l));
+            outputs.add(GraphBuilder.presentValueName(l));
+        }
+        for (HookPoint h : read) {
+            String var = hookVariables.get(h);
+            if (var == null) {
+                throw new IllegalArgumentException("this model has no hook point " + h.name());
+            }
+            outputs.add(var);
+        }
+        Map<String, INDArray> out;
+        synchronized (this) {
+            out = sd.output(feed, outputs.toArray(new String[0]));
+        }
+        INDArray[] k = new INDArray[layers];
+        INDArray[] v = new INDArray[layers];
+        for (int l = 0; l < layers; l++) {
+            k[l] = out.get(GraphBuilder.presentKeyName(l));
+            v[l] = out.get(GraphBuilder.presentValueName(l));
+        }
+        Map<HookPoint, INDArray> hooks = new LinkedHashMap<>();
+        for (HookPoint h : read) {
+            INDArray a = out.get(hookVariables.get(h));
+            hooks.put(h, a.reshape('c', b, s, a.size(1)));
+        }
+        return new ForwardResult(out.get(GraphBuilder.LOGITS), hooks, new KvCache(k, v));
+    }
+
+    /** {@code [b, 1, s, past+s]}: query i of row r may attend key j iff j is real and j ≤ past + i. */
+    static INDArray attentionMask(ForwardInputs in) {
+        int b = in.batchSize();
+        int s = in.seqLength();
+        int t = in.pastLength() + s;
+        float[] m = new float[b * s * t];
+        for (int r = 0; r < b; r++) {
+            boolean[] valid = in.keyValid()[r];
+            for (int i = 0; i < s; i++) {
+                int base = (r * s + i) * t;
+                int last = in.pastLength() + i;
+                for (int j = 0; j < t; j++) {
+                    m[base + j] = valid[j] && j <= last ? 0f : MASKED;
+                }
+            }
+        }
+        return Nd4j.create(m, new long[]{b, 1, s, t}, 'c');
+    }
+
+    /** {@code [rows, 1]}: 1 on the real tokens whose position the edit includes. */
+    static INDArray editMask(ForwardInputs in, Edit edit) {
+        int b = in.batchSize();
+        int s = in.seqLength();
+        float[] m = new float[b * s];
+        for (int r = 0; r < b; r++) {
+            for (int i = 0; i < s; i++) {
+                boolean on = in.isReal(r, i)
+                        && edit.positions().includes((int) in.positions()[r][i], in.promptLengths()[r]);
+                m[r * s + i] = on ? 1f : 0f;
+            }
+        }
+        return Nd4j.create(m, new long[]{(long) b * s, 1}, 'c');
+    }
+
+    private static long[] flatten(long[][] a) {
+        int s = a[0].length;
+        long[] out = new long[a.length * s];
+        for (int r = 0; r < a.length; r++) {
+            System.arraycopy(a[r], 0, out, r * s, s);
+        }
+        return out;
+    }
+}

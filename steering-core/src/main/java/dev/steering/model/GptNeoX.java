@@ -1,0 +1,145 @@
+package dev.steering.model;
+
+import dev.steering.hooks.HookPoint;
+import dev.steering.weights.TensorSource;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * GPT-NeoX (Pythia): learned token embedding, pre-LayerNorm blocks with (by default) parallel attention and MLP,
+ * partial rotary embeddings, exact GELU, untied unembedding.
+ *
+ * <pre>
+ * x = embed_in[tokens]
+ * for each block:            # use_parallel_residual
+ *     x = x + attn(ln1(x)) + mlp(ln2(x))
+ * logits = embed_out · final_layer_norm(x)
+ * </pre>
+ */
+public final class GptNeoX implements Architecture {
+    private final GptNeoXConfig cfg;
+    private final Weights weights;
+    private final RotaryEmbedding rotary;
+
+    /** Loads the weights of a {@code GPTNeoXForCausalLM} checkpoint (names and shapes checked). */
+    public GptNeoX(GptNeoXConfig cfg, TensorSource tensors, String origin) {
+        this.cfg = cfg;
+        this.rotary = new RotaryEmbedding(cfg.headDim(), cfg.rotaryDim(),
+                RotaryEmbedding.defaultInvFreq(cfg.rotaryDim(), cfg.rotaryEmbBase()), 1.0);
+        long d = cfg.hiddenSize();
+        long ff = cfg.intermediateSize();
+        Weights.Collector w = new Weights.Collector(tensors, origin);
+        w.copy("embed", "gpt_neox.embed_in.weight", cfg.vocabSize(), d);
+        for (int l = 0; l < cfg.numLayers(); l++) {
+            String p = "gpt_neox.layers." + l + ".";
+            String q = "layer." + l + ".";
+            w.copy(q + "ln1.weight", p + "input_layernorm.weight", d);
+            w.copy(q + "ln1.bias", p + "input_layernorm.bias", d);
+            w.copy(q + "ln2.weight", p + "post_attention_layernorm.weight", d);
+            w.copy(q + "ln2.bias", p + "post_attention_layernorm.bias", d);
+            w.put(q + "qkv.weight", headsToBlocks(w.read(p + "attention.query_key_value.weight", 3 * d, d)));
+            if (cfg.attentionBias()) {
+                w.put(q + "qkv.bias", headsToBlocks(w.read(p + "attention.query_key_value.bias", 3 * d)
+                        .reshape(3 * d, 1)).reshape(1, 3 * d));
+                w.put(q + "dense.bias", w.read(p + "attention.dense.bias", d).reshape(1, d));
+            }
+            w.copy(q + "dense.weight", p + "attention.dense.weight", d, d);
+            w.copy(q + "up.weight", p + "mlp.dense_h_to_4h.weight", ff, d);
+            w.put(q + "up.bias", w.read(p + "mlp.dense_h_to_4h.bias", ff).reshape(1, ff));
+            w.copy(q + "down.weight", p + "mlp.dense_4h_to_h.weight", d, ff);
+            w.put(q + "down.bias", w.read(p + "mlp.dense_4h_to_h.bias", d).reshape(1, d));
+        }
+        w.copy("ln_f.weight", "gpt_neox.final_layer_norm.weight", d);
+        w.copy("ln_f.bias", "gpt_neox.final_layer_norm.bias", d);
+        if (cfg.tieWordEmbeddings()) {
+            w.put("unembed", w.read("gpt_neox.embed_in.weight", cfg.vocabSize(), d));
+        } else {
+            w.copy("unembed", "embed_out.weight", cfg.vocabSize(), d);
+        }
+        this.weights = w.build();
+    }
+
+    /**
+     * Hugging Face stores the fused QKV rows per head ({@code q_h, k_h, v_h} for each head h); reorder them to
+     * {@code [all q | all k | all v]} so one matmul yields contiguous query, key and value blocks.
+     */
+    private INDArray headsToBlocks(INDArray perHead) {
+        int h = cfg.numHeads();
+        long hd = cfg.headDim();
+        INDArray out = perHead.dup('c');
+        for (int head = 0; head < h; head++) {
+            for (int part = 0; part < 3; part++) {
+                long src = (head * 3L + part) * hd;
+                long dst = part * (long) h * hd + head * hd;
+                out.get(NDArrayIndex.interval(dst, dst + hd), NDArrayIndex.all())
+                        .assign(perHead.get(NDArrayIndex.interval(src, src + hd), NDArrayIndex.all()));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public GptNeoXConfig config() {
+        return cfg;
+    }
+
+    @Override
+    public Weights weights() {
+        return weights;
+    }
+
+    @Override
+    public void forward(GraphBuilder g) {
+        SDVariable x = g.embedTokens("embed");
+        for (int l = 0; l < cfg.numLayers(); l++) {
+            x = block(g, l, x);
+        }
+        SDVariable h = g.hook(HookPoint.lnFinal(), layerNorm(g, x, "ln_f"));
+        g.unembed(h, "unembed", null);
+    }
+
+    private SDVariable block(GraphBuilder g, int l, SDVariable x) {
+        String p = "layer." + l + ".";
+        x = g.hook(HookPoint.residPre(l), x);
+        SDVariable attn = g.hook(HookPoint.attnOut(l), attention(g, l, layerNorm(g, x, p + "ln1")));
+        if (cfg.useParallelResidual()) {
+            SDVariable mlp = g.hook(HookPoint.mlpOut(l), mlp(g, l, layerNorm(g, x, p + "ln2")));
+            x = x.add(attn).add(mlp);
+        } else {
+            x = x.add(attn);
+            x = x.add(g.hook(HookPoint.mlpOut(l), mlp(g, l, layerNorm(g, x, p + "ln2"))));
+        }
+        return g.hook(HookPoint.residPost(l), x);
+    }
+
+    private SDVariable attention(GraphBuilder g, int l, SDVariable x) {
+        SameDiff sd = g.sd();
+        String p = "layer." + l + ".";
+        int h = cfg.numHeads();
+        int hd = cfg.headDim();
+        long d = cfg.hiddenSize();
+        SDVariable qkv = Ops.linear(sd, x, g.weight(p + "qkv.weight"), cfg.attentionBias() ? g.weight(p + "qkv.bias") : null);
+        SDVariable q = g.rotary(rotary, Ops.columns(qkv, 0, d), h);
+        SDVariable k = g.rotary(rotary, Ops.columns(qkv, d, 2 * d), h);
+        SDVariable v = Ops.columns(qkv, 2 * d, 3 * d);
+        SDVariable[] kv = g.kvCache(l, g.splitHeads(k, h, hd), g.splitHeads(v, h, hd), h, hd);
+        SDVariable ctx = Ops.attention(sd, g.splitHeads(q, h, hd), kv[0], kv[1], g.attentionMask(),
+                1.0 / Math.sqrt(hd), 0);
+        return Ops.linear(sd, g.mergeHeads(ctx, (int) d), g.weight(p + "dense.weight"),
+                cfg.attentionBias() ? g.weight(p + "dense.bias") : null);
+    }
+
+    private SDVariable mlp(GraphBuilder g, int l, SDVariable x) {
+        SameDiff sd = g.sd();
+        String p = "layer." + l + ".";
+        SDVariable up = Ops.linear(sd, x, g.weight(p + "up.weight"), g.weight(p + "up.bias"));
+        return Ops.linear(sd, Ops.activation(sd, cfg.hiddenAct(), up), g.weight(p + "down.weight"),
+                g.weight(p + "down.bias"));
+    }
+
+    private SDVariable layerNorm(GraphBuilder g, SDVariable x, String name) {
+        return Ops.layerNorm(g.sd(), x, g.weight(name + ".weight"), g.weight(name + ".bias"), cfg.layerNormEps());
+    }
+}

@@ -1,0 +1,106 @@
+package dev.steering.model;
+
+import dev.steering.hooks.Edit;
+import dev.steering.weights.Checkpoint;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A loaded model: configuration, weights (held once), optional tokenizer, and the forward graphs built from them.
+ * Graphs are built per set of edits and cached, so many steered views share one copy of the weights. Thread-safe.
+ */
+public final class LanguageModel implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LanguageModel.class);
+
+    private final String id;
+    private final Architecture architecture;
+    private final TextTokenizer tokenizer;
+    private final Map<List<Edit>, ForwardGraph> graphs = new ConcurrentHashMap<>();
+
+    /**
+     * @param id           how the model was named (repo id, alias or directory), for metadata
+     * @param architecture the loaded architecture
+     * @param tokenizer    the tokenizer, or null if the checkpoint ships none
+     */
+    public LanguageModel(String id, Architecture architecture, TextTokenizer tokenizer) {
+        this.id = id;
+        this.architecture = architecture;
+        this.tokenizer = tokenizer;
+    }
+
+    /** Loads a Hugging Face checkpoint directory (config.json, weights, optional tokenizer.json). */
+    public static LanguageModel load(Path dir) {
+        return load(dir, dir.toString());
+    }
+
+    /** Loads a checkpoint directory; {@code id} is recorded as the model's name. */
+    public static LanguageModel load(Path dir, String id) {
+        long t0 = System.nanoTime();
+        try (Checkpoint ckpt = Checkpoint.open(dir)) {
+            String origin = dir.resolve("config.json").toString();
+            Architecture arch = Architectures.load(ckpt.config(), ckpt.tensors(), origin);
+            TextTokenizer tok = ckpt.file("tokenizer.json").map(TextTokenizer::load).orElse(null);
+            LOG.info("loaded {} ({}, {} layers, hidden {}, {} parameters) in {} ms", id,
+                    arch.config().architecture(), arch.config().numLayers(), arch.config().hiddenSize(),
+                    arch.weights().parameterCount(), (System.nanoTime() - t0) / 1_000_000);
+            return new LanguageModel(id, arch, tok);
+        }
+    }
+
+    /** The name the model was loaded under. */
+    public String id() {
+        return id;
+    }
+
+    /** The architecture (config and weights). */
+    public Architecture architecture() {
+        return architecture;
+    }
+
+    /** The configuration. */
+    public ModelConfig config() {
+        return architecture.config();
+    }
+
+    /** The tokenizer, if the checkpoint has one. */
+    public Optional<TextTokenizer> tokenizer() {
+        return Optional.ofNullable(tokenizer);
+    }
+
+    /** The tokenizer, or an error saying the checkpoint has none and token ids must be given. */
+    public TextTokenizer requireTokenizer() {
+        if (tokenizer == null) {
+            throw new IllegalStateException(id + " has no tokenizer.json: give token ids instead of text");
+        }
+        return tokenizer;
+    }
+
+    /** The forward graph with these edits compiled in (built on first use, then cached). */
+    public ForwardGraph graph(List<Edit> edits) {
+        for (Edit e : edits) {
+            e.hook().checkWithin(config().numLayers());
+            if (e.vector().dim() != config().hiddenSize()) {
+                throw new IllegalArgumentException("steering vector has dimension " + e.vector().dim()
+                        + " but " + id + " has hidden size " + config().hiddenSize());
+            }
+        }
+        return graphs.computeIfAbsent(List.copyOf(edits), key -> {
+            GraphBuilder g = new GraphBuilder(architecture.weights(), key, false);
+            architecture.forward(g);
+            return g.build();
+        });
+    }
+
+    @Override
+    public void close() {
+        graphs.clear();
+        if (tokenizer != null) {
+            tokenizer.close();
+        }
+    }
+}

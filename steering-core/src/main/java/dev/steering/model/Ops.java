@@ -1,0 +1,98 @@
+package dev.steering.model;
+
+import org.nd4j.autodiff.samediff.SDIndex;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+
+/**
+ * The building blocks of every architecture's forward pass, each written once. Activations are 2-D
+ * {@code [rows, features]} where rows are batch × positions, so every projection is one plain matmul.
+ *
+ * <p>Several SameDiff built-ins are wrong for these models ({@code sd.nn.layerNorm} has no epsilon,
+ * {@code sd.nn.gelu} is the sigmoid approximation, {@code sd.nn.preciseGelu} is buggy), so the exact forms are
+ * composed here from elementary ops.
+ */
+public final class Ops {
+    private static final double SQRT_HALF = Math.sqrt(0.5);
+    private static final double SQRT_2_OVER_PI = Math.sqrt(2.0 / Math.PI);
+
+    private Ops() {
+    }
+
+    /**
+     * {@code x·Wᵀ + b} with {@code W} in PyTorch {@code nn.Linear} layout {@code [out, in]} (BLAS reads it
+     * transposed, no copy); {@code b} may be null.
+     */
+    public static SDVariable linear(SameDiff sd, SDVariable x, SDVariable w, SDVariable b) {
+        SDVariable y = sd.mmul(x, w, false, true, false);
+        return b == null ? y : y.add(b);
+    }
+
+    /** LayerNorm over the last axis: {@code (x − mean) / sqrt(var + eps) · gain + bias} (biased variance, as PyTorch). */
+    public static SDVariable layerNorm(SameDiff sd, SDVariable x, SDVariable gain, SDVariable bias, double eps) {
+        SDVariable centred = x.sub(sd.mean(x, true, -1));
+        SDVariable variance = sd.mean(centred.mul(centred), true, -1);
+        SDVariable normed = centred.mul(sd.math.rsqrt(variance.add(eps)));
+        return bias == null ? normed.mul(gain) : normed.mul(gain).add(bias);
+    }
+
+    /** Exact GELU, {@code 0.5·x·(1 + erf(x/√2))} (PyTorch {@code gelu}, Pythia's {@code hidden_act: gelu}). */
+    public static SDVariable geluExact(SameDiff sd, SDVariable x) {
+        return x.mul(sd.math.erf(x.mul(SQRT_HALF)).add(1.0)).mul(0.5);
+    }
+
+    /** Tanh GELU, {@code 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))} (GPT-2's {@code gelu_new}). */
+    public static SDVariable geluTanh(SameDiff sd, SDVariable x) {
+        SDVariable inner = x.add(x.mul(x).mul(x).mul(0.044715)).mul(SQRT_2_OVER_PI);
+        return x.mul(sd.math.tanh(inner).add(1.0)).mul(0.5);
+    }
+
+    /** The activation named by a Hugging Face config ({@code hidden_act} / {@code activation_function}). */
+    public static SDVariable activation(SameDiff sd, String name, SDVariable x) {
+        return switch (name) {
+            case "gelu" -> geluExact(sd, x);
+            case "gelu_new", "gelu_pytorch_tanh", "gelu_fast" -> geluTanh(sd, x);
+            case "relu" -> sd.nn.relu(x, 0.0);
+            case "silu", "swish" -> sd.nn.swish(x);
+            default -> throw new IllegalArgumentException("unsupported activation '" + name + "'");
+        };
+    }
+
+    /** Fails with the config field's name unless {@link #activation} knows {@code name}. */
+    static void checkActivation(String name, ConfigFields fields, String field) {
+        if (!java.util.Set.of("gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "relu", "silu", "swish").contains(name)) {
+            throw fields.unsupported(field, name, "supported: gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, relu, silu");
+        }
+    }
+
+    /** Columns {@code [from, to)} of a 2-D activation. */
+    public static SDVariable columns(SDVariable x, long from, long to) {
+        return x.get(SDIndex.all(), SDIndex.interval(from, to));
+    }
+
+    /**
+     * Rotary position embedding on 2-D {@code [rows, heads·headDim]} queries or keys:
+     * {@code x·cos + rotateHalf(x)·sin}, where {@code rotateHalf} is the constant block matrix {@code rotate}
+     * (see {@link RotaryEmbedding#rotateHalfMatrix}) and {@code cos}/{@code sin} are per-row tables that hold 1 and 0
+     * on the dimensions that do not rotate.
+     */
+    public static SDVariable rotary(SameDiff sd, SDVariable x, SDVariable rotate, SDVariable cos, SDVariable sin) {
+        return x.mul(cos).add(sd.mmul(x, rotate).mul(sin));
+    }
+
+    /**
+     * Scaled dot-product attention on {@code [batch, heads, seq, headDim]} tensors with an additive mask
+     * {@code [batch, 1, seq, keys]} (0 where a key may be attended, a large negative number where not).
+     *
+     * @param softCap if positive, scores become {@code cap·tanh(scores/cap)} before masking (Gemma-2)
+     */
+    public static SDVariable attention(SameDiff sd, SDVariable q, SDVariable k, SDVariable v, SDVariable mask,
+                                       double scale, double softCap) {
+        SDVariable scores = sd.mmul(q, k, false, true, false).mul(scale);
+        if (softCap > 0) {
+            scores = sd.math.tanh(scores.div(softCap)).mul(softCap);
+        }
+        SDVariable weights = sd.nn.softmax(scores.add(mask), -1);
+        return sd.mmul(weights, v);
+    }
+}

@@ -1,0 +1,97 @@
+package dev.steering.model;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Rotary position embedding tables (GPT-NeoX / Llama "rotate half" convention): the first {@code rotaryDim}
+ * dimensions of each head rotate in two halves, the rest pass through. The frequencies are computed once from the
+ * config; per call only the {@code cos}/{@code sin} tables of the positions at hand are built (in Java, so padding
+ * and per-row positions cost no graph ops).
+ */
+public final class RotaryEmbedding {
+    private final int headDim;
+    private final int rotaryDim;
+    private final float[] invFreq;
+    private final double attentionScaling;
+
+    /**
+     * @param headDim          size of one head
+     * @param rotaryDim        how many leading dimensions of each head rotate (even, ≤ headDim)
+     * @param invFreq          the {@code rotaryDim/2} inverse frequencies
+     * @param attentionScaling factor on both cos and sin (1 except for long-context scalings such as Phi-3 longrope)
+     */
+    public RotaryEmbedding(int headDim, int rotaryDim, float[] invFreq, double attentionScaling) {
+        if (rotaryDim % 2 != 0 || rotaryDim > headDim || invFreq.length != rotaryDim / 2) {
+            throw new IllegalArgumentException("rotary dim " + rotaryDim + " must be even, ≤ head dim " + headDim
+                    + " and match " + invFreq.length + " frequencies");
+        }
+        this.headDim = headDim;
+        this.rotaryDim = rotaryDim;
+        this.invFreq = invFreq.clone();
+        this.attentionScaling = attentionScaling;
+    }
+
+    /** The standard frequencies {@code 1 / base^(2i/rotaryDim)}. */
+    public static float[] defaultInvFreq(int rotaryDim, double base) {
+        float[] f = new float[rotaryDim / 2];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = (float) (1.0 / Math.pow(base, (2.0 * i) / rotaryDim));
+        }
+        return f;
+    }
+
+    public int headDim() {
+        return headDim;
+    }
+
+    public int rotaryDim() {
+        return rotaryDim;
+    }
+
+    /**
+     * The {@code [headDim, headDim]} matrix {@code R} with {@code x·R = rotateHalf(x)} on the rotary dimensions
+     * ({@code (x1, x2) → (−x2, x1)}) and 0 elsewhere.
+     */
+    public INDArray rotateHalfMatrix() {
+        int half = rotaryDim / 2;
+        float[] r = new float[headDim * headDim];
+        for (int i = 0; i < half; i++) {
+            r[(i + half) * headDim + i] = -1f;   // out[i] = -x[i + half]
+            r[i * headDim + i + half] = 1f;      // out[i + half] = x[i]
+        }
+        return Nd4j.create(r, new long[]{headDim, headDim}, DataType.FLOAT);
+    }
+
+    /**
+     * Cos and sin tables for rows of {@code heads} concatenated heads: element {@code [row, h·headDim + d]} is
+     * {@code cos(pos·f)} (resp. {@code sin}) on rotary dimensions and 1 (resp. 0) on pass-through ones.
+     *
+     * @param positions one position id per row (batch × sequence, row-major)
+     * @return {@code {cos, sin}}, each {@code [rows, heads·headDim]}
+     */
+    public INDArray[] tables(long[] positions, int heads) {
+        int width = heads * headDim;
+        float[] cos = new float[positions.length * width];
+        float[] sin = new float[positions.length * width];
+        int half = rotaryDim / 2;
+        float[] rowCos = new float[headDim];
+        float[] rowSin = new float[headDim];
+        for (int r = 0; r < positions.length; r++) {
+            java.util.Arrays.fill(rowCos, 1f);
+            java.util.Arrays.fill(rowSin, 0f);
+            for (int i = 0; i < half; i++) {
+                float angle = (float) positions[r] * invFreq[i];
+                rowCos[i] = rowCos[i + half] = (float) (Math.cos(angle) * attentionScaling);
+                rowSin[i] = rowSin[i + half] = (float) (Math.sin(angle) * attentionScaling);
+            }
+            for (int h = 0; h < heads; h++) {
+                System.arraycopy(rowCos, 0, cos, r * width + h * headDim, headDim);
+                System.arraycopy(rowSin, 0, sin, r * width + h * headDim, headDim);
+            }
+        }
+        long[] shape = {positions.length, width};
+        return new INDArray[]{Nd4j.create(cos, shape, 'c'), Nd4j.create(sin, shape, 'c')};
+    }
+}
