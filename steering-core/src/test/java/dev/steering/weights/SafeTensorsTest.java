@@ -188,6 +188,9 @@ class SafeTensorsTest {
         try (Stream<Path> files = Files.list(tmp)) {
             assertEquals(List.of(out), files.toList(), "no temporary file left");
         }
+        Path plain = Files.createFile(tmp.resolve("plain"));
+        assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(out), "default permissions");
+        Files.delete(plain);
         byte[] bytes = Files.readAllBytes(out);
         long headerLength = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong();
         assertEquals(0, headerLength % 8, "header padded to 8 bytes");
