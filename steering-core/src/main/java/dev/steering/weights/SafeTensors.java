@@ -6,12 +6,12 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Map;
+import java.util.UUID;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
@@ -52,15 +52,11 @@ public final class SafeTensors {
     public static void write(Path file, Map<String, INDArray> tensors, Map<String, String> metadata) {
         Path target = file.toAbsolutePath();
         Path dir = target.getParent();
-        Path temp;
-        try {
-            temp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
-        } catch (IOException e) {
-            throw new WeightsException("cannot create a temporary file in " + dir + " to write " + target + ": " + e, e);
-        }
+        // a new file with default permissions (Files.createTempFile would make it owner-only)
+        Path temp = dir.resolve("." + target.getFileName() + "." + UUID.randomUUID() + ".tmp");
         boolean moved = false;
         try {
-            try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW)) {
                 writeAll(out, target, tensors, metadata);
                 out.force(true);
             }

@@ -64,7 +64,7 @@ final class ShardedTensorSource implements TensorSource {
                     + "': expected a shard file name, found " + shardNode);
         }
         String shardName = shardNode.textValue();
-        Path dir = index.toAbsolutePath().getParent();
+        Path dir = index.toAbsolutePath().normalize().getParent();
         Path shardFile = dir.resolve(shardName).normalize();
         if (!dir.equals(shardFile.getParent())) {
             throw new WeightsException(index + ": weight_map entry for tensor '" + tensor + "' names shard '"

@@ -11,7 +11,13 @@ import java.util.Arrays;
  */
 public record TensorInfo(String name, DType dtype, long[] shape) {
 
-    /** Copies {@code shape} so the record stays immutable. */
+    /**
+     * Copies {@code shape} so the record stays immutable.
+     *
+     * @param name tensor name in the checkpoint
+     * @param dtype element type as stored
+     * @param shape dimensions, outermost first; empty for a scalar
+     */
     public TensorInfo {
         shape = shape.clone();
     }
