@@ -14,16 +14,16 @@ import java.util.Set;
  * <p>A token is a <em>non-word</em> when, after stripping surrounding punctuation, it is
  * <ul>
  *   <li>empty but at least 4 characters long ({@code "!!!!"}, {@code "):;:"}; rules such as {@code "---"} excepted),</li>
- *   <li>or contains a character that is not a letter, digit or one of {@code ' - . / : @ % + & ,},</li>
+ *   <li>or contains a character that is not a letter, digit or one of {@code ' - . / : @ % + & , ° $ € £ #},</li>
  *   <li>or mixes scripts (Latin with another alphabet: {@code "theの"}),</li>
  *   <li>or is a Latin word longer than 20 letters, or one of 5+ letters without a vowel,</li>
  *   <li>or switches from lower to upper case more than once ({@code "tHeRe"}).</li>
  * </ul>
  * Rules ({@code n} = prose words, {@code t} = tokens); the first group that fires decides:
  * <pre>
- *   garbled  if blank, or distinct_2 &lt; 0.5 (n ≥ 8), or a word run ≥ 4, or a character run ≥ 12,
- *            or non-word ratio &gt; 0.3 (t ≥ 4), or function-word ratio &lt; 0.1 (n ≥ 15)
- *   normal   if distinct_2 &lt; 0.8 (n ≥ 8), or longest repeat ≥ 6, or a word run ≥ 3, or a character run ≥ 6,
+ *   garbled  if blank, or distinct_2 &lt; 0.4 (n ≥ 8), or a word run ≥ 4, or a character run ≥ 12,
+ *            or non-word ratio &gt; 0.25, or function-word ratio &lt; 0.1 (n ≥ 8)
+ *   normal   if distinct_2 &lt; 0.8 (n ≥ 8), or longest repeat ≥ 6, or a word run ≥ 2 ("is is"), or a character run ≥ 6,
  *            or non-word ratio &gt; 0.1 (t ≥ 10)
  *   coherent otherwise
  * </pre>
@@ -68,15 +68,15 @@ public final class QualityMetric {
         if (completion.isBlank()) {
             garbled.add("blank");
         }
-        check(garbled, n >= 8 && distinct2 < 0.5, "distinct_2 %.2f < 0.5", distinct2);
+        check(garbled, n >= 8 && distinct2 < 0.4, "distinct_2 %.2f < 0.4", distinct2);
         check(garbled, wordRun >= 4, "word run %d >= 4", wordRun);
         check(garbled, charRun >= 12, "character run %d >= 12", charRun);
-        check(garbled, t >= 4 && nonWord > 0.3, "non-word ratio %.2f > 0.3", nonWord);
-        check(garbled, n >= 15 && function < 0.1, "function-word ratio %.2f < 0.1", function);
+        check(garbled, nonWord > 0.25, "non-word ratio %.2f > 0.25", nonWord);
+        check(garbled, n >= 8 && function < 0.1, "function-word ratio %.2f < 0.1", function);
         List<String> normal = new ArrayList<>();
         check(normal, n >= 8 && distinct2 < 0.8, "distinct_2 %.2f < 0.8", distinct2);
         check(normal, repeat >= 6, "repeated %d-gram", repeat);
-        check(normal, wordRun >= 3, "word run %d >= 3", wordRun);
+        check(normal, wordRun >= 2, "word run %d >= 2", wordRun);
         check(normal, charRun >= 6, "character run %d >= 6", charRun);
         check(normal, t >= 10 && nonWord > 0.1, "non-word ratio %.2f > 0.1", nonWord);
 
@@ -109,7 +109,7 @@ public final class QualityMetric {
                 if (i > 0 && Character.isUpperCase(c) && Character.isLowerCase(core.charAt(i - 1))) {
                     upperSwitches++;
                 }
-            } else if (!Character.isDigit(c) && "'’-./:@%+&,".indexOf(c) < 0) {
+            } else if (!Character.isDigit(c) && "'’-./:@%+&,°$€£#".indexOf(c) < 0) {
                 return true;
             }
         }

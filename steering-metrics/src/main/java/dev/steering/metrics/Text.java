@@ -24,7 +24,7 @@ public final class Text {
 
     /**
      * Lower-cases (per {@code char}, locale-independent) and folds typographic apostrophes and quotes
-     * ({@code ’ ‘ ʼ ′ `} → {@code '}, {@code “ ”} → {@code "}) and every whitespace character to a space. The result
+     * ({@code ’ ‘ ʼ ′} → {@code '}, {@code “ ”} → {@code "}) and every whitespace character to a space. The result
      * has the same length as the input, so offsets found in it are offsets into the original text.
      */
     public static String normalize(String text) {
@@ -32,7 +32,7 @@ public final class Text {
         for (int i = 0; i < out.length; i++) {
             char c = text.charAt(i);
             out[i] = switch (c) {
-                case '\u2019', '\u2018', '\u02BC', '\u2032', '`' -> '\'';
+                case '\u2019', '\u2018', '\u02BC', '\u2032' -> '\'';
                 case '\u201C', '\u201D' -> '"';
                 default -> Character.isWhitespace(c) || c == '\u00A0' ? ' ' : Character.toLowerCase(c);
             };
