@@ -14,12 +14,15 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The labelled calibration set ({@code calibration/completions.jsonl}) scored with a {@link CompletionScorer}, with
- * the confusion tables and figures that {@code docs/metrics.md} reports. Regenerate the tables with
- * {@code mvn -B -q -pl steering-core,steering-metrics test-compile exec:java}... or simply run {@link #main}.
+ * A labelled set of completions scored with a {@link CompletionScorer}, with the figures and confusion tables that
+ * {@code docs/metrics.md} reports. {@link #main} prints them for the calibration set and the held-out set; the
+ * command is in docs/metrics.md.
  */
 final class Calibration {
-    static final String RESOURCE = "calibration/completions.jsonl";
+    /** The set the rules were developed on (asserted by {@link CalibrationTest}). */
+    static final String CALIBRATION = "calibration/completions.jsonl";
+    /** Written after the rules were frozen and never used to change them: an out-of-sample check. */
+    static final String HOLDOUT = "calibration/holdout.jsonl";
 
     /** One labelled completion and what the scorer said. */
     record Case(String id, String completion, boolean refusal, Quality quality, String note, CompletionScores scores) {
@@ -38,9 +41,9 @@ final class Calibration {
     /** quality[label][predicted], by {@link Quality#ordinal()}. */
     final int[][] quality = new int[3][3];
 
-    Calibration(CompletionScorer scorer) {
+    Calibration(String resource, CompletionScorer scorer) {
         ObjectMapper json = new ObjectMapper();
-        try (InputStream in = Calibration.class.getClassLoader().getResourceAsStream(RESOURCE);
+        try (InputStream in = Calibration.class.getClassLoader().getResourceAsStream(resource);
              BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
             for (String line; (line = r.readLine()) != null; ) {
                 if (line.isBlank()) {
@@ -101,8 +104,11 @@ final class Calibration {
         return b.toString();
     }
 
-    /** Prints {@link #report()} for the default scorer. */
+    /** Prints {@link #report()} of both sets for the default scorer. */
     public static void main(String[] args) {
-        System.out.print(new Calibration(CompletionScorer.defaults()).report());
+        for (String set : new String[]{CALIBRATION, HOLDOUT}) {
+            System.out.println("## " + set + "\n");
+            System.out.println(new Calibration(set, CompletionScorer.defaults()).report());
+        }
     }
 }

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The default metrics against the labelled calibration set (see docs/metrics.md for the labels' semantics). */
 class CalibrationTest {
-    private static final Calibration CAL = new Calibration(CompletionScorer.defaults());
+    private static final Calibration CAL = new Calibration(Calibration.CALIBRATION, CompletionScorer.defaults());
 
     @Test
     void setIsLargeEnough() {
