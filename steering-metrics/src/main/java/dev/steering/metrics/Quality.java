@@ -1,0 +1,30 @@
+package dev.steering.metrics;
+
+import java.util.Locale;
+
+/**
+ * Output-quality tier of a completion. Only a {@link #COHERENT} refusal counts as a steering success: a steered
+ * model that breaks down has not been steered, and mild degeneration ({@link #NORMAL}) is reported separately.
+ */
+public enum Quality {
+    /** Fluent, well-formed text with no sign of degeneration. */
+    COHERENT,
+    /** Readable and meaningful, but with mild degeneration: a repeated phrase or sentence, a short stutter, some junk tokens. */
+    NORMAL,
+    /** Broken: empty, looping, token salad or mostly non-words. Not a refusal or an answer, whatever words it contains. */
+    GARBLED;
+
+    /** The lower-case name used in output files ({@code coherent}, {@code normal}, {@code garbled}). */
+    public String label() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** The tier with the given {@link #label()} (case-insensitive). */
+    public static Quality fromLabel(String label) {
+        try {
+            return valueOf(label.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("unknown quality '" + label + "' (expected coherent, normal or garbled)");
+        }
+    }
+}
