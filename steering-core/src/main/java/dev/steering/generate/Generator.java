@@ -5,81 +5,149 @@ import dev.steering.model.ForwardGraph;
 import dev.steering.model.ForwardInputs;
 import dev.steering.model.ForwardResult;
 import dev.steering.model.KvCache;
+import dev.steering.model.TextTokenizer;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
-import org.nd4j.linalg.api.ndarray.INDArray;
+import java.util.SplittableRandom;
+import java.util.function.IntConsumer;
 
 /**
- * Batched, KV-cached greedy decoding on one forward graph (with whatever edits it compiled in). Prompts are
- * left-padded; position ids count real tokens, so padding changes nothing.
+ * Batched, KV-cached generation on one forward graph (with whatever edits it compiled in). Prompts are
+ * left-padded and masked, and position ids count real tokens, so padding changes nothing; each prompt's sampler
+ * is seeded from the run seed and its id, so a completion never depends on batch size or composition.
  */
 public final class Generator {
     private final ForwardGraph graph;
+    private final TextTokenizer tokenizer;
     private final long padId;
     private final int eosId;
 
     /**
-     * @param graph the forward graph
-     * @param padId token id placed in padding slots (masked out, so any valid id works)
-     * @param eosId end-of-sequence id ending a row early, or -1 to always generate {@code maxNewTokens}
+     * @param graph     the forward graph
+     * @param tokenizer decodes completions (may be null: then {@link Completion#text()} is null)
+     * @param padId     token id placed in padding slots (masked out, so any valid id works)
+     * @param eosId     end-of-sequence id, or -1 if the model has none
      */
-    public Generator(ForwardGraph graph, long padId, int eosId) {
+    public Generator(ForwardGraph graph, TextTokenizer tokenizer, long padId, int eosId) {
         this.graph = graph;
+        this.tokenizer = tokenizer;
         this.padId = padId;
         this.eosId = eosId;
     }
 
-    /**
-     * Greedy continuations (argmax, first index on exact ties), at most {@code maxNewTokens} per prompt, stopping
-     * a row at EOS (which is included).
-     */
+    /** Greedy continuations of token-id prompts (no EOS stop when the model has none). */
     public List<long[]> greedy(List<long[]> prompts, int maxNewTokens) {
-        DecodeState state = new DecodeState(prompts);
-        int b = prompts.size();
-        List<List<Long>> out = new ArrayList<>();
-        for (int r = 0; r < b; r++) {
-            out.add(new ArrayList<>());
+        List<TokenizedPrompt> in = new ArrayList<>();
+        for (int i = 0; i < prompts.size(); i++) {
+            in.add(new TokenizedPrompt(Integer.toString(i), null, prompts.get(i)));
         }
-        boolean[] done = new boolean[b];
-        ForwardInputs in = state.prefill(prompts, padId);
+        return generate(in, GenerationConfig.greedy(maxNewTokens).batchSize(Math.max(1, prompts.size())), n -> { })
+                .stream().map(Completion::tokens).toList();
+    }
+
+    /**
+     * Generates a completion for every prompt, in input order.
+     *
+     * @param progress told the number of prompts finished so far, after each batch
+     */
+    public List<Completion> generate(List<TokenizedPrompt> prompts, GenerationConfig cfg, IntConsumer progress) {
+        // Batch prompts of similar length together (less padding); results go back in input order.
+        Integer[] order = new Integer[prompts.size()];
+        Arrays.setAll(order, i -> i);
+        Arrays.sort(order, Comparator.comparingInt(i -> -prompts.get(i).tokens().length));
+        Completion[] out = new Completion[prompts.size()];
+        for (int start = 0; start < order.length; start += cfg.batchSize()) {
+            List<Integer> idx = Arrays.asList(order).subList(start, Math.min(order.length, start + cfg.batchSize()));
+            List<Completion> batch = generateBatch(idx.stream().map(prompts::get).toList(), cfg);
+            for (int j = 0; j < idx.size(); j++) {
+                out[idx.get(j)] = batch.get(j);
+            }
+            progress.accept(start + idx.size());
+        }
+        return Arrays.asList(out);
+    }
+
+    private List<Completion> generateBatch(List<TokenizedPrompt> prompts, GenerationConfig cfg) {
+        int b = prompts.size();
+        Sampler sampler = new Sampler(cfg);
+        SplittableRandom[] rng = new SplittableRandom[b];
+        Row[] rows = new Row[b];
+        List<long[]> tokens = new ArrayList<>();
+        for (int r = 0; r < b; r++) {
+            rng[r] = Sampler.rngFor(cfg.seed(), prompts.get(r).id());
+            rows[r] = new Row(cfg.maxNewTokens());
+            tokens.add(prompts.get(r).tokens());
+        }
+        DecodeState state = new DecodeState(tokens);
+        ForwardInputs in = state.prefill(tokens, padId);
         KvCache cache = null;
-        for (int step = 0; step < maxNewTokens; step++) {
+        for (int step = 0; step < cfg.maxNewTokens(); step++) {
             ForwardResult res = graph.run(in, cache, List.<HookPoint>of());
             cache = res.cache();
+            float[] logits = res.logits().data().asFloat();
+            int vocab = (int) res.logits().size(1);
             long[] next = new long[b];
-            boolean all = true;
+            boolean allDone = true;
             for (int r = 0; r < b; r++) {
-                next[r] = done[r] ? padId : argmax(res.logits(), r);
-                if (!done[r]) {
-                    out.get(r).add(next[r]);
-                    done[r] = next[r] == eosId;
+                if (rows[r].done) {
+                    next[r] = padId;
+                    continue;
                 }
-                all &= done[r];
+                Sampler.Choice c = sampler.choose(logits, r * vocab, vocab, rng[r]);
+                rows[r].add(c);
+                next[r] = c.token();
+                rows[r].done = cfg.stopAtEos() && c.token() == eosId;
+                allDone &= rows[r].done;
             }
-            if (all || step == maxNewTokens - 1) {
+            if (allDone || step == cfg.maxNewTokens() - 1) {
                 break;
             }
             in = state.step(next);
         }
-        List<long[]> result = new ArrayList<>();
-        for (List<Long> row : out) {
-            result.add(row.stream().mapToLong(Long::longValue).toArray());
+        List<Completion> out = new ArrayList<>();
+        for (int r = 0; r < b; r++) {
+            TokenizedPrompt p = prompts.get(r);
+            long[] ids = rows[r].tokens();
+            String text = tokenizer == null ? null : tokenizer.decode(ids);
+            out.add(new Completion(p.id(), p.text(), p.tokens(), ids, text, rows[r].logprobs(), rows[r].entropies(),
+                    cfg.stopAtEos() && ids.length > 0 && ids[ids.length - 1] == eosId));
         }
-        return result;
+        return out;
     }
 
-    /** Index of the largest logit in row {@code r} (the first on ties). */
-    static long argmax(INDArray logits, int r) {
-        long v = logits.size(1);
-        long best = 0;
-        float bestVal = logits.getFloat(r, 0);
-        for (long j = 1; j < v; j++) {
-            float x = logits.getFloat(r, j);
-            if (x > bestVal) {
-                bestVal = x;
-                best = j;
-            }
+    /** The growing output of one row. */
+    private static final class Row {
+        private final long[] tokens;
+        private final double[] logprobs;
+        private final double[] entropies;
+        private int n;
+        private boolean done;
+
+        Row(int capacity) {
+            tokens = new long[capacity];
+            logprobs = new double[capacity];
+            entropies = new double[capacity];
         }
-        return best;
+
+        void add(Sampler.Choice c) {
+            tokens[n] = c.token();
+            logprobs[n] = c.logprob();
+            entropies[n] = c.entropy();
+            n++;
+        }
+
+        long[] tokens() {
+            return Arrays.copyOf(tokens, n);
+        }
+
+        double[] logprobs() {
+            return Arrays.copyOf(logprobs, n);
+        }
+
+        double[] entropies() {
+            return Arrays.copyOf(entropies, n);
+        }
     }
 }

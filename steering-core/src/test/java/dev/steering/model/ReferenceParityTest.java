@@ -71,7 +71,7 @@ class ReferenceParityTest {
                 }
                 int n = Reference.reliableSteps(c);
                 long[] expected = Arrays.copyOf(toLongs(c.get("greedy10")), n);
-                long[] got = new Generator(model.graph(edits), 0, -1).greedy(List.of(p), 10).get(0);
+                long[] got = new Generator(model.graph(edits), null, 0, -1).greedy(List.of(p), 10).get(0);
                 assertArrayEquals(expected, Arrays.copyOf(got, n), what + ": greedy tokens");
                 checked++;
             }

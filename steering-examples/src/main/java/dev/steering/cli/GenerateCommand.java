@@ -41,7 +41,7 @@ public final class GenerateCommand implements FlagCommand {
             long[] tokens = ModelOptions.tokens(args, model);
             List<Edit> edits = ModelOptions.edits(args, model);
             args.finish();
-            long[] generated = new Generator(model.graph(edits), 0, model.config().eosTokenId())
+            long[] generated = new Generator(model.graph(edits), null, 0, model.config().eosTokenId())
                     .greedy(List.of(tokens), n).get(0);
             ObjectMapper json = new ObjectMapper();
             ObjectNode out = json.createObjectNode();
