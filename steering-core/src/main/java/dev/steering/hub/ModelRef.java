@@ -123,7 +123,11 @@ public sealed interface ModelRef permits ModelRef.Hub, ModelRef.Local {
             name = name.substring("models/".length());
         }
         if (name.indexOf('/') > 0 && Hub.REPO_ID.matcher(name).matches()) {
-            return new Hub(name, revision, repoType);
+            try {
+                return new Hub(name, revision, repoType);
+            } catch (HubException e) {
+                throw badSpec(s, e.getMessage());
+            }
         }
         throw badSpec(s, "it is not a local directory, a known alias, or an 'org/name' repository id");
     }
