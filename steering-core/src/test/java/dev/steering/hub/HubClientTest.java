@@ -185,6 +185,31 @@ class HubClientTest {
     }
 
     @Test
+    void concurrentDownloadsOfOneBlobFetchItOnce() throws Exception {
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<Path>> results = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                results.add(pool.submit(() -> client().file(MAIN, "model.safetensors")));
+            }
+            for (var r : results) {
+                assertArrayEquals(weights, Files.readAllBytes(r.get()));
+            }
+        } finally {
+            pool.shutdown();
+        }
+        assertEquals(1, hub.requests().stream().filter(r -> r.server().equals("cdn")).count());
+    }
+
+    @Test
+    void unreachableHubFallsBackToTheCachedSnapshot() {
+        Path dir = client().snapshot(MAIN, f -> true);
+        hub.close();
+        assertEquals(dir, client().snapshot(MAIN, f -> true));
+        assertThrows(HubUnreachableException.class, () -> client().snapshot(MAIN.withRevision("other"), f -> true));
+    }
+
+    @Test
     void etagAndUrlHelpersMatchHuggingfaceHub() {
         assertEquals("abc", HubClient.normalizeEtag("W/\"abc\""));
         assertEquals("abc", HubClient.normalizeEtag("\"abc\""));
