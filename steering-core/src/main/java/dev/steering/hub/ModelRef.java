@@ -55,7 +55,10 @@ public sealed interface ModelRef permits ModelRef.Hub, ModelRef.Local {
             this(repoId, revision, "model");
         }
 
-        /** @return the same repository at another revision */
+        /**
+         * @param newRevision branch, tag or commit sha
+         * @return the same repository at that revision
+         */
         public Hub withRevision(String newRevision) {
             return new Hub(repoId, newRevision, repoType);
         }
