@@ -4,12 +4,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 
 /**
@@ -20,11 +26,21 @@ import java.util.regex.Pattern;
  *     snapshots/{commit}/{filename}     relative symlink to ../../blobs/{etag} (deeper for nested names)
  *     refs/{revision}                   commit sha of a branch or tag, no trailing newline
  *     .no_exist/{commit}/{filename}     empty marker: the file does not exist at that commit
+ * {root}/.locks/models--org--name/{etag}.lock   held while a blob is being downloaded
  * </pre>
  */
 final class HubCache {
     private static final Logger log = LoggerFactory.getLogger(HubCache.class);
     private static final Pattern COMMIT = Pattern.compile("[0-9a-f]{40}");
+
+    /** File locks are per process; threads of this JVM queue on these first. */
+    private static final Map<Path, ReentrantLock> JVM_LOCKS = new ConcurrentHashMap<>();
+
+    /** Work done while holding a blob's lock. */
+    @FunctionalInterface
+    interface LockedAction {
+        void run() throws IOException;
+    }
 
     private final Path root;
 
@@ -99,6 +115,23 @@ final class HubCache {
         Files.createDirectories(marker.getParent());
         if (!Files.exists(marker)) {
             Files.createFile(marker);
+        }
+    }
+
+    /**
+     * Runs {@code action} while holding {@code {root}/.locks/{repo folder}/{etag}.lock}, so that concurrent
+     * threads and processes do not download the same blob into the same {@code .incomplete} file.
+     */
+    void withBlobLock(ModelRef.Hub ref, String etag, LockedAction action) throws IOException {
+        Path lockFile = inside(root.resolve(".locks").resolve(repoDir(ref).getFileName().toString()), etag + ".lock");
+        Files.createDirectories(lockFile.getParent());
+        ReentrantLock jvmLock = JVM_LOCKS.computeIfAbsent(lockFile, k -> new ReentrantLock());
+        jvmLock.lock();
+        try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+             FileLock ignored = channel.lock()) {
+            action.run();
+        } finally {
+            jvmLock.unlock();
         }
     }
 

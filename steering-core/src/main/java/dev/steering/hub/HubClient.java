@@ -231,12 +231,14 @@ public final class HubClient {
         try {
             cache.writeRef(ref, meta.commit());
             if (!Files.exists(pointer)) {
-                if (!Files.exists(blob)) {
-                    downloadBlob(meta, blob, ref, filename, true);
-                } else {
-                    log.debug("{} {}: blob {} already cached", ref, filename, meta.etag());
-                }
-                HubCache.link(blob, pointer);
+                cache.withBlobLock(ref, meta.etag(), () -> {
+                    if (!Files.exists(blob)) {
+                        downloadBlob(meta, blob, ref, filename, true);
+                    } else {
+                        log.debug("{} {}: blob {} already cached", ref, filename, meta.etag());
+                    }
+                    HubCache.link(blob, pointer);
+                });
             }
         } catch (IOException e) {
             throw new HubException("Cannot store " + filename + " of " + describe(ref) + " in cache "

@@ -78,22 +78,18 @@ public record HubSettings(URI endpoint, Optional<String> token, Path cacheDir, b
         return new HubSettings(endpoint, token, cache, offline);
     }
 
-    /** @return a copy with offline mode switched on or off */
+    /**
+     * @param newOffline whether to forbid network access
+     * @return a copy with offline mode switched on or off
+     */
     public HubSettings withOffline(boolean newOffline) {
         return new HubSettings(endpoint, token, cacheDir, newOffline);
     }
 
-    /** @return a copy using another cache root */
-    public HubSettings withCacheDir(Path newCacheDir) {
-        return new HubSettings(endpoint, token, newCacheDir, offline);
-    }
-
-    /** @return a copy talking to another hub endpoint */
-    public HubSettings withEndpoint(URI newEndpoint) {
-        return new HubSettings(newEndpoint, token, cacheDir, offline);
-    }
-
-    /** @return a copy with another token ({@code null} or blank for none) */
+    /**
+     * @param newToken an access token, or {@code null} or blank for none
+     * @return a copy with that token
+     */
     public HubSettings withToken(String newToken) {
         return new HubSettings(endpoint, Optional.ofNullable(newToken), cacheDir, offline);
     }

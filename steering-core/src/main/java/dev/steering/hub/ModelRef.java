@@ -55,7 +55,10 @@ public sealed interface ModelRef permits ModelRef.Hub, ModelRef.Local {
             this(repoId, revision, "model");
         }
 
-        /** @return the same repository at another revision */
+        /**
+         * @param newRevision branch, tag or commit sha
+         * @return the same repository at that revision
+         */
         public Hub withRevision(String newRevision) {
             return new Hub(repoId, newRevision, repoType);
         }
@@ -123,7 +126,11 @@ public sealed interface ModelRef permits ModelRef.Hub, ModelRef.Local {
             name = name.substring("models/".length());
         }
         if (name.indexOf('/') > 0 && Hub.REPO_ID.matcher(name).matches()) {
-            return new Hub(name, revision, repoType);
+            try {
+                return new Hub(name, revision, repoType);
+            } catch (HubException e) {
+                throw badSpec(s, e.getMessage());
+            }
         }
         throw badSpec(s, "it is not a local directory, a known alias, or an 'org/name' repository id");
     }
