@@ -2,18 +2,47 @@ package dev.steering;
 
 import dev.steering.hub.ModelLocator;
 import dev.steering.model.LanguageModel;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The entry point. {@code Steering.load("pythia-160m")} resolves an alias, a Hugging Face repo id
- * ({@code org/name[@revision]}) or a local checkpoint directory, downloading into the Hugging Face cache when
- * needed, and loads the model.
+ * The entry point.
+ * <pre>{@code
+ * SteeredModel m = Steering.model("pythia-160m").layer(8)
+ *         .direction(ContrastivePrefix.defaults())
+ *         .intervene(Add.alpha(2));
+ * Completion c = m.complete("How do I bake bread?");
+ * }</pre>
+ * A model spec is an alias ({@code pythia-160m}), a Hugging Face repo id with an optional revision
+ * ({@code EleutherAI/pythia-160m@step3000}) or a local checkpoint directory; missing files are downloaded into the
+ * Hugging Face cache (see {@link ModelLocator}). Each resolved checkpoint is loaded once per JVM and shared by every
+ * builder and steered view made from it.
  */
 public final class Steering {
+    private static final Map<Path, LanguageModel> LOADED = new ConcurrentHashMap<>();
+
     private Steering() {
     }
 
-    /** Resolves and loads a model (see {@link ModelLocator#locate(String)} for the accepted forms). */
+    /** A builder over the model {@code spec} (loaded now, or reused if already loaded). */
+    public static SteeringBuilder model(String spec) {
+        return new SteeringBuilder(load(spec));
+    }
+
+    /** A builder over an already loaded model. */
+    public static SteeringBuilder model(LanguageModel model) {
+        return new SteeringBuilder(model);
+    }
+
+    /** Resolves and loads a model, reusing a copy this JVM already loaded from the same directory. */
     public static LanguageModel load(String spec) {
+        Path dir = ModelLocator.locate(spec).toAbsolutePath().normalize();
+        return LOADED.computeIfAbsent(dir, d -> LanguageModel.load(d, spec));
+    }
+
+    /** Loads a model without sharing it (the caller owns it and should close it). */
+    public static LanguageModel loadUnshared(String spec) {
         return LanguageModel.load(ModelLocator.locate(spec), spec);
     }
 }
