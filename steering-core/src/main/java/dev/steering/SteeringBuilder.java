@@ -1,6 +1,7 @@
 package dev.steering;
 
 import dev.steering.direction.DirectionMethod;
+import dev.steering.direction.ProvenanceMetadata;
 import dev.steering.direction.SteeringVector;
 import dev.steering.hooks.Edit;
 import dev.steering.hooks.HookPoint;
@@ -85,10 +86,7 @@ public final class SteeringBuilder {
 
     /** Use this vector at every steered layer. */
     public SteeringBuilder direction(SteeringVector v) {
-        if (v.dim() != model.config().hiddenSize()) {
-            throw new IllegalArgumentException("steering vector has dimension " + v.dim() + ", " + model.id()
-                    + " has hidden size " + model.config().hiddenSize());
-        }
+        ProvenanceMetadata.checkCompatible(v, model);
         return new SteeringBuilder(model, layers, hook, positions, null, v);
     }
 

@@ -149,7 +149,7 @@ public final class ContrastivePrefix implements DirectionMethod {
     }
 
     @Override
-    public SteeringVector compute(LanguageModel model, HookPoint hook) {
+    public DirectionResult build(LanguageModel model, HookPoint hook) {
         hook.checkWithin(model.config().numLayers());
         List<long[]> base = promptTokens != null ? promptTokens : encodeAll(model.requireTokenizer(), prompts);
         long[] ref = refusalTokens != null ? refusalTokens : model.requireTokenizer().encode(refusalPrefix);
@@ -163,34 +163,24 @@ public final class ContrastivePrefix implements DirectionMethod {
         var graph = model.graph(List.of());
         ActivationCache a = Activations.read(graph, refusal, List.of(hook), batchSize).get(hook);
         ActivationCache b = Activations.read(graph, compliance, List.of(hook), batchSize).get(hook);
-        int d = model.config().hiddenSize();
-        double[] sum = new double[d];
+        List<double[]> diffs = new ArrayList<>();
         for (int i = 0; i < base.size(); i++) {
             double[] x = read(a.get(i), ref.length);
             double[] y = read(b.get(i), comp.length);
-            for (int j = 0; j < d; j++) {
-                sum[j] += x[j] - y[j];
+            for (int j = 0; j < x.length; j++) {
+                x[j] -= y[j];
             }
-        }
-        float[] v = new float[d];
-        for (int j = 0; j < d; j++) {
-            v[j] = (float) (sum[j] / base.size());
+            diffs.add(x);
         }
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("method", name());
-        meta.put("hook", hook.name());
-        meta.put("layer", Integer.toString(hook.layer()));
         meta.put("position", position.label());
         meta.put("refusal_prefix", refusalPrefix != null ? refusalPrefix : java.util.Arrays.toString(ref));
         meta.put("compliance_prefix", compliancePrefix != null ? compliancePrefix : java.util.Arrays.toString(comp));
         meta.put("n_prompts", Integer.toString(base.size()));
-        meta.put("model", model.id());
-        try {
-            return new SteeringVector(v, meta);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("contrastive direction at " + hook.name() + " is ~0 ("
-                    + e.getMessage() + "): the prefixes do not change the activations read there", e);
-        }
+        meta.put("prompt_set_hash", PromptHash.of(base));
+        return MeanDifference.of(diffs, ProvenanceMetadata.describe(model, hook, meta),
+                "the contrastive direction at " + hook.name() + " (the prefixes do not change the activations read there)");
     }
 
     /** The activation of one forced sequence at the configured position ({@code prefixLen} last tokens). */

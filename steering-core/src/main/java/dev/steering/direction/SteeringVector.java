@@ -44,6 +44,16 @@ public final class SteeringVector {
         return new SteeringVector(raw, Map.of());
     }
 
+    /** Reads a vector file written by {@link #save} or by Python's safetensors (see {@link SteeringVectorFile}). */
+    public static SteeringVector load(java.nio.file.Path file) {
+        return SteeringVectorFile.load(file);
+    }
+
+    /** Writes this vector with its metadata; {@code normalize} stores the unit vector plus the raw norm. */
+    public void save(java.nio.file.Path file, boolean normalize) {
+        SteeringVectorFile.save(this, file, normalize);
+    }
+
     /** The hidden size this vector lives in. */
     public int dim() {
         return raw.length;

@@ -20,6 +20,7 @@ public final class LanguageModel implements AutoCloseable {
     private final String id;
     private final Architecture architecture;
     private final TextTokenizer tokenizer;
+    private final String revision;
     private final Map<List<Edit>, ForwardGraph> graphs = new ConcurrentHashMap<>();
 
     /**
@@ -28,9 +29,14 @@ public final class LanguageModel implements AutoCloseable {
      * @param tokenizer    the tokenizer, or null if the checkpoint ships none
      */
     public LanguageModel(String id, Architecture architecture, TextTokenizer tokenizer) {
+        this(id, architecture, tokenizer, null);
+    }
+
+    private LanguageModel(String id, Architecture architecture, TextTokenizer tokenizer, String revision) {
         this.id = id;
         this.architecture = architecture;
         this.tokenizer = tokenizer;
+        this.revision = revision;
     }
 
     /** Loads a Hugging Face checkpoint directory (config.json, weights, optional tokenizer.json). */
@@ -48,8 +54,19 @@ public final class LanguageModel implements AutoCloseable {
             LOG.info("loaded {} ({}, {} layers, hidden {}, {} parameters) in {} ms", id,
                     arch.config().architecture(), arch.config().numLayers(), arch.config().hiddenSize(),
                     arch.weights().parameterCount(), (System.nanoTime() - t0) / 1_000_000);
-            return new LanguageModel(id, arch, tok);
+            Path parent = dir.toAbsolutePath().normalize().getParent();
+            boolean snapshot = parent != null && parent.getFileName() != null
+                    && parent.getFileName().toString().equals("snapshots");
+            return new LanguageModel(id, arch, tok, snapshot ? dir.getFileName().toString() : null);
         }
+    }
+
+    /**
+     * The commit the checkpoint came from, when it was loaded from a Hugging Face cache snapshot
+     * ({@code .../snapshots/<commit>/}).
+     */
+    public Optional<String> revision() {
+        return Optional.ofNullable(revision);
     }
 
     /** The name the model was loaded under. */
