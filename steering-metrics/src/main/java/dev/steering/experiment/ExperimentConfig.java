@@ -1,0 +1,290 @@
+package dev.steering.experiment;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * The refusal study's configuration, read from YAML into typed records. Keys are snake_case as in the bundled
+ * {@code configs/*.yaml}; an unknown key, a wrong type or an impossible value is an error naming it.
+ *
+ * @param model        which model
+ * @param data         prompt files
+ * @param generation   sampling settings
+ * @param direction    how the direction is built
+ * @param experiment   the sweep grid and output location
+ * @param sanityChecks the robustness checks
+ */
+public record ExperimentConfig(Model model, Data data, Generation generation, Direction direction,
+                               Experiment experiment, @JsonProperty("sanity_checks") SanityChecks sanityChecks) {
+
+    /** Stands for the prompt files bundled with the examples. */
+    public static final String BUNDLED = "<bundled>";
+
+    /**
+     * @param name   alias, repo id or directory
+     * @param device {@code cpu} (the CUDA backend is chosen at build time, see docs)
+     * @param dtype  {@code float32}
+     */
+    public record Model(String name, String device, String dtype) {
+    }
+
+    /**
+     * @param harmTrainPath     harmful prompts the direction is built from, or {@code <bundled>}
+     * @param harmTestPath      harmful prompts of another family and style, or {@code <bundled>}
+     * @param benignPath        benign prompts (side effects), or {@code <bundled>}
+     * @param maxPromptsPerSplit at most this many prompts of each split are used
+     */
+    public record Data(String harmTrainPath, String harmTestPath, String benignPath, int maxPromptsPerSplit) {
+    }
+
+    /**
+     * @param maxNewTokens tokens generated per prompt
+     * @param temperature  0 = greedy
+     * @param topP         nucleus mass
+     * @param seed         run seed (each prompt's sampler is seeded from it and the prompt id)
+     * @param batchSize    prompts per forward batch
+     */
+    public record Generation(int maxNewTokens, double temperature, double topP, long seed, int batchSize) {
+    }
+
+    /**
+     * @param method           {@code contrastive_prefix}
+     * @param refusalPrefix    forced refusal prefix
+     * @param compliancePrefix forced compliance prefix
+     * @param hookPoint        {@code resid_post} or {@code resid_pre}
+     * @param tokenPosition    {@code prefix_last} or {@code prefix_mean}
+     * @param normalize        store directions unit-norm (α then applies to the unit vector either way)
+     */
+    public record Direction(String method, String refusalPrefix, String compliancePrefix, String hookPoint,
+                            String tokenPosition, boolean normalize) {
+    }
+
+    /**
+     * @param layers        layer indices or depth percentages ({@code "60%"})
+     * @param interventions {@code add} and/or {@code ablate}
+     * @param alphas        strengths (α = 0 is the baseline and runs once)
+     * @param outputDir     where run directories are created
+     */
+    public record Experiment(List<String> layers, List<String> interventions, List<Double> alphas, String outputDir) {
+    }
+
+    /**
+     * @param enabled      run the checks
+     * @param altPrefixes  other prefixes for the template-robustness check
+     * @param rerunSubsetN prompts per split rerun in the checks
+     * @param altSeed      seed of the seed-robustness rerun
+     */
+    public record SanityChecks(boolean enabled, AltPrefixes altPrefixes, int rerunSubsetN, long altSeed) {
+    }
+
+    /**
+     * @param refusalPrefix    alternative refusal prefix
+     * @param compliancePrefix alternative compliance prefix
+     */
+    public record AltPrefixes(String refusalPrefix, String compliancePrefix) {
+    }
+
+    private static ObjectMapper yaml() {
+        return new ObjectMapper(new YAMLFactory())
+                .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES);
+    }
+
+    /**
+     * Loads a config: {@code nameOrPath} is a YAML file, or the name of a bundled config found by
+     * {@code bundled} ({@code default}, {@code smoke}, {@code pythia-160m}, ...). Overrides are
+     * {@code section.key=value} (the value is YAML: {@code 3}, {@code [4, 8]}, {@code "60%"}).
+     *
+     * @throws IllegalArgumentException naming the file and key on any problem
+     */
+    public static ExperimentConfig load(String nameOrPath, List<String> overrides, BundledConfigs bundled) {
+        String origin;
+        JsonNode tree;
+        try {
+            Path p = Path.of(nameOrPath);
+            if (Files.isRegularFile(p)) {
+                origin = p.toString();
+                tree = yaml().readTree(p.toFile());
+            } else {
+                try (InputStream in = bundled.open(nameOrPath)) {
+                    if (in == null) {
+                        throw new IllegalArgumentException("no config file '" + nameOrPath + "' and no bundled config of "
+                                + "that name (bundled: " + String.join(", ", bundled.names()) + ")");
+                    }
+                    origin = "bundled config '" + nameOrPath + "'";
+                    tree = yaml().readTree(in);
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read config " + nameOrPath + ": " + e.getMessage(), e);
+        }
+        if (tree == null || !tree.isObject()) {
+            throw new IllegalArgumentException(nameOrPath + ": a config must be a YAML mapping of sections");
+        }
+        for (String o : overrides) {
+            applyOverride((ObjectNode) tree, o);
+        }
+        return bind(tree, origin);
+    }
+
+    /** Binds a parsed tree, turning Jackson's errors into messages that name the key. */
+    static ExperimentConfig bind(JsonNode tree, String origin) {
+        ExperimentConfig c;
+        try {
+            c = yaml().treeToValue(tree, ExperimentConfig.class);
+        } catch (UnrecognizedPropertyException e) {
+            throw new IllegalArgumentException(origin + ": unknown key '" + path(e) + "' (known: "
+                    + e.getKnownPropertyIds().stream().map(Object::toString).sorted().collect(Collectors.joining(", "))
+                    + ")");
+        } catch (InvalidFormatException e) {
+            throw new IllegalArgumentException(origin + ": key '" + path(e) + "' has the wrong type: '" + e.getValue()
+                    + "' is not a " + e.getTargetType().getSimpleName());
+        } catch (MismatchedInputException e) {
+            throw new IllegalArgumentException(origin + ": key '" + path(e) + "' is missing or has the wrong type ("
+                    + e.getOriginalMessage().split("\n")[0] + ")");
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(origin + ": " + e.getOriginalMessage());
+        }
+        c.validate(origin);
+        return c;
+    }
+
+    private static String path(MismatchedInputException e) {
+        return e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+                .collect(Collectors.joining(".")).replace(".[", "[");
+    }
+
+    private static void applyOverride(ObjectNode root, String override) {
+        int eq = override.indexOf('=');
+        int dot = override.indexOf('.');
+        if (eq < 0 || dot < 0 || dot > eq) {
+            throw new IllegalArgumentException("--set expects section.key=value, got '" + override + "'");
+        }
+        String section = override.substring(0, dot);
+        String key = override.substring(dot + 1, eq);
+        JsonNode value;
+        try {
+            value = yaml().readTree(override.substring(eq + 1));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--set " + override + ": the value is not valid YAML");
+        }
+        JsonNode sec = root.get(section);
+        if (sec == null || !sec.isObject()) {
+            throw new IllegalArgumentException("--set " + override + ": unknown section '" + section + "'");
+        }
+        if (key.contains(".")) {                 // one more level: sanity_checks.alt_prefixes.refusal_prefix
+            String sub = key.substring(0, key.indexOf('.'));
+            JsonNode inner = sec.get(sub);
+            if (inner == null || !inner.isObject()) {
+                throw new IllegalArgumentException("--set " + override + ": unknown key '" + section + "." + sub + "'");
+            }
+            sec = inner;
+            key = key.substring(key.indexOf('.') + 1);
+        }
+        if (!sec.has(key)) {
+            throw new IllegalArgumentException("--set " + override + ": unknown key '" + key + "' in section '" + section
+                    + "'");
+        }
+        ((ObjectNode) sec).set(key, value == null ? com.fasterxml.jackson.databind.node.NullNode.getInstance() : value);
+    }
+
+    private void validate(String origin) {
+        check(model != null && model.name() != null && !model.name().isBlank(), origin, "model.name", "must be set");
+        check(model.device() == null || model.device().equals("cpu") || model.device().equals("cuda"), origin,
+                "model.device", "must be cpu or cuda");
+        check(model.dtype() == null || model.dtype().equals("float32"), origin, "model.dtype",
+                "must be float32 (weights are computed in F32)");
+        check(data.maxPromptsPerSplit() > 0, origin, "data.max_prompts_per_split", "must be positive");
+        check(generation.maxNewTokens() > 0, origin, "generation.max_new_tokens", "must be positive");
+        check(generation.temperature() >= 0, origin, "generation.temperature", "must be ≥ 0");
+        check(generation.topP() > 0 && generation.topP() <= 1, origin, "generation.top_p", "must be in (0, 1]");
+        check(generation.batchSize() > 0, origin, "generation.batch_size", "must be positive");
+        check("contrastive_prefix".equals(direction.method()), origin, "direction.method",
+                "must be contrastive_prefix (other methods are available from the API)");
+        check(List.of("resid_post", "resid_pre").contains(direction.hookPoint()), origin, "direction.hook_point",
+                "must be resid_post or resid_pre");
+        check(List.of("prefix_last", "prefix_mean").contains(direction.tokenPosition()), origin,
+                "direction.token_position", "must be prefix_last or prefix_mean (last_prompt_token cannot see the "
+                        + "prefixes: the difference there is exactly zero)");
+        check(experiment.layers() != null && !experiment.layers().isEmpty(), origin, "experiment.layers",
+                "must list at least one layer");
+        check(experiment.interventions() != null && !experiment.interventions().isEmpty()
+                        && List.of("add", "ablate").containsAll(experiment.interventions()), origin,
+                "experiment.interventions", "must be a non-empty list of add / ablate");
+        check(experiment.alphas() != null && !experiment.alphas().isEmpty()
+                        && experiment.alphas().stream().allMatch(a -> a != null && Double.isFinite(a)), origin,
+                "experiment.alphas", "must be a non-empty list of numbers");
+        check(experiment.outputDir() != null && !experiment.outputDir().isBlank(), origin, "experiment.output_dir",
+                "must be set");
+        check(sanityChecks.rerunSubsetN() > 0, origin, "sanity_checks.rerun_subset_n", "must be positive");
+    }
+
+    private static void check(boolean ok, String origin, String key, String what) {
+        if (!ok) {
+            throw new IllegalArgumentException(origin + ": " + key + " " + what);
+        }
+    }
+
+    /** The config as YAML (saved in each run directory). */
+    public String toYaml() {
+        try {
+            return yaml().writeValueAsString(this);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A canonical map of everything that changes the results (for the run id); the output directory excluded. */
+    public Map<String, Object> identity() {
+        ObjectMapper m = yaml();
+        @SuppressWarnings("unchecked")
+        Map<String, Object> all = m.convertValue(this, Map.class);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> exp = new java.util.LinkedHashMap<>((Map<String, Object>) all.get("experiment"));
+        exp.remove("output_dir");
+        all.put("experiment", exp);
+        return all;
+    }
+
+    /** Finds bundled configs by name. */
+    public interface BundledConfigs {
+        /** The YAML of config {@code name}, or null. */
+        InputStream open(String name) throws IOException;
+
+        /** Names of the bundled configs. */
+        List<String> names();
+
+        /** Configs bundled as classpath resources {@code configs/<name>.yaml}. */
+        static BundledConfigs classpath(List<String> names) {
+            return new BundledConfigs() {
+                @Override
+                public InputStream open(String name) {
+                    return ExperimentConfig.class.getResourceAsStream("/configs/" + name + ".yaml");
+                }
+
+                @Override
+                public List<String> names() {
+                    return names;
+                }
+            };
+        }
+    }
+}
