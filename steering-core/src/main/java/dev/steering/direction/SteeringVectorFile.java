@@ -91,7 +91,17 @@ public final class SteeringVectorFile {
     public static void saveWithStats(DirectionResult d, Path dir, boolean normalize) {
         try {
             Files.createDirectories(dir);
-            save(d.vector(), dir.resolve("v.safetensors"), normalize);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + dir + ": " + e.getMessage(), e);
+        }
+        save(d.vector(), dir.resolve("v.safetensors"), normalize);
+        saveStats(d, dir.resolve("stats.json"));
+    }
+
+    /** Writes a direction's statistics and metadata as JSON, atomically. */
+    public static void saveStats(DirectionResult d, Path file) {
+        Path dir = file.toAbsolutePath().getParent();
+        try {
             Map<String, Object> stats = new LinkedHashMap<>();
             stats.put("raw_norm", d.stats().rawNorm());
             stats.put("n_prompts", d.stats().nPrompts());
@@ -99,9 +109,9 @@ public final class SteeringVectorFile {
             stats.put("metadata", d.vector().metadata());
             Path tmp = Files.createTempFile(dir, ".stats", ".tmp");
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(tmp.toFile(), stats);
-            Files.move(tmp, dir.resolve("stats.json"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write direction to " + dir + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
         }
     }
 
