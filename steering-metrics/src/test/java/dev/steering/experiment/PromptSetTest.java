@@ -1,0 +1,91 @@
+package dev.steering.experiment;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PromptSetTest {
+    @TempDir
+    Path dir;
+
+    private InputFormatException loadFails(String content) throws IOException {
+        Path f = dir.resolve("p.jsonl");
+        Files.writeString(f, content);
+        return assertThrows(InputFormatException.class, () -> PromptSet.load(f));
+    }
+
+    @Test
+    void roundTripKeepsUnicodeAndMeta() throws IOException {
+        PromptSet set = new PromptSet(List.of(
+                new Prompt("a", "Wie backe ich Brot? 🍞\nZeile 2", Map.of("family", "cooking")),
+                new Prompt("b", "\"quoted\" \\ backslash", null)));
+        Path f = dir.resolve("sub/set.jsonl");
+        set.write(f);
+        PromptSet back = PromptSet.load(f);
+        assertEquals(set, back);
+        assertEquals(set.hash(), back.hash());
+        try (var s = Files.list(f.getParent())) {
+            assertEquals(1, s.count(), "no temp files left");
+        }
+    }
+
+    @Test
+    void hashDependsOnIdsAndPromptsOnly() {
+        PromptSet a = new PromptSet(List.of(new Prompt("x", "hello", Map.of("k", "v"))));
+        PromptSet b = new PromptSet(List.of(new Prompt("x", "hello", Map.of())));
+        PromptSet c = new PromptSet(List.of(new Prompt("x", "hello!", Map.of())));
+        assertEquals(a.hash(), b.hash());
+        assertNotEquals(a.hash(), c.hash());
+        assertEquals(64, a.hash().length());
+    }
+
+    @Test
+    void errorsNameFileAndLine() throws IOException {
+        String ok = "{\"id\":\"a\",\"prompt\":\"hi\"}\n";
+        assertEquals("malformed JSON", problemPrefix(loadFails(ok + "{\"id\": \"b\", \n"), 2));
+        assertEquals("missing \"id\"", loadFails(ok + "\n{\"prompt\":\"x\"}\n").problem());
+        assertEquals(3, loadFails(ok + "\n{\"prompt\":\"x\"}\n").line());
+        assertEquals("missing \"prompt\"", loadFails("{\"id\":\"b\"}").problem());
+        assertTrue(loadFails(ok + "{\"id\":\"b\",\"prompt\":\"  \"}").problem().startsWith("empty prompt"));
+        InputFormatException dup = loadFails(ok + ok);
+        assertEquals(dir.resolve("p.jsonl") + ":2: duplicate id 'a' (first on line 1)", dup.getMessage());
+        assertEquals("expected a JSON object", loadFails("[1,2]").problem());
+        assertEquals("\"meta\" must be an object", loadFails("{\"id\":\"b\",\"prompt\":\"x\",\"meta\":3}").problem());
+
+        Path bad = dir.resolve("bad.jsonl");
+        byte[] prefix = (ok + ok.replace("\"a\"", "\"b\"")).getBytes(StandardCharsets.UTF_8);
+        byte[] content = new byte[prefix.length + 4];
+        System.arraycopy(prefix, 0, content, 0, prefix.length);
+        content[prefix.length] = '{';
+        content[prefix.length + 1] = (byte) 0xC3;   // truncated 2-byte sequence
+        content[prefix.length + 2] = '(';
+        content[prefix.length + 3] = '}';
+        Files.write(bad, content);
+        InputFormatException e = assertThrows(InputFormatException.class, () -> PromptSet.load(bad));
+        assertEquals(3, e.line());
+        assertTrue(e.getMessage().startsWith(bad + ":3: invalid UTF-8"), e.getMessage());
+    }
+
+    private static String problemPrefix(InputFormatException e, int expectedLine) {
+        assertEquals(expectedLine, e.line());
+        assertTrue(e.getMessage().startsWith(e.source() + ":" + expectedLine + ": "), e.getMessage());
+        return e.problem().substring(0, e.problem().indexOf(':'));
+    }
+
+    @Test
+    void duplicateIdsRejectedInMemoryToo() {
+        assertThrows(IllegalArgumentException.class, () -> new PromptSet(List.of(
+                new Prompt("a", "x", null), new Prompt("a", "y", null))));
+        assertThrows(IllegalArgumentException.class, () -> new Prompt("a", " ", null));
+    }
+}
