@@ -2,14 +2,24 @@ package dev.steering.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.steering.weights.TensorSource;
+import java.util.ArrayList;
 import java.util.List;
 
 /** Maps a {@code config.json} to the architecture class that implements it. */
 public final class Architectures {
     /** Architecture names this library implements. */
-    public static final List<String> SUPPORTED = List.of(GptNeoXConfig.ARCHITECTURE, Gpt2Config.ARCHITECTURE);
+    public static final List<String> SUPPORTED = supported();
 
     private Architectures() {
+    }
+
+    private static List<String> supported() {
+        List<String> out = new ArrayList<>(List.of(GptNeoXConfig.ARCHITECTURE, Gpt2Config.ARCHITECTURE));
+        for (LlamaConfig.Variant v : LlamaConfig.Variant.values()) {
+            out.add(v.architecture());
+        }
+        out.add(Gemma2Config.ARCHITECTURE);
+        return List.copyOf(out);
     }
 
     /** The architecture named by {@code architectures[0]} (or, failing that, {@code model_type}). */
@@ -20,10 +30,17 @@ public final class Architectures {
         }
         JsonNode type = config.get("model_type");
         if (type != null && type.isTextual()) {
-            return switch (type.textValue()) {
+            String t = type.textValue();
+            for (LlamaConfig.Variant v : LlamaConfig.Variant.values()) {
+                if (v.modelType().equals(t)) {
+                    return v.architecture();
+                }
+            }
+            return switch (t) {
                 case "gpt_neox" -> GptNeoXConfig.ARCHITECTURE;
                 case "gpt2" -> Gpt2Config.ARCHITECTURE;
-                default -> type.textValue();
+                case "gemma2" -> Gemma2Config.ARCHITECTURE;
+                default -> t;
             };
         }
         throw new IllegalArgumentException(origin + ": neither 'architectures' nor 'model_type' says which "
@@ -33,9 +50,15 @@ public final class Architectures {
     /** Parses the config of a supported architecture. */
     public static ModelConfig config(JsonNode config, String origin) {
         String name = name(config, origin);
+        for (LlamaConfig.Variant v : LlamaConfig.Variant.values()) {
+            if (v.architecture().equals(name)) {
+                return LlamaConfig.fromJson(v, config, origin);
+            }
+        }
         return switch (name) {
             case GptNeoXConfig.ARCHITECTURE -> GptNeoXConfig.fromJson(config, origin);
             case Gpt2Config.ARCHITECTURE -> Gpt2Config.fromJson(config, origin);
+            case Gemma2Config.ARCHITECTURE -> Gemma2Config.fromJson(config, origin);
             default -> throw new IllegalArgumentException(origin + ": architecture '" + name
                     + "' is not supported (supported: " + String.join(", ", SUPPORTED) + ")");
         };
@@ -46,7 +69,11 @@ public final class Architectures {
         ModelConfig cfg = config(config, origin);
         if (cfg instanceof GptNeoXConfig c) {
             return new GptNeoX(c, tensors, origin);
+        } else if (cfg instanceof Gpt2Config c) {
+            return new Gpt2(c, tensors, origin);
+        } else if (cfg instanceof LlamaConfig c) {
+            return new Llama(c, tensors, origin);
         }
-        return new Gpt2((Gpt2Config) cfg, tensors, origin);
+        return new Gemma2((Gemma2Config) cfg, tensors, origin);
     }
 }

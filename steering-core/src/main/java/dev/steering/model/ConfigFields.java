@@ -6,14 +6,50 @@ import com.fasterxml.jackson.databind.JsonNode;
 final class ConfigFields {
     private final JsonNode node;
     private final String origin;
+    private final String prefix;
 
     /**
      * @param node   the parsed config
      * @param origin the file and architecture named in errors, e.g. {@code .../config.json (GPTNeoXForCausalLM)}
      */
     ConfigFields(JsonNode node, String origin) {
+        this(node, origin, "");
+    }
+
+    private ConfigFields(JsonNode node, String origin, String prefix) {
         this.node = node;
         this.origin = origin;
+        this.prefix = prefix;
+    }
+
+    /** The object-valued field {@code field} (e.g. {@code rope_scaling}); errors name its fields as {@code field.x}. */
+    ConfigFields nested(String field) {
+        JsonNode v = present(field);
+        if (!v.isObject()) {
+            throw error(field, "an object", v);
+        }
+        return new ConfigFields(v, origin, prefix + field + ".");
+    }
+
+    /** A non-empty list of numbers. */
+    double[] requireDoubles(String field) {
+        JsonNode v = present(field);
+        if (!v.isArray() || v.isEmpty()) {
+            throw error(field, "a list of numbers", v);
+        }
+        double[] out = new double[v.size()];
+        for (int i = 0; i < out.length; i++) {
+            if (!v.get(i).isNumber()) {
+                throw error(field, "a list of numbers", v);
+            }
+            out[i] = v.get(i).doubleValue();
+        }
+        return out;
+    }
+
+    /** The full name of {@code field} as errors give it (with the enclosing object's name, if nested). */
+    String name(String field) {
+        return prefix + field;
     }
 
     int requireInt(String field) {
@@ -81,7 +117,7 @@ final class ConfigFields {
     int requirePositive(String field) {
         int v = requireInt(field);
         if (v <= 0) {
-            throw new IllegalArgumentException(origin + ": field '" + field + "' must be positive, found " + v);
+            throw new IllegalArgumentException(origin + ": field '" + name(field) + "' must be positive, found " + v);
         }
         return v;
     }
@@ -95,18 +131,18 @@ final class ConfigFields {
     }
 
     IllegalArgumentException unsupported(String field, Object value, String supported) {
-        return new IllegalArgumentException(origin + ": field '" + field + "' = " + value + " is not supported ("
+        return new IllegalArgumentException(origin + ": field '" + name(field) + "' = " + value + " is not supported ("
                 + supported + ")");
     }
 
     private JsonNode present(String field) {
         if (!has(field)) {
-            throw new IllegalArgumentException(origin + ": required field '" + field + "' is missing");
+            throw new IllegalArgumentException(origin + ": required field '" + name(field) + "' is missing");
         }
         return node.get(field);
     }
 
     private IllegalArgumentException error(String field, String expected, JsonNode found) {
-        return new IllegalArgumentException(origin + ": field '" + field + "' must be " + expected + ", found " + found);
+        return new IllegalArgumentException(origin + ": field '" + name(field) + "' must be " + expected + ", found " + found);
     }
 }

@@ -30,9 +30,11 @@ public final class ForwardGraph {
     private final int layers;
     private final int kvHeads;
     private final int headDim;
+    private final int slidingWindow;
 
     ForwardGraph(SameDiff sd, Map<HookPoint, String> hookVariables, List<Edit> edits, RotaryEmbedding rotary,
-                 List<Integer> rotaryWidths, boolean learnedPositions, int layers, int kvHeads, int headDim) {
+                 List<Integer> rotaryWidths, boolean learnedPositions, int layers, int kvHeads, int headDim,
+                 int slidingWindow) {
         this.sd = sd;
         this.hookVariables = Map.copyOf(hookVariables);
         this.edits = edits;
@@ -42,6 +44,7 @@ public final class ForwardGraph {
         this.layers = layers;
         this.kvHeads = kvHeads;
         this.headDim = headDim;
+        this.slidingWindow = slidingWindow;
     }
 
     /** The underlying SameDiff graph (for inspection or training). */
@@ -87,7 +90,10 @@ public final class ForwardGraph {
         }
         Map<String, INDArray> feed = new HashMap<>();
         feed.put(GraphBuilder.INPUT_IDS, Nd4j.createFromArray(in.tokens()));
-        feed.put(GraphBuilder.ATTENTION_MASK, attentionMask(in));
+        feed.put(GraphBuilder.ATTENTION_MASK, attentionMask(in, Integer.MAX_VALUE));
+        if (slidingWindow > 0) {
+            feed.put(GraphBuilder.ATTENTION_MASK_LOCAL, attentionMask(in, slidingWindow));
+        }
         feed.put(GraphBuilder.LOGIT_ROWS, Nd4j.createFromArray(java.util.Arrays.stream(in.logitRows())
                 .asLongStream().toArray()));
         long[] flatPositions = flatten(in.positions());
@@ -138,8 +144,11 @@ public final class ForwardGraph {
         return new ForwardResult(out.get(GraphBuilder.LOGITS), hooks, new KvCache(k, v));
     }
 
-    /** {@code [b, 1, s, past+s]}: query i of row r may attend key j iff j is real and j ≤ past + i. */
-    static INDArray attentionMask(ForwardInputs in) {
+    /**
+     * {@code [b, 1, s, past+s]}: query i of row r may attend key j iff j is real, j ≤ past + i and
+     * past + i − j < window (pass {@link Integer#MAX_VALUE} for no window).
+     */
+    static INDArray attentionMask(ForwardInputs in, int window) {
         int b = in.batchSize();
         int s = in.seqLength();
         int t = in.pastLength() + s;
@@ -150,7 +159,7 @@ public final class ForwardGraph {
                 int base = (r * s + i) * t;
                 int last = in.pastLength() + i;
                 for (int j = 0; j < t; j++) {
-                    m[base + j] = valid[j] && j <= last ? 0f : MASKED;
+                    m[base + j] = valid[j] && j <= last && last - j < window ? 0f : MASKED;
                 }
             }
         }

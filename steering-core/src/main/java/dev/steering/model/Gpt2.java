@@ -80,7 +80,7 @@ public final class Gpt2 implements Architecture {
             x = block(g, l, x);
         }
         SDVariable h = g.hook(HookPoint.lnFinal(), layerNorm(g, x, "ln_f"));
-        g.unembed(h, weights.asMap().containsKey("unembed") ? "unembed" : "wte", null);
+        g.unembed(h, weights.asMap().containsKey("unembed") ? "unembed" : "wte", null, 0);
     }
 
     private SDVariable block(GraphBuilder g, int l, SDVariable x) {

@@ -137,7 +137,7 @@ public final class GptNeoX implements Architecture {
             x = block(g, l, x);
         }
         SDVariable h = g.hook(HookPoint.lnFinal(), layerNorm(g, x, "ln_f"));
-        g.unembed(h, "unembed", null);
+        g.unembed(h, "unembed", null, 0);
     }
 
     private SDVariable block(GraphBuilder g, int l, SDVariable x) {

@@ -25,6 +25,11 @@ public final class GraphBuilder {
     public static final String INPUT_IDS = "input_ids";
     /** Placeholder: additive attention mask {@code [batch, 1, seq, past+seq]}: 0 = attend, −1e9 = masked. */
     public static final String ATTENTION_MASK = "attention_mask";
+    /**
+     * Placeholder: additive mask of the sliding-window layers, as {@link #ATTENTION_MASK} but also masking keys
+     * {@code window} or more positions before the query. Present only in graphs of models with such layers.
+     */
+    public static final String ATTENTION_MASK_LOCAL = "attention_mask_local";
     /** Placeholder: position id per row {@code [rows]} (INT64), for learned position embeddings. */
     public static final String POSITION_IDS = "position_ids";
     /** Placeholder: which rows the logits are computed for {@code [n]} (INT64). */
@@ -41,6 +46,8 @@ public final class GraphBuilder {
     private final SDVariable inputIds;
     private final SDVariable attentionMask;
     private SDVariable positionIds;
+    private SDVariable localAttentionMask;
+    private int slidingWindow;
     private SDVariable batchSeq;
     private RotaryEmbedding rotary;
     private SDVariable rotateHalf;
@@ -124,6 +131,57 @@ public final class GraphBuilder {
     }
 
     /**
+     * The mask of sliding-window attention layers: a key is visible to a query at most {@code window − 1} positions
+     * before it (Hugging Face's {@code q_idx − kv_idx < sliding_window}). One window size per graph.
+     */
+    public SDVariable localAttentionMask(int window) {
+        if (localAttentionMask == null) {
+            localAttentionMask = sd.placeHolder(ATTENTION_MASK_LOCAL, DataType.FLOAT, -1, 1, -1, -1);
+            slidingWindow = window;
+        } else if (slidingWindow != window) {
+            throw new IllegalStateException("one sliding window per graph: " + slidingWindow + " and " + window);
+        }
+        return localAttentionMask;
+    }
+
+    /**
+     * Causal self-attention with rotary queries and keys and grouped-query attention (Llama family): splits the fused
+     * {@code [rows, (heads + 2·kvHeads)·headDim]} projection into q, k, v (in that order), rotates q and k, appends
+     * k and v to the layer's KV cache (which stores {@code kvHeads} heads), lets key/value head {@code j} serve query
+     * heads {@code j·g … j·g+g−1} ({@code g = heads/kvHeads}), and returns the merged context
+     * {@code [rows, heads·headDim]} (before the output projection).
+     *
+     * @param scale         factor on the scores ({@code 1/sqrt(headDim)} unless the model says otherwise)
+     * @param softCap       if positive, scores are soft-capped at it (see {@link Ops#attention})
+     * @param slidingWindow if positive, keys at least this many positions back are masked
+     */
+    public SDVariable selfAttention(int layer, SDVariable qkv, RotaryEmbedding r, int heads, int kvHeads,
+                                    int headDim, double scale, double softCap, int slidingWindow) {
+        long qWidth = (long) heads * headDim;
+        long kvWidth = (long) kvHeads * headDim;
+        SDVariable q = rotary(r, Ops.columns(qkv, 0, qWidth), heads);
+        SDVariable k = rotary(r, Ops.columns(qkv, qWidth, qWidth + kvWidth), kvHeads);
+        SDVariable v = Ops.columns(qkv, qWidth + kvWidth, qWidth + 2 * kvWidth);
+        SDVariable[] kv = kvCache(layer, splitHeads(k, kvHeads, headDim), splitHeads(v, kvHeads, headDim), kvHeads,
+                headDim);
+        int groups = heads / kvHeads;
+        SDVariable mask = slidingWindow > 0 ? localAttentionMask(slidingWindow) : attentionMask;
+        SDVariable ctx = Ops.attention(sd, splitHeads(q, heads, headDim), repeatHeads(kv[0], groups),
+                repeatHeads(kv[1], groups), mask, scale, softCap);
+        return mergeHeads(ctx, (int) qWidth);
+    }
+
+    /** {@code [batch, kvHeads, t, headDim]} → {@code [batch, kvHeads·groups, t, headDim]}, each head repeated in place. */
+    private SDVariable repeatHeads(SDVariable x, int groups) {
+        if (groups == 1) {
+            return x;
+        }
+        SDVariable tiled = sd.tile(sd.expandDims(x, 2), 1, 1, groups, 1, 1);
+        SDVariable shape = sd.shape(x).mul(sd.constant(Nd4j.createFromArray(1L, groups, 1L, 1L)));
+        return sd.reshape(tiled, shape);
+    }
+
+    /**
      * Rotary embedding of 2-D queries or keys of {@code heads} heads. All layers share the same tables (fed per
      * call from the rows' position ids).
      */
@@ -159,12 +217,20 @@ public final class GraphBuilder {
         return new SDVariable[]{fullK, fullV};
     }
 
-    /** Logits {@code hidden·Wᵀ (+ bias)} of the rows listed in the {@link #LOGIT_ROWS} placeholder. */
-    public SDVariable unembed(SDVariable hidden, String weightName, String biasName) {
+    /**
+     * Logits {@code hidden·Wᵀ (+ bias)} of the rows listed in the {@link #LOGIT_ROWS} placeholder.
+     *
+     * @param biasName the bias, or null for none
+     * @param softCap  if positive, logits become {@code cap·tanh(logits/cap)} (Gemma-2's final-logit soft-capping)
+     */
+    public SDVariable unembed(SDVariable hidden, String weightName, String biasName, double softCap) {
         SDVariable rows = sd.gather(hidden, sd.placeHolder(LOGIT_ROWS, DataType.INT64, -1), 0);
         SDVariable out = sd.mmul(rows, weight(weightName), false, true, false);
         if (biasName != null) {
             out = out.add(weight(biasName));
+        }
+        if (softCap > 0) {
+            out = Ops.softCap(sd, out, softCap);
         }
         logits = true;
         return sd.identity(LOGITS, out);
@@ -176,7 +242,7 @@ public final class GraphBuilder {
             throw new IllegalStateException("architecture did not call unembed()");
         }
         return new ForwardGraph(sd, hookVariables, edits, rotary, new ArrayList<>(rotaryWidths), positionIds != null,
-                cachedLayers, cacheShape[0], cacheShape[1]);
+                cachedLayers, cacheShape[0], cacheShape[1], slidingWindow);
     }
 
     static String editMaskName(int i) {

@@ -4,7 +4,7 @@ package dev.steering.model;
  * The architecture-independent facts about a model that the library needs; each architecture has its own record
  * with the rest of its {@code config.json}.
  */
-public sealed interface ModelConfig permits GptNeoXConfig, Gpt2Config {
+public sealed interface ModelConfig permits GptNeoXConfig, Gpt2Config, LlamaConfig, Gemma2Config {
 
     /** The Hugging Face architecture name, e.g. {@code GPTNeoXForCausalLM}. */
     String architecture();

@@ -36,6 +36,30 @@ public final class Ops {
         return bias == null ? normed.mul(gain) : normed.mul(gain).add(bias);
     }
 
+    /**
+     * RMSNorm over the last axis: {@code x · rsqrt(mean(x²) + eps) · gain} (Llama family, in F32). Gemma's
+     * {@code (1 + w)} gain is this formula with the offset added to the weight once, at load.
+     */
+    public static SDVariable rmsNorm(SameDiff sd, SDVariable x, SDVariable gain, double eps) {
+        return x.mul(sd.math.rsqrt(sd.mean(x.mul(x), true, -1).add(eps))).mul(gain);
+    }
+
+    /**
+     * Gated MLP {@code down(act(gate(x)) · up(x))} (SwiGLU with {@code silu}, GeGLU with a GELU) from the fused
+     * {@code [gate; up]} weight {@code [2·ff, in]}; the biases may be null.
+     */
+    public static SDVariable gatedMlp(SameDiff sd, SDVariable x, SDVariable gateUp, SDVariable gateUpBias,
+                                      SDVariable down, SDVariable downBias, long ff, String activation) {
+        SDVariable gu = linear(sd, x, gateUp, gateUpBias);
+        SDVariable gated = activation(sd, activation, columns(gu, 0, ff)).mul(columns(gu, ff, 2 * ff));
+        return linear(sd, gated, down, downBias);
+    }
+
+    /** Soft-capping {@code cap·tanh(x/cap)} (Gemma-2's attention scores and final logits). */
+    public static SDVariable softCap(SameDiff sd, SDVariable x, double cap) {
+        return sd.math.tanh(x.div(cap)).mul(cap);
+    }
+
     /** Exact GELU, {@code 0.5·x·(1 + erf(x/√2))} (PyTorch {@code gelu}, Pythia's {@code hidden_act: gelu}). */
     public static SDVariable geluExact(SameDiff sd, SDVariable x) {
         return x.mul(sd.math.erf(x.mul(SQRT_HALF)).add(1.0)).mul(0.5);
@@ -90,7 +114,7 @@ public final class Ops {
                                        double scale, double softCap) {
         SDVariable scores = sd.mmul(q, k, false, true, false).mul(scale);
         if (softCap > 0) {
-            scores = sd.math.tanh(scores.div(softCap)).mul(softCap);
+            scores = softCap(sd, scores, softCap);
         }
         SDVariable weights = sd.nn.softmax(scores.add(mask), -1);
         return sd.mmul(weights, v);

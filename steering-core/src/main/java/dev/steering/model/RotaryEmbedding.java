@@ -14,6 +14,8 @@ public final class RotaryEmbedding {
     private final int headDim;
     private final int rotaryDim;
     private final float[] invFreq;
+    private final float[] longInvFreq;
+    private final int longAbove;
     private final double attentionScaling;
 
     /**
@@ -23,13 +25,32 @@ public final class RotaryEmbedding {
      * @param attentionScaling factor on both cos and sin (1 except for long-context scalings such as Phi-3 longrope)
      */
     public RotaryEmbedding(int headDim, int rotaryDim, float[] invFreq, double attentionScaling) {
-        if (rotaryDim % 2 != 0 || rotaryDim > headDim || invFreq.length != rotaryDim / 2) {
+        this(headDim, rotaryDim, invFreq, invFreq, Integer.MAX_VALUE, attentionScaling);
+    }
+
+    /**
+     * Frequencies that depend on the length of the call (Phi-3 longrope): {@code longInvFreq} is used for a call
+     * whose largest position id + 1 exceeds {@code longAbove}, {@code invFreq} otherwise.
+     *
+     * @param headDim          size of one head
+     * @param rotaryDim        how many leading dimensions of each head rotate (even, ≤ headDim)
+     * @param invFreq          the {@code rotaryDim/2} inverse frequencies for calls up to {@code longAbove} positions
+     * @param longInvFreq      the inverse frequencies for longer calls
+     * @param longAbove        the sequence length above which {@code longInvFreq} applies
+     * @param attentionScaling factor on both cos and sin
+     */
+    public RotaryEmbedding(int headDim, int rotaryDim, float[] invFreq, float[] longInvFreq, int longAbove,
+                           double attentionScaling) {
+        if (rotaryDim % 2 != 0 || rotaryDim > headDim || invFreq.length != rotaryDim / 2
+                || longInvFreq.length != invFreq.length) {
             throw new IllegalArgumentException("rotary dim " + rotaryDim + " must be even, ≤ head dim " + headDim
                     + " and match " + invFreq.length + " frequencies");
         }
         this.headDim = headDim;
         this.rotaryDim = rotaryDim;
         this.invFreq = invFreq.clone();
+        this.longInvFreq = longInvFreq.clone();
+        this.longAbove = longAbove;
         this.attentionScaling = attentionScaling;
     }
 
@@ -42,10 +63,12 @@ public final class RotaryEmbedding {
         return f;
     }
 
+    /** Size of one head. */
     public int headDim() {
         return headDim;
     }
 
+    /** How many leading dimensions of each head rotate. */
     public int rotaryDim() {
         return rotaryDim;
     }
@@ -68,7 +91,8 @@ public final class RotaryEmbedding {
      * Cos and sin tables for rows of {@code heads} concatenated heads: element {@code [row, h·headDim + d]} is
      * {@code cos(pos·f)} (resp. {@code sin}) on rotary dimensions and 1 (resp. 0) on pass-through ones.
      *
-     * @param positions one position id per row (batch × sequence, row-major)
+     * @param positions one position id per row (batch × sequence, row-major); their maximum also selects the
+     *                  long-context frequencies, if any
      * @return {@code {cos, sin}}, each {@code [rows, heads·headDim]}
      */
     public INDArray[] tables(long[] positions, int heads) {
@@ -78,11 +102,13 @@ public final class RotaryEmbedding {
         int half = rotaryDim / 2;
         float[] rowCos = new float[headDim];
         float[] rowSin = new float[headDim];
+        long longest = java.util.Arrays.stream(positions).max().orElse(-1) + 1;
+        float[] freq = longest > longAbove ? longInvFreq : invFreq;
         for (int r = 0; r < positions.length; r++) {
             java.util.Arrays.fill(rowCos, 1f);
             java.util.Arrays.fill(rowSin, 0f);
             for (int i = 0; i < half; i++) {
-                float angle = (float) positions[r] * invFreq[i];
+                float angle = (float) positions[r] * freq[i];
                 rowCos[i] = rowCos[i + half] = (float) (Math.cos(angle) * attentionScaling);
                 rowSin[i] = rowSin[i + half] = (float) (Math.sin(angle) * attentionScaling);
             }

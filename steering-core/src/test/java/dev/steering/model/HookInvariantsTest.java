@@ -16,12 +16,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class HookInvariantsTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"gpt-neox-tiny", "gpt2-tiny"})
+    @ValueSource(strings = {"gpt-neox-tiny", "gpt2-tiny",
+            "llama-family/qwen2-tiny", "llama-family/llama-tiny", "llama-family/phi3-tiny", "llama-family/gemma2-tiny"})
     void residPostOfOneBlockIsResidPreOfTheNextAndSumsItsParts(String fixture) {
         try (LanguageModel model = LanguageModel.load(Reference.fixture(fixture))) {
             int layers = model.config().numLayers();
             List<HookPoint> all = HookPoint.all(layers);
-            long[] tokens = {510, 3158, 8516, 30013, 27287, 689};
+            long[] tokens = inVocab(model, 510, 3158, 8516, 30013, 27287, 689);
             ForwardResult res = model.graph(List.of()).run(ForwardInputs.single(tokens), null, all);
             for (int l = 0; l < layers; l++) {
                 INDArray pre = res.hooks().get(HookPoint.residPre(l));
@@ -38,14 +39,15 @@ class HookInvariantsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"gpt-neox-tiny", "gpt2-tiny"})
+    @ValueSource(strings = {"gpt-neox-tiny", "gpt2-tiny",
+            "llama-family/qwen2-tiny", "llama-family/llama-tiny", "llama-family/phi3-tiny", "llama-family/gemma2-tiny"})
     void addWithAlphaZeroChangesNothingBitForBit(String fixture) {
         try (LanguageModel model = LanguageModel.load(Reference.fixture(fixture))) {
             float[] v = new float[model.config().hiddenSize()];
             for (int i = 0; i < v.length; i++) {
                 v[i] = (float) Math.sin(i + 1.0);
             }
-            long[] tokens = {42, 717, 247, 1071, 15};
+            long[] tokens = inVocab(model, 42, 717, 247, 1071, 15);
             List<HookPoint> read = List.of(HookPoint.residPost(1), HookPoint.lnFinal());
             ForwardResult base = model.graph(List.of()).run(ForwardInputs.single(tokens), null, read);
             Edit zero = Edit.everywhere(HookPoint.residPre(1), Add.alpha(0), SteeringVector.of(v));
@@ -61,5 +63,10 @@ class HookInvariantsTest {
             org.junit.jupiter.api.Assertions.assertFalse(java.util.Arrays.equals(base.logits().data().asFloat(),
                     moved.logits().data().asFloat()));
         }
+    }
+
+    /** The token ids modulo the model's vocabulary size (the fixtures' vocabularies range from 2048 to 50304). */
+    private static long[] inVocab(LanguageModel model, long... ids) {
+        return java.util.Arrays.stream(ids).map(t -> t % model.config().vocabSize()).toArray();
     }
 }

@@ -21,7 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 class ReferenceParityTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"gpt-neox-tiny", "gpt-neox-tiny-bin", "gpt2-tiny"})
+    @ValueSource(strings = {"gpt-neox-tiny", "gpt-neox-tiny-bin", "gpt2-tiny",
+            "llama-family/qwen2-tiny", "llama-family/llama-tiny", "llama-family/phi3-tiny", "llama-family/gemma2-tiny"})
     void logitsAndEveryHookMatchTheReference(String fixture) {
         try (Reference ref = Reference.open(referenceFor(fixture));
              LanguageModel model = LanguageModel.load(Reference.fixture(fixture))) {
@@ -49,7 +50,8 @@ class ReferenceParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"gpt-neox-tiny", "gpt2-tiny"})
+    @ValueSource(strings = {"gpt-neox-tiny", "gpt2-tiny",
+            "llama-family/qwen2-tiny", "llama-family/llama-tiny", "llama-family/phi3-tiny", "llama-family/gemma2-tiny"})
     void steeredLogitsAndGreedyContinuationsMatchTheReference(String fixture) {
         try (Reference ref = Reference.open(fixture);
              LanguageModel model = LanguageModel.load(Reference.fixture(fixture))) {
