@@ -223,6 +223,8 @@ public final class ChatTemplate {
 
     /** Python {@code str} methods on Java strings, tried before Jinjava's own (Java-bean) method resolution. */
     private static final class PythonStrings extends ELResolver {
+        private static final Object NO_SUCH_METHOD = new Object();
+
         @Override
         public Object invoke(ELContext context, Object base, Object method, Class<?>[] paramTypes, Object[] params) {
             if (!(base instanceof String s) || method == null) {
@@ -235,8 +237,6 @@ public final class ChatTemplate {
             }
             return result == NO_SUCH_METHOD ? null : result;
         }
-
-        private static final Object NO_SUCH_METHOD = new Object();
 
         private static Object call(String s, String method, Object[] p) {
             String arg = p.length > 0 && p[0] != null ? p[0].toString() : null;

@@ -96,7 +96,7 @@ public record LlamaConfig(Variant variant, int hiddenSize, int numHeads, int num
                     ? f.optInt("sliding_window", 4096) : 0;
             case PHI3 -> f.has("sliding_window") ? f.requirePositive("sliding_window") : 0;
         };
-        int maxWindowLayers = variant == Variant.QWEN2 ? f.optInt("max_window_layers", layers) : 0;
+        int maxWindowLayers = variant == Variant.QWEN2 ? f.optInt("max_window_layers", 28) : 0;
         LlamaConfig c = new LlamaConfig(variant, hidden, heads, kvHeads, headDim, layers,
                 f.requirePositive("intermediate_size"), f.optDouble("rms_norm_eps", variant.defaultEps),
                 f.optString("hidden_act", "silu"), attentionBias || variant == Variant.QWEN2, attentionBias,
