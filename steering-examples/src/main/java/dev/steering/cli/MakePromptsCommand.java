@@ -65,7 +65,12 @@ public final class MakePromptsCommand implements FlagCommand {
 
     private int generate(Args args) throws Exception {
         Path dir = Path.of(args.require("out"));
-        long seed = args.getInt("seed", 0);
+        long seed;
+        try {
+            seed = Long.parseLong(args.get("seed", "0").trim());
+        } catch (NumberFormatException e) {
+            throw new CliException("option --seed expects an integer, got '" + args.get("seed") + "'");
+        }
         boolean fast = args.flag("fast");
         int[] sizes = args.getInts("sizes");
         args.finish();
