@@ -115,7 +115,12 @@ public final class ParquetWriter implements Closeable {
         for (ParquetSchema.Column c : schema.columns()) {
             buffers.add(new ColumnBuffer(c, options.pageBytes()));
         }
-        out.write(MAGIC);
+        try {
+            out.write(MAGIC);
+        } catch (IOException e) {
+            close();
+            throw e;
+        }
     }
 
     /**

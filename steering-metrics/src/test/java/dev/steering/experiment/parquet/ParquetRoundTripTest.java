@@ -125,6 +125,30 @@ class ParquetRoundTripTest {
     }
 
     @Test
+    void wideTableWithManyRowGroupsUsesLongThriftListHeaders() throws IOException {
+        ParquetSchema.Builder b = ParquetSchema.builder();
+        for (int c = 0; c < 20; c++) {
+            b.int32("c" + c, c % 2 == 0);
+        }
+        ParquetSchema schema = b.build();
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (int r = 0; r < 40; r++) {
+            Map<String, Object> row = new HashMap<>();
+            for (int c = 0; c < 20; c++) {
+                row.put("c" + c, (c % 2 == 0 && r % 3 == 0) ? null : r * 100 + c);
+            }
+            rows.add(row);
+        }
+        Files.createDirectories(SAMPLE_DIR);
+        Path file = SAMPLE_DIR.resolve("wide.parquet");
+        ParquetWriter.write(file, schema, rows, Map.of(), new ParquetWriter.Options(2, 1 << 20));
+        ParquetTable t = ParquetReader.read(file);
+        assertEquals(20, t.rowGroups());
+        assertEquals(schema, t.schema());
+        assertRowsEqual(schema, rows, t.rows());
+    }
+
+    @Test
     void emptyTableHasNoRowGroups() throws IOException {
         Path file = dir.resolve("empty.parquet");
         ParquetWriter.write(file, kitchenSinkSchema(), List.of(), Map.of());
