@@ -52,13 +52,44 @@ public final class MeanDifference {
      */
     public static DirectionResult of(List<double[]> diffs, Map<String, String> metadata, String what) {
         double[] m = mean(diffs);
-        SteeringVector v;
+        SteeringVector v = vector(m, metadata, what);
+        return new DirectionResult(v, new DirectionStats(v.norm(), diffs.size(), splitHalf(diffs)));
+    }
+
+    /**
+     * The direction {@code mean(a) − mean(b)} of two unpaired groups (e.g. harmful and harmless prompts) with
+     * statistics: {@code nPrompts} counts both groups, and the split-half cosine compares the differences of
+     * random halves of each group (NaN if either group has fewer than two rows).
+     *
+     * @param what describes the direction in the zero-norm error
+     */
+    public static DirectionResult ofGroups(List<double[]> a, List<double[]> b, Map<String, String> metadata,
+                                           String what) {
+        double[] m = meanDifference(a, b);
+        SteeringVector v = vector(m, metadata, what);
+        double split = Double.NaN;
+        if (a.size() >= 2 && b.size() >= 2) {
+            List<List<double[]>> ha = halves(a);
+            List<List<double[]>> hb = halves(b);
+            split = cosine(meanDifference(ha.get(0), hb.get(0)), meanDifference(ha.get(1), hb.get(1)));
+        }
+        return new DirectionResult(v, new DirectionStats(v.norm(), a.size() + b.size(), split));
+    }
+
+    /** A steering vector from a double-precision mean, failing with {@code what} when it is ~0. */
+    static SteeringVector vector(double[] m, Map<String, String> metadata, String what) {
         try {
-            v = new SteeringVector(toFloats(m), metadata);
+            return new SteeringVector(toFloats(m), metadata);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(what + " is ~0 (" + e.getMessage() + ")", e);
         }
-        return new DirectionResult(v, new DirectionStats(v.norm(), diffs.size(), splitHalf(diffs)));
+    }
+
+    private static List<List<double[]>> halves(List<double[]> rows) {
+        List<double[]> shuffled = new ArrayList<>(rows);
+        Collections.shuffle(shuffled, new Random(SPLIT_SEED));
+        int h = shuffled.size() / 2;
+        return List.of(shuffled.subList(0, h), shuffled.subList(h, shuffled.size()));
     }
 
     /** Cosine between the means of two random halves (NaN for fewer than two rows). */
@@ -66,10 +97,8 @@ public final class MeanDifference {
         if (rows.size() < 2) {
             return Double.NaN;
         }
-        List<double[]> shuffled = new ArrayList<>(rows);
-        Collections.shuffle(shuffled, new Random(SPLIT_SEED));
-        int h = shuffled.size() / 2;
-        return cosine(mean(shuffled.subList(0, h)), mean(shuffled.subList(h, shuffled.size())));
+        List<List<double[]>> h = halves(rows);
+        return cosine(mean(h.get(0)), mean(h.get(1)));
     }
 
     /** Cosine similarity (NaN if either vector is zero). */
