@@ -6,7 +6,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,7 +20,14 @@ public final class LanguageModel implements AutoCloseable {
     private final Architecture architecture;
     private final TextTokenizer tokenizer;
     private final String revision;
-    private final Map<List<Edit>, ForwardGraph> graphs = new ConcurrentHashMap<>();
+    /** Graphs are small (weights are shared), but sweeps build many: keep the most recently used. */
+    private static final int MAX_CACHED_GRAPHS = 16;
+    private final Map<List<Edit>, ForwardGraph> graphs = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<List<Edit>, ForwardGraph> eldest) {
+            return size() > MAX_CACHED_GRAPHS;
+        }
+    };
 
     /**
      * @param id           how the model was named (repo id, alias or directory), for metadata
@@ -106,16 +112,24 @@ public final class LanguageModel implements AutoCloseable {
                         + " but " + id + " has hidden size " + config().hiddenSize());
             }
         }
-        return graphs.computeIfAbsent(List.copyOf(edits), key -> {
-            GraphBuilder g = new GraphBuilder(architecture.weights(), key, false);
-            architecture.forward(g);
-            return g.build();
-        });
+        List<Edit> key = List.copyOf(edits);
+        synchronized (graphs) {
+            ForwardGraph g = graphs.get(key);
+            if (g == null) {
+                GraphBuilder b = new GraphBuilder(architecture.weights(), key, false);
+                architecture.forward(b);
+                g = b.build();
+                graphs.put(key, g);
+            }
+            return g;
+        }
     }
 
     @Override
     public void close() {
-        graphs.clear();
+        synchronized (graphs) {
+            graphs.clear();
+        }
         if (tokenizer != null) {
             tokenizer.close();
         }
