@@ -9,6 +9,7 @@ import java.util.SplittableRandom;
  */
 public final class Sampler {
     private final GenerationConfig cfg;
+    private double[] probs = new double[0];     // reused across calls (a sampler serves one decoding loop)
 
     public Sampler(GenerationConfig cfg) {
         this.cfg = cfg;
@@ -62,7 +63,10 @@ public final class Sampler {
 
     private int sample(float[] logits, int offset, int vocab, double max, SplittableRandom rng) {
         double t = cfg.temperature();
-        double[] p = new double[vocab];
+        if (probs.length != vocab) {
+            probs = new double[vocab];
+        }
+        double[] p = probs;
         double z = 0;
         for (int i = 0; i < vocab; i++) {
             p[i] = Math.exp((logits[offset + i] - max) / t);
@@ -71,76 +75,91 @@ public final class Sampler {
         for (int i = 0; i < vocab; i++) {
             p[i] /= z;
         }
-        Integer[] kept = nucleus(p);
-        double mass = 0;
-        for (int i : kept) {
-            mass += p[i];
-        }
-        double u = rng.nextDouble() * mass;
-        for (int i : kept) {
-            u -= p[i];
-            if (u < 0) {
-                return i;
-            }
-        }
-        return kept[kept.length - 1];
-    }
-
-    /**
-     * The candidate tokens after top-k and top-p, most likely first: the {@code topK} most likely, then the
-     * shortest prefix whose mass reaches {@code topP} (always at least one token).
-     */
-    private Integer[] nucleus(double[] p) {
-        int k = cfg.topK() > 0 ? Math.min(cfg.topK(), p.length) : p.length;
-        double threshold = cfg.topP() < 1 ? massThreshold(p, cfg.topP()) : 0;
-        int n = 0;
-        Integer[] cand = new Integer[p.length];
-        for (int i = 0; i < p.length; i++) {
-            if (p[i] >= threshold && p[i] > 0) {
-                cand[n++] = i;
-            }
-        }
-        cand = Arrays.copyOf(cand, Math.max(n, 1));
-        if (n == 0) {
-            cand[0] = argmax(p);
-        }
-        Arrays.sort(cand, (a, b) -> p[a] != p[b] ? Double.compare(p[b], p[a]) : Integer.compare(a, b));
-        int keep = Math.min(k, cand.length);
-        if (cfg.topP() < 1) {
-            double cum = 0;
-            for (int i = 0; i < keep; i++) {
-                cum += p[cand[i]];
-                if (cum >= cfg.topP()) {
-                    keep = i + 1;
-                    break;
+        // top-k, then top-p on the renormalised top-k distribution (the order of Hugging Face's processors)
+        double floor = cfg.topK() > 0 && cfg.topK() < vocab ? kthLargest(p, cfg.topK()) : 0;
+        double cut = cfg.topP() < 1 ? nucleusThreshold(p, floor, cfg.topP() * massAtLeast(p, floor)) : floor;
+        double u = rng.nextDouble() * massAtLeast(p, cut);
+        int last = -1;
+        for (int i = 0; i < vocab; i++) {
+            if (p[i] >= cut && p[i] > 0) {
+                last = i;
+                u -= p[i];
+                if (u < 0) {
+                    return i;
                 }
             }
         }
-        return Arrays.copyOf(cand, keep);
+        return last >= 0 ? last : argmax(p);
+    }
+
+    /** Total probability of the tokens with {@code p ≥ t}. */
+    private static double massAtLeast(double[] p, double t) {
+        double m = 0;
+        for (double x : p) {
+            if (x >= t) {
+                m += x;
+            }
+        }
+        return m;
     }
 
     /**
-     * The largest probability {@code t} such that the tokens with {@code p ≥ t} hold at least {@code mass} (found
-     * by bisection, so only that small candidate set is sorted).
+     * The largest threshold {@code t ≥ floor} whose set {@code p ≥ t} holds at least {@code target}: the nucleus is
+     * the most likely tokens whose mass reaches top-p. Bisection narrows the range, then the few values left in it
+     * are resolved exactly, so no full sort of the vocabulary is needed.
      */
-    private static double massThreshold(double[] p, double mass) {
-        double lo = 0;
-        double hi = p[argmax(p)];
-        for (int it = 0; it < 40; it++) {
+    static double nucleusThreshold(double[] p, double floor, double target) {
+        double lo = floor;                         // mass(p >= lo) >= target
+        double hi = p[argmax(p)];                  // the top token alone may or may not reach it
+        if (massAtLeast(p, hi) >= target) {
+            return hi;
+        }
+        int between = Integer.MAX_VALUE;
+        for (int it = 0; it < 60 && between > 64; it++) {
             double mid = (lo + hi) / 2;
-            double m = 0;
-            for (double x : p) {
-                if (x >= mid) {
-                    m += x;
-                }
-            }
-            if (m >= mass) {
+            if (massAtLeast(p, mid) >= target) {
                 lo = mid;
             } else {
                 hi = mid;
             }
+            between = 0;
+            for (double x : p) {
+                if (x >= lo && x < hi) {
+                    between++;
+                }
+            }
+        }
+        // mass(p >= hi) < target <= mass(p >= lo): add the values in [lo, hi) from the largest down
+        double[] rest = new double[between];
+        int n = 0;
+        for (double x : p) {
+            if (x >= lo && x < hi && n < rest.length) {
+                rest[n++] = x;
+            }
+        }
+        java.util.Arrays.sort(rest, 0, n);
+        double mass = massAtLeast(p, hi);
+        for (int i = n - 1; i >= 0; i--) {
+            mass += rest[i];
+            if (mass >= target) {
+                return rest[i];
+            }
         }
         return lo;
+    }
+
+    /** The k-th largest probability (a bounded min-heap over the vocabulary). */
+    private static double kthLargest(double[] p, int k) {
+        java.util.PriorityQueue<Double> heap = new java.util.PriorityQueue<>(k + 1);
+        for (double x : p) {
+            if (heap.size() < k) {
+                heap.add(x);
+            } else if (x > heap.peek()) {
+                heap.poll();
+                heap.add(x);
+            }
+        }
+        return heap.peek();
     }
 
     private static int argmax(double[] p) {

@@ -53,6 +53,36 @@ class SamplerTest {
     }
 
     @Test
+    void nucleusThresholdEqualsTheSortedPrefixDefinition() {
+        java.util.Random r = new java.util.Random(5);
+        for (int trial = 0; trial < 200; trial++) {
+            int v = 1 + r.nextInt(trial < 100 ? 50 : 5000);
+            double[] p = new double[v];
+            double z = 0;
+            for (int i = 0; i < v; i++) {
+                p[i] = Math.exp(r.nextGaussian() * (trial % 3 + 0.1));
+                z += p[i];
+            }
+            for (int i = 0; i < v; i++) {
+                p[i] /= z;
+            }
+            double topP = 0.05 + 0.9 * r.nextDouble();
+            double[] sorted = p.clone();
+            java.util.Arrays.sort(sorted);
+            double cum = 0;
+            double expected = sorted[v - 1];
+            for (int i = v - 1; i >= 0; i--) {
+                cum += sorted[i];
+                expected = sorted[i];
+                if (cum >= topP) {
+                    break;
+                }
+            }
+            assertEquals(expected, Sampler.nucleusThreshold(p, 0, topP), 0.0, "trial " + trial);
+        }
+    }
+
+    @Test
     void rowSeedsDependOnlyOnRunSeedAndPromptId() {
         assertEquals(Sampler.rngFor(3, "a").nextLong(), Sampler.rngFor(3, "a").nextLong());
         assertTrue(Sampler.rngFor(3, "a").nextLong() != Sampler.rngFor(3, "b").nextLong());
