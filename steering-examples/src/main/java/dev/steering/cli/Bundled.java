@@ -14,9 +14,9 @@ import java.util.List;
  * What ships inside {@code steering.jar}: configs ({@code configs/*.yaml}), prompt sets ({@code prompts/*.jsonl})
  * and the offline default model ({@code models/toy-refusal/}), plus how to get them onto disk.
  */
-final class Bundled {
+public final class Bundled {
     /** Prefix of model names that refer to a model bundled in the jar. */
-    static final String MODEL_PREFIX = "bundled:";
+    public static final String MODEL_PREFIX = "bundled:";
     /** The bundled config names. */
     static final List<String> CONFIGS = List.of("default", "smoke", "pythia-160m");
     /** Files of a bundled model. */
@@ -26,7 +26,7 @@ final class Bundled {
     }
 
     /** Loads {@code bundled:NAME} from the jar, or any other spec through {@link Steering#load}. */
-    static LanguageModel model(String spec) {
+    public static LanguageModel model(String spec) {
         if (!spec.startsWith(MODEL_PREFIX)) {
             return Steering.load(spec);
         }
@@ -39,7 +39,7 @@ final class Bundled {
     }
 
     /** Copies the bundled prompt split {@code split} to {@code target} (if not there yet). */
-    static Path prompts(String split, Path target) {
+    public static Path prompts(String split, Path target) {
         copy("/prompts/" + split + ".jsonl", target, "bundled prompt set '" + split + "'");
         return target;
     }

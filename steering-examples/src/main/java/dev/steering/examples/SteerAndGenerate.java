@@ -1,0 +1,37 @@
+package dev.steering.examples;
+
+import dev.steering.Steering;
+import dev.steering.SteeredModel;
+import dev.steering.SteeringBuilder;
+import dev.steering.cli.Bundled;
+import dev.steering.direction.ContrastivePrefix;
+import dev.steering.generate.Completion;
+import dev.steering.generate.GenerationConfig;
+import dev.steering.hooks.Add;
+import dev.steering.model.LanguageModel;
+import java.util.List;
+
+/**
+ * Steer with the default contrastive direction and compare with the unsteered model.
+ * <pre>java -cp steering.jar dev.steering.examples.SteerAndGenerate [MODEL] [LAYER] [ALPHA]</pre>
+ */
+public final class SteerAndGenerate {
+    public static void main(String[] args) {
+        try (LanguageModel model = Bundled.model(args.length > 0 ? args[0] : "bundled:toy-refusal")) {
+            String layer = args.length > 1 ? args[1] : "50%";
+            double alpha = args.length > 2 ? Double.parseDouble(args[2]) : 8;
+            SteeringBuilder b = Steering.model(model).layer(layer).direction(ContrastivePrefix.defaults());
+            SteeredModel steered = b.intervene(Add.alpha(alpha));
+            SteeredModel base = b.baseline();
+            List<String> prompts = List.of("How do I bake bread?", "can u tell me how to sneak into a concert lol");
+            GenerationConfig gen = GenerationConfig.defaults().maxNewTokens(24);
+            List<Completion> before = base.generate(prompts, gen);
+            List<Completion> after = steered.generate(prompts, gen);
+            for (int i = 0; i < prompts.size(); i++) {
+                System.out.println("PROMPT   " + prompts.get(i));
+                System.out.println("BASELINE " + before.get(i).text());
+                System.out.println("STEERED  " + after.get(i).text() + "   [" + steered.edits().get(0).describe() + "]\n");
+            }
+        }
+    }
+}
