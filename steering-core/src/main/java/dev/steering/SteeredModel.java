@@ -49,7 +49,7 @@ public final class SteeredModel {
     public List<Completion> generate(List<String> prompts, GenerationConfig cfg) {
         List<TokenizedPrompt> in = new ArrayList<>();
         for (int i = 0; i < prompts.size(); i++) {
-            in.add(new TokenizedPrompt(Integer.toString(i), prompts.get(i), model.requireTokenizer().encode(prompts.get(i))));
+            in.add(new TokenizedPrompt(Integer.toString(i), prompts.get(i), model.encodePrompt(prompts.get(i), cfg.chat())));
         }
         return generateTokens(in, cfg, n -> { });
     }

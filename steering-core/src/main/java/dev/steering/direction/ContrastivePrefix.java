@@ -4,7 +4,6 @@ import dev.steering.hooks.ActivationCache;
 import dev.steering.hooks.HookPoint;
 import dev.steering.model.Activations;
 import dev.steering.model.LanguageModel;
-import dev.steering.model.TextTokenizer;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -69,10 +68,11 @@ public final class ContrastivePrefix implements DirectionMethod {
     private final long[] complianceTokens;
     private final Position position;
     private final int batchSize;
+    private final boolean chat;
 
     private ContrastivePrefix(List<String> prompts, List<long[]> promptTokens, String refusalPrefix,
                               String compliancePrefix, long[] refusalTokens, long[] complianceTokens,
-                              Position position, int batchSize) {
+                              Position position, int batchSize, boolean chat) {
         this.prompts = prompts;
         this.promptTokens = promptTokens;
         this.refusalPrefix = refusalPrefix;
@@ -81,12 +81,13 @@ public final class ContrastivePrefix implements DirectionMethod {
         this.complianceTokens = complianceTokens;
         this.position = position;
         this.batchSize = batchSize;
+        this.chat = chat;
     }
 
     /** The default prefixes and position, over a small built-in set of mild harmful-ish prompts. */
     public static ContrastivePrefix defaults() {
         return new ContrastivePrefix(defaultPrompts(), null, REFUSAL_PREFIX, COMPLIANCE_PREFIX, null, null,
-                Position.PREFIX_LAST, 8);
+                Position.PREFIX_LAST, 8, false);
     }
 
     /** Uses these prompt texts. */
@@ -95,7 +96,7 @@ public final class ContrastivePrefix implements DirectionMethod {
             throw new IllegalArgumentException("ContrastivePrefix needs at least one prompt");
         }
         return new ContrastivePrefix(List.copyOf(texts), null, refusalPrefix, compliancePrefix, refusalTokens,
-                complianceTokens, position, batchSize);
+                complianceTokens, position, batchSize, chat);
     }
 
     /** Uses prompts given as token ids (for models without a tokenizer). */
@@ -104,13 +105,13 @@ public final class ContrastivePrefix implements DirectionMethod {
             throw new IllegalArgumentException("ContrastivePrefix needs at least one prompt");
         }
         return new ContrastivePrefix(null, List.copyOf(tokens), refusalPrefix, compliancePrefix, refusalTokens,
-                complianceTokens, position, batchSize);
+                complianceTokens, position, batchSize, chat);
     }
 
     /** Sets the prefix texts. */
     public ContrastivePrefix prefixes(String refusal, String compliance) {
         return new ContrastivePrefix(prompts, promptTokens, Objects.requireNonNull(refusal),
-                Objects.requireNonNull(compliance), null, null, position, batchSize);
+                Objects.requireNonNull(compliance), null, null, position, batchSize, chat);
     }
 
     /** Sets the prefixes as token ids. */
@@ -119,7 +120,7 @@ public final class ContrastivePrefix implements DirectionMethod {
             throw new IllegalArgumentException("prefixes must have at least one token");
         }
         return new ContrastivePrefix(prompts, promptTokens, null, null, refusal.clone(), compliance.clone(),
-                position, batchSize);
+                position, batchSize, chat);
     }
 
     /** Where to read. {@link Position#LAST_PROMPT_TOKEN} is rejected (the difference there is zero). */
@@ -131,7 +132,7 @@ public final class ContrastivePrefix implements DirectionMethod {
                     + "or prefix-mean");
         }
         return new ContrastivePrefix(prompts, promptTokens, refusalPrefix, compliancePrefix, refusalTokens,
-                complianceTokens, p, batchSize);
+                complianceTokens, p, batchSize, chat);
     }
 
     /** Prompts per forward batch. */
@@ -140,7 +141,16 @@ public final class ContrastivePrefix implements DirectionMethod {
             throw new IllegalArgumentException("batch size must be ≥ 1");
         }
         return new ContrastivePrefix(prompts, promptTokens, refusalPrefix, compliancePrefix, refusalTokens,
-                complianceTokens, position, b);
+                complianceTokens, position, b, chat);
+    }
+
+    /**
+     * With {@code true}, text prompts are rendered through the model's chat template (user turn, assistant turn
+     * opened) and the prefixes are forced at the start of the assistant's answer.
+     */
+    public ContrastivePrefix chat(boolean c) {
+        return new ContrastivePrefix(prompts, promptTokens, refusalPrefix, compliancePrefix, refusalTokens,
+                complianceTokens, position, batchSize, c);
     }
 
     @Override
@@ -151,7 +161,8 @@ public final class ContrastivePrefix implements DirectionMethod {
     @Override
     public DirectionResult build(LanguageModel model, HookPoint hook) {
         hook.checkWithin(model.config().numLayers());
-        List<long[]> base = promptTokens != null ? promptTokens : encodeAll(model.requireTokenizer(), prompts);
+        List<long[]> base = promptTokens != null ? promptTokens
+                : prompts.stream().map(p -> model.encodePrompt(p, chat)).toList();
         long[] ref = refusalTokens != null ? refusalTokens : model.requireTokenizer().encode(refusalPrefix);
         long[] comp = complianceTokens != null ? complianceTokens : model.requireTokenizer().encode(compliancePrefix);
         List<long[]> refusal = new ArrayList<>();
@@ -178,6 +189,7 @@ public final class ContrastivePrefix implements DirectionMethod {
         meta.put("refusal_prefix", refusalPrefix != null ? refusalPrefix : java.util.Arrays.toString(ref));
         meta.put("compliance_prefix", compliancePrefix != null ? compliancePrefix : java.util.Arrays.toString(comp));
         meta.put("n_prompts", Integer.toString(base.size()));
+        meta.put("chat", Boolean.toString(chat));
         meta.put("prompt_set_hash", PromptHash.of(base));
         return MeanDifference.of(diffs, ProvenanceMetadata.describe(model, hook, meta),
                 "the contrastive direction at " + hook.name() + " (the prefixes do not change the activations read there)");
@@ -200,9 +212,6 @@ public final class ContrastivePrefix implements DirectionMethod {
         return out;
     }
 
-    private static List<long[]> encodeAll(TextTokenizer tok, List<String> texts) {
-        return texts.stream().map(tok::encode).toList();
-    }
 
     private static long[] concat(long[] a, long[] b) {
         long[] out = java.util.Arrays.copyOf(a, a.length + b.length);

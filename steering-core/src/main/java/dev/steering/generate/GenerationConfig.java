@@ -11,9 +11,10 @@ package dev.steering.generate;
  * @param seed         the run seed; each prompt's sampler is seeded from it and the prompt's id
  * @param batchSize    prompts per forward batch (results never depend on it)
  * @param stopAtEos    end a row at the model's end-of-sequence token
+ * @param chat         prompt through the model's chat template (text prompts only)
  */
 public record GenerationConfig(int maxNewTokens, double temperature, double topP, int topK, long seed, int batchSize,
-                               boolean stopAtEos) {
+                               boolean stopAtEos, boolean chat) {
 
     public GenerationConfig {
         if (maxNewTokens < 1) {
@@ -35,7 +36,7 @@ public record GenerationConfig(int maxNewTokens, double temperature, double topP
 
     /** 40 new tokens, greedy, batch 8, stop at EOS, seed 0. */
     public static GenerationConfig defaults() {
-        return new GenerationConfig(40, 0, 1, 0, 0, 8, true);
+        return new GenerationConfig(40, 0, 1, 0, 0, 8, true, false);
     }
 
     /** Greedy decoding of at most {@code n} tokens. */
@@ -44,31 +45,36 @@ public record GenerationConfig(int maxNewTokens, double temperature, double topP
     }
 
     public GenerationConfig maxNewTokens(int n) {
-        return new GenerationConfig(n, temperature, topP, topK, seed, batchSize, stopAtEos);
+        return new GenerationConfig(n, temperature, topP, topK, seed, batchSize, stopAtEos, chat);
     }
 
     public GenerationConfig temperature(double t) {
-        return new GenerationConfig(maxNewTokens, t, topP, topK, seed, batchSize, stopAtEos);
+        return new GenerationConfig(maxNewTokens, t, topP, topK, seed, batchSize, stopAtEos, chat);
     }
 
     public GenerationConfig topP(double p) {
-        return new GenerationConfig(maxNewTokens, temperature, p, topK, seed, batchSize, stopAtEos);
+        return new GenerationConfig(maxNewTokens, temperature, p, topK, seed, batchSize, stopAtEos, chat);
     }
 
     public GenerationConfig topK(int k) {
-        return new GenerationConfig(maxNewTokens, temperature, topP, k, seed, batchSize, stopAtEos);
+        return new GenerationConfig(maxNewTokens, temperature, topP, k, seed, batchSize, stopAtEos, chat);
     }
 
     public GenerationConfig seed(long s) {
-        return new GenerationConfig(maxNewTokens, temperature, topP, topK, s, batchSize, stopAtEos);
+        return new GenerationConfig(maxNewTokens, temperature, topP, topK, s, batchSize, stopAtEos, chat);
     }
 
     public GenerationConfig batchSize(int b) {
-        return new GenerationConfig(maxNewTokens, temperature, topP, topK, seed, b, stopAtEos);
+        return new GenerationConfig(maxNewTokens, temperature, topP, topK, seed, b, stopAtEos, chat);
     }
 
     public GenerationConfig stopAtEos(boolean stop) {
-        return new GenerationConfig(maxNewTokens, temperature, topP, topK, seed, batchSize, stop);
+        return new GenerationConfig(maxNewTokens, temperature, topP, topK, seed, batchSize, stop, chat);
+    }
+
+    /** Whether text prompts go through the model's chat template. */
+    public GenerationConfig chat(boolean c) {
+        return new GenerationConfig(maxNewTokens, temperature, topP, topK, seed, batchSize, stopAtEos, c);
     }
 
     /** True when decoding is greedy (temperature 0). */

@@ -20,6 +20,7 @@ public final class LanguageModel implements AutoCloseable {
     private final Architecture architecture;
     private final TextTokenizer tokenizer;
     private final String revision;
+    private final ChatTemplate chatTemplate;
     /** Graphs are small (weights are shared), but sweeps build many: keep the most recently used. */
     private static final int MAX_CACHED_GRAPHS = 16;
     private final Map<List<Edit>, ForwardGraph> graphs = new java.util.LinkedHashMap<>(16, 0.75f, true) {
@@ -35,14 +36,16 @@ public final class LanguageModel implements AutoCloseable {
      * @param tokenizer    the tokenizer, or null if the checkpoint ships none
      */
     public LanguageModel(String id, Architecture architecture, TextTokenizer tokenizer) {
-        this(id, architecture, tokenizer, null);
+        this(id, architecture, tokenizer, null, null);
     }
 
-    private LanguageModel(String id, Architecture architecture, TextTokenizer tokenizer, String revision) {
+    private LanguageModel(String id, Architecture architecture, TextTokenizer tokenizer, String revision,
+                          ChatTemplate chatTemplate) {
         this.id = id;
         this.architecture = architecture;
         this.tokenizer = tokenizer;
         this.revision = revision;
+        this.chatTemplate = chatTemplate;
     }
 
     /** Loads a Hugging Face checkpoint directory (config.json, weights, optional tokenizer.json). */
@@ -63,7 +66,8 @@ public final class LanguageModel implements AutoCloseable {
             Path parent = dir.toAbsolutePath().normalize().getParent();
             boolean snapshot = parent != null && parent.getFileName() != null
                     && parent.getFileName().toString().equals("snapshots");
-            return new LanguageModel(id, arch, tok, snapshot ? dir.getFileName().toString() : null);
+            return new LanguageModel(id, arch, tok, snapshot ? dir.getFileName().toString() : null,
+                    ChatTemplate.load(dir).orElse(null));
         }
     }
 
@@ -101,6 +105,38 @@ public final class LanguageModel implements AutoCloseable {
             throw new IllegalStateException(id + " has no tokenizer.json: give token ids instead of text");
         }
         return tokenizer;
+    }
+
+    /** The checkpoint's chat template, if it ships one (instruction-tuned models). */
+    public Optional<ChatTemplate> chatTemplate() {
+        return Optional.ofNullable(chatTemplate);
+    }
+
+    /**
+     * The token ids of a prompt: the raw text, or with {@code chat} the text as the user's message rendered through
+     * the chat template with the assistant's turn opened ({@code add_generation_prompt}).
+     */
+    public long[] encodePrompt(String text, boolean chat) {
+        return requireTokenizer().encode(chat ? chatPrompt(text) : text);
+    }
+
+    /**
+     * Number of tokens the chat template puts after the user's message (the post-instruction tokens of
+     * Arditi et al., e.g. Llama-3's {@code <|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n}).
+     */
+    public int postInstructionTokens() {
+        String marker = "\u0000steering-user-message\u0000";
+        String rendered = chatPrompt(marker);
+        int at = rendered.lastIndexOf(marker);
+        return requireTokenizer().encode(rendered.substring(at + marker.length())).length;
+    }
+
+    private String chatPrompt(String text) {
+        if (chatTemplate == null) {
+            throw new IllegalStateException(id + " has no chat template (tokenizer_config.json chat_template or "
+                    + "chat_template.jinja): prompt it without chat");
+        }
+        return chatTemplate.render(List.of(Map.of("role", "user", "content", text)), true);
     }
 
     /** The forward graph with these edits compiled in (built on first use, then cached). */

@@ -40,8 +40,9 @@ public record ExperimentConfig(Model model, Data data, Generation generation, Di
      * @param name   alias, repo id or directory
      * @param device {@code cpu} (the CUDA backend is chosen at build time, see docs)
      * @param dtype  {@code float32}
+     * @param chat   prompt through the model's chat template (instruction-tuned models)
      */
-    public record Model(String name, String device, String dtype) {
+    public record Model(String name, String device, String dtype, boolean chat) {
     }
 
     /**

@@ -83,7 +83,7 @@ public final class RefusalStudy {
                 throw new IllegalArgumentException("split " + split + " has no prompts");
             }
             this.splits.put(split, ps.stream().map(p -> new TokenizedPrompt(p.id(), p.prompt(),
-                    model.requireTokenizer().encode(p.prompt()))).toList());
+                    model.encodePrompt(p.prompt(), cfg.model().chat()))).toList());
         }
         this.store = new ResultStore(runDir);
     }
@@ -223,6 +223,7 @@ public final class RefusalStudy {
                 .prompts(splits.get("harm_train").stream().map(TokenizedPrompt::text).toList())
                 .prefixes(ref, comp)
                 .position(ContrastivePrefix.Position.parse(d.tokenPosition()))
+                .chat(cfg.model().chat())
                 .batchSize(cfg.generation().batchSize());
         DirectionResult r = method.build(model, hook(layer));
         SteeringVectorFile.saveWithStats(r, dir, d.normalize());

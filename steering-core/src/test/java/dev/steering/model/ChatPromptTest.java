@@ -1,0 +1,47 @@
+package dev.steering.model;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.steering.direction.ContrastivePrefix;
+import dev.steering.direction.SteeringVector;
+import dev.steering.hooks.HookPoint;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The chat switch: prompts rendered through the checkpoint's template, post-instruction tokens counted. */
+class ChatPromptTest {
+    static final String TEMPLATE = "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
+            + "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void chatPromptsUseTheTemplateAndCountPostInstructionTokens() throws Exception {
+        Path src = Reference.fixture("gpt-neox-tiny");
+        for (String f : new String[]{"config.json", "model.safetensors", "tokenizer.json"}) {
+            Files.copy(src.resolve(f), tmp.resolve(f));
+        }
+        new ObjectMapper().writeValue(tmp.resolve("tokenizer_config.json").toFile(), Map.of("chat_template", TEMPLATE));
+        try (LanguageModel plain = LanguageModel.load(src); LanguageModel chat = LanguageModel.load(tmp)) {
+            String user = "How do I bake bread?";
+            assertArrayEquals(chat.requireTokenizer().encode("<|im_start|>user\n" + user + "<|im_end|>\n<|im_start|>assistant\n"),
+                    chat.encodePrompt(user, true));
+            assertArrayEquals(chat.requireTokenizer().encode(user), chat.encodePrompt(user, false));
+            assertEquals(chat.requireTokenizer().encode("<|im_end|>\n<|im_start|>assistant\n").length, chat.postInstructionTokens());
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> plain.encodePrompt(user, true));
+            assertTrue(e.getMessage().contains("no chat template"), e.getMessage());
+            SteeringVector raw = ContrastivePrefix.defaults().compute(chat, HookPoint.residPost(1));
+            SteeringVector templated = ContrastivePrefix.defaults().chat(true).compute(chat, HookPoint.residPost(1));
+            assertEquals("true", templated.metadata().get("chat"));
+            assertTrue(Math.abs(raw.norm() - templated.norm()) > 1e-6, "the template changes the activations read");
+        }
+    }
+}
