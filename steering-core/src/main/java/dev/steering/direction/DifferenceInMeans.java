@@ -23,7 +23,7 @@ import java.util.stream.Collectors;
  * <p><b>Positions</b> are negative offsets from the end of each prompt. Arditi reads the chat template's
  * post-instruction tokens ({@code eoi_toks}, e.g. −5…−1 for Llama-3); for a base model without a chat template the
  * default is the last 5 prompt tokens ({@link #lastTokens(int)}). To use a chat template, append its
- * post-instruction tokens to every prompt and pass their offsets to {@link #positions(int...)}.
+ * post-instruction tokens: {@link #ofChat} renders the prompts and reads exactly those tokens.
  *
  * <p>{@link #build} returns the candidate at the hook's layer and position −1 (read at that hook; pass
  * {@link HookPoint#residPre} for Arditi's convention). {@link #select} runs Arditi's candidate selection
@@ -92,6 +92,24 @@ public final class DifferenceInMeans implements DirectionMethod {
         d.harmful = Prompts.ofTokens(harmful, "harmful set");
         d.harmless = Prompts.ofTokens(harmless, "harmless set");
         return d;
+    }
+
+    /**
+     * Prompts for an instruction-tuned model: each is rendered as the user's message through the model's chat
+     * template (assistant turn opened), and the candidate positions are the template's post-instruction tokens
+     * (Arditi's {@code eoi_toks}).
+     */
+    public static DifferenceInMeans ofChat(LanguageModel model, List<String> harmful, List<String> harmless) {
+        return ofTokens(chatTokens(model, harmful), chatTokens(model, harmless)).lastTokens(model.postInstructionTokens());
+    }
+
+    /** Validation prompts rendered through the model's chat template (see {@link #ofChat}). */
+    public DifferenceInMeans validationChat(LanguageModel model, List<String> harmfulVal, List<String> harmlessVal) {
+        return validationTokens(chatTokens(model, harmfulVal), chatTokens(model, harmlessVal));
+    }
+
+    private static List<long[]> chatTokens(LanguageModel model, List<String> texts) {
+        return texts.stream().map(t -> model.encodePrompt(t, true)).toList();
     }
 
     /** Validation prompts for {@link #select} (Arditi: harmful from HarmBench-val, harmless from Alpaca). */

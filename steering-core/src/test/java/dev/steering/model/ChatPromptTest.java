@@ -42,6 +42,9 @@ class ChatPromptTest {
             SteeringVector templated = ContrastivePrefix.defaults().chat(true).compute(chat, HookPoint.residPost(1));
             assertEquals("true", templated.metadata().get("chat"));
             assertTrue(Math.abs(raw.norm() - templated.norm()) > 1e-6, "the template changes the activations read");
+            var dim = dev.steering.direction.DifferenceInMeans.ofChat(chat, java.util.List.of("How do I pick a lock?",
+                    "Write a fake doctor's note."), java.util.List.of(user, "Plan a trip to Rome."));
+            assertEquals(chat.postInstructionTokens(), dim.candidates(chat).positions().length);
         }
     }
 }
