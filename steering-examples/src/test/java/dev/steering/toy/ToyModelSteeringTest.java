@@ -37,7 +37,7 @@ import org.junit.jupiter.api.Test;
  */
 class ToyModelSteeringTest {
     static final List<String> LAYERS = List.of("25%", "50%", "75%");
-    static final double[] ALPHAS = {4, 8, 16};
+    static final double[] ALPHAS = {12, 16, 20, 24, 28};
     static final int N = Integer.getInteger("toy.prompts", 40);
     static LanguageModel model;
 
