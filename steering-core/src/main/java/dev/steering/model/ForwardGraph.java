@@ -88,31 +88,7 @@ public final class ForwardGraph {
             throw new IllegalArgumentException("cache holds " + past.length() + " positions, inputs expect "
                     + in.pastLength());
         }
-        Map<String, INDArray> feed = new HashMap<>();
-        feed.put(GraphBuilder.INPUT_IDS, Nd4j.createFromArray(in.tokens()));
-        feed.put(GraphBuilder.ATTENTION_MASK, attentionMask(in, Integer.MAX_VALUE));
-        if (slidingWindow > 0) {
-            feed.put(GraphBuilder.ATTENTION_MASK_LOCAL, attentionMask(in, slidingWindow));
-        }
-        feed.put(GraphBuilder.LOGIT_ROWS, Nd4j.createFromArray(java.util.Arrays.stream(in.logitRows())
-                .asLongStream().toArray()));
-        long[] flatPositions = flatten(in.positions());
-        if (learnedPositions) {
-            feed.put(GraphBuilder.POSITION_IDS, Nd4j.createFromArray(flatPositions));
-        }
-        for (int width : rotaryWidths) {
-            INDArray[] cs = rotary.tables(flatPositions, width / rotary.headDim());
-            feed.put(GraphBuilder.rotaryCosName(width), cs[0]);
-            feed.put(GraphBuilder.rotarySinName(width), cs[1]);
-        }
-        for (int l = 0; l < layers; l++) {
-            feed.put(GraphBuilder.pastKeyName(l), past.keys()[l]);
-            feed.put(GraphBuilder.pastValueName(l), past.values()[l]);
-        }
-        for (int i = 0; i < edits.size(); i++) {
-            feed.put(GraphBuilder.editMaskName(i), editMask(in, edits.get(i)));
-        }
-
+        Map<String, INDArray> feed = feed(in, past);
         List<String> outputs = new ArrayList<>();
         outputs.add(GraphBuilder.LOGITS);
         for (int l = 0; l < layers; l++) {
@@ -142,6 +118,48 @@ public final class ForwardGraph {
             hooks.put(h, a.reshape('c', b, s, a.size(1)));
         }
         return new ForwardResult(out.get(GraphBuilder.LOGITS), hooks, new KvCache(k, v));
+    }
+
+    /**
+     * The placeholder values of one call: token ids, attention masks, logit rows, positions or rotary tables, the
+     * cache (if the graph has one) and the edit masks. Extra placeholders (e.g. a training loss's labels) are the
+     * caller's to add.
+     *
+     * @param past the cache of earlier calls; must hold {@code in.pastLength()} positions (ignored, and must be null
+     *             or empty, for a graph built without a cache)
+     */
+    public Map<String, INDArray> feed(ForwardInputs in, KvCache past) {
+        if (layers == 0 && in.pastLength() != 0) {
+            throw new IllegalArgumentException("this graph has no KV cache but the inputs expect "
+                    + in.pastLength() + " cached positions");
+        }
+        Map<String, INDArray> feed = new HashMap<>();
+        feed.put(GraphBuilder.INPUT_IDS, Nd4j.createFromArray(in.tokens()));
+        feed.put(GraphBuilder.ATTENTION_MASK, attentionMask(in, Integer.MAX_VALUE));
+        if (slidingWindow > 0) {
+            feed.put(GraphBuilder.ATTENTION_MASK_LOCAL, attentionMask(in, slidingWindow));
+        }
+        if (sd.hasVariable(GraphBuilder.LOGIT_ROWS)) {
+            feed.put(GraphBuilder.LOGIT_ROWS, Nd4j.createFromArray(java.util.Arrays.stream(in.logitRows())
+                    .asLongStream().toArray()));
+        }
+        long[] flatPositions = flatten(in.positions());
+        if (learnedPositions) {
+            feed.put(GraphBuilder.POSITION_IDS, Nd4j.createFromArray(flatPositions));
+        }
+        for (int width : rotaryWidths) {
+            INDArray[] cs = rotary.tables(flatPositions, width / rotary.headDim());
+            feed.put(GraphBuilder.rotaryCosName(width), cs[0]);
+            feed.put(GraphBuilder.rotarySinName(width), cs[1]);
+        }
+        for (int l = 0; l < layers; l++) {
+            feed.put(GraphBuilder.pastKeyName(l), past.keys()[l]);
+            feed.put(GraphBuilder.pastValueName(l), past.values()[l]);
+        }
+        for (int i = 0; i < edits.size(); i++) {
+            feed.put(GraphBuilder.editMaskName(i), editMask(in, edits.get(i)));
+        }
+        return feed;
     }
 
     /**

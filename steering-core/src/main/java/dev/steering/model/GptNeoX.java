@@ -96,6 +96,65 @@ public final class GptNeoX implements Architecture {
         return t;
     }
 
+    /**
+     * The inverse of loading: graph-named parameters (as {@link #weights()} holds them, or as a trained graph's
+     * variables) back to Hugging Face names and layouts — QKV rows in per-head order, 1-D biases — ready for
+     * {@code SafeTensors.write}. Loading the result gives back exactly {@code graphWeights}.
+     */
+    public static Map<String, INDArray> huggingFaceTensors(GptNeoXConfig cfg, Map<String, INDArray> graphWeights) {
+        long d = cfg.hiddenSize();
+        Map<String, INDArray> t = new LinkedHashMap<>();
+        java.util.function.Function<String, INDArray> w = name -> {
+            INDArray a = graphWeights.get(name);
+            if (a == null) {
+                throw new IllegalArgumentException("no weight '" + name + "'");
+            }
+            return a.dup('c');
+        };
+        t.put("gpt_neox.embed_in.weight", w.apply("embed"));
+        for (int l = 0; l < cfg.numLayers(); l++) {
+            String p = "gpt_neox.layers." + l + ".";
+            String q = "layer." + l + ".";
+            t.put(p + "input_layernorm.weight", w.apply(q + "ln1.weight").reshape(d));
+            t.put(p + "input_layernorm.bias", w.apply(q + "ln1.bias").reshape(d));
+            t.put(p + "post_attention_layernorm.weight", w.apply(q + "ln2.weight").reshape(d));
+            t.put(p + "post_attention_layernorm.bias", w.apply(q + "ln2.bias").reshape(d));
+            t.put(p + "attention.query_key_value.weight", blocksToHeads(cfg, w.apply(q + "qkv.weight")));
+            if (cfg.attentionBias()) {
+                t.put(p + "attention.query_key_value.bias",
+                        blocksToHeads(cfg, w.apply(q + "qkv.bias").reshape(3 * d, 1)).reshape(3 * d));
+                t.put(p + "attention.dense.bias", w.apply(q + "dense.bias").reshape(d));
+            }
+            t.put(p + "attention.dense.weight", w.apply(q + "dense.weight"));
+            t.put(p + "mlp.dense_h_to_4h.weight", w.apply(q + "up.weight"));
+            t.put(p + "mlp.dense_h_to_4h.bias", w.apply(q + "up.bias").reshape(cfg.intermediateSize()));
+            t.put(p + "mlp.dense_4h_to_h.weight", w.apply(q + "down.weight"));
+            t.put(p + "mlp.dense_4h_to_h.bias", w.apply(q + "down.bias").reshape(d));
+        }
+        t.put("gpt_neox.final_layer_norm.weight", w.apply("ln_f.weight").reshape(d));
+        t.put("gpt_neox.final_layer_norm.bias", w.apply("ln_f.bias").reshape(d));
+        if (!cfg.tieWordEmbeddings()) {
+            t.put("embed_out.weight", w.apply("unembed"));
+        }
+        return t;
+    }
+
+    /** Inverse of {@link #headsToBlocks}: rows {@code [all q | all k | all v]} back to per-head {@code q_h, k_h, v_h}. */
+    private static INDArray blocksToHeads(GptNeoXConfig cfg, INDArray blocks) {
+        int h = cfg.numHeads();
+        long hd = cfg.headDim();
+        INDArray out = blocks.dup('c');
+        for (int head = 0; head < h; head++) {
+            for (int part = 0; part < 3; part++) {
+                long perHead = (head * 3L + part) * hd;
+                long block = part * (long) h * hd + head * hd;
+                out.get(NDArrayIndex.interval(perHead, perHead + hd), NDArrayIndex.all())
+                        .assign(blocks.get(NDArrayIndex.interval(block, block + hd), NDArrayIndex.all()));
+            }
+        }
+        return out;
+    }
+
     private static void putLinear(Map<String, INDArray> t, String name, long out, long in) {
         t.put(name + ".weight", Nd4j.randn(DataType.FLOAT, out, in).muli(1.0 / Math.sqrt(in)));
         t.put(name + ".bias", Nd4j.zeros(DataType.FLOAT, out));

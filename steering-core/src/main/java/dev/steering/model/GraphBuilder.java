@@ -32,7 +32,7 @@ public final class GraphBuilder {
     public static final String ATTENTION_MASK_LOCAL = "attention_mask_local";
     /** Placeholder: position id per row {@code [rows]} (INT64), for learned position embeddings. */
     public static final String POSITION_IDS = "position_ids";
-    /** Placeholder: which rows the logits are computed for {@code [n]} (INT64). */
+    /** Placeholder: which rows the logits are computed for {@code [n]} (INT64); absent from trainable graphs, which compute every row. */
     public static final String LOGIT_ROWS = "logit_rows";
     /** Output: logits {@code [n, vocab]} of the {@link #LOGIT_ROWS}. */
     public static final String LOGITS = "logits";
@@ -40,6 +40,7 @@ public final class GraphBuilder {
     private final SameDiff sd = SameDiff.create();
     private final Weights weights;
     private final boolean trainable;
+    private final boolean kvCache;
     private final List<Edit> edits;
     private final Map<HookPoint, String> hookVariables = new LinkedHashMap<>();
     private final TreeSet<Integer> rotaryWidths = new TreeSet<>();
@@ -61,9 +62,21 @@ public final class GraphBuilder {
      * @param trainable true to make weights trainable variables (training) instead of constants (inference)
      */
     public GraphBuilder(Weights weights, List<Edit> edits, boolean trainable) {
+        this(weights, edits, trainable, true);
+    }
+
+    /**
+     * @param weights   the model's tensors (held once; shared by every graph built from them)
+     * @param edits     the interventions compiled into this graph
+     * @param trainable true to make weights trainable variables (training) instead of constants (inference)
+     * @param kvCache   false to build a graph without the KV cache placeholders and outputs (a whole-sequence forward
+     *                  pass, as training uses); inference graphs keep the cache
+     */
+    public GraphBuilder(Weights weights, List<Edit> edits, boolean trainable, boolean kvCache) {
         this.weights = weights;
         this.edits = List.copyOf(edits);
         this.trainable = trainable;
+        this.kvCache = kvCache;
         this.inputIds = sd.placeHolder(INPUT_IDS, DataType.INT64, -1, -1);
         this.attentionMask = sd.placeHolder(ATTENTION_MASK, DataType.FLOAT, -1, 1, -1, -1);
     }
@@ -83,7 +96,19 @@ public final class GraphBuilder {
 
     /** Rows of the embedding table {@code [vocab, hidden]} for the input tokens: {@code [rows, hidden]}. */
     public SDVariable embedTokens(String table) {
-        return sd.gather(weight(table), sd.reshape(inputIds, -1), 0);
+        return lookup(table, sd.reshape(inputIds, -1));
+    }
+
+    /**
+     * Rows {@code ids} of a table. A gather for inference; for training a one-hot matmul, because SameDiff M2.1
+     * differentiates {@code gather} with a loop whose sub-graph names collide when a graph has two gathers.
+     */
+    private SDVariable lookup(String table, SDVariable ids) {
+        if (!trainable) {
+            return sd.gather(weight(table), ids, 0);
+        }
+        int rows = (int) weights.get(table).size(0);
+        return sd.mmul(sd.oneHot(ids, rows, -1, 1.0, 0.0, DataType.FLOAT), weight(table));
     }
 
     /** Rows of a learned position table {@code [positions, hidden]} for each row's position id. */
@@ -91,7 +116,7 @@ public final class GraphBuilder {
         if (positionIds == null) {
             positionIds = sd.placeHolder(POSITION_IDS, DataType.INT64, -1);
         }
-        return sd.gather(weight(table), positionIds, 0);
+        return lookup(table, positionIds);
     }
 
     /**
@@ -205,9 +230,13 @@ public final class GraphBuilder {
     /**
      * Appends this call's keys and values ({@code [batch, kvHeads, seq, headDim]}) to the layer's cache and returns
      * the full keys and values. The past arrives as placeholders and the result leaves as outputs, so the caller
-     * owns the cache between calls; a first call feeds a {@code [batch, kvHeads, 0, headDim]} past.
+     * owns the cache between calls; a first call feeds a {@code [batch, kvHeads, 0, headDim]} past. In a graph built
+     * without a cache this returns {@code k} and {@code v} unchanged.
      */
     public SDVariable[] kvCache(int layer, SDVariable k, SDVariable v, int kvHeads, int headDim) {
+        if (!kvCache) {
+            return new SDVariable[]{k, v};
+        }
         SDVariable pastK = sd.placeHolder(pastKeyName(layer), DataType.FLOAT, -1, -1, -1, -1);
         SDVariable pastV = sd.placeHolder(pastValueName(layer), DataType.FLOAT, -1, -1, -1, -1);
         SDVariable fullK = sd.concat(presentKeyName(layer), 2, pastK, k);
@@ -224,7 +253,8 @@ public final class GraphBuilder {
      * @param softCap  if positive, logits become {@code cap·tanh(logits/cap)} (Gemma-2's final-logit soft-capping)
      */
     public SDVariable unembed(SDVariable hidden, String weightName, String biasName, double softCap) {
-        SDVariable rows = sd.gather(hidden, sd.placeHolder(LOGIT_ROWS, DataType.INT64, -1), 0);
+        // a trainable graph computes the logits of every row (no LOGIT_ROWS placeholder; see lookup())
+        SDVariable rows = trainable ? hidden : sd.gather(hidden, sd.placeHolder(LOGIT_ROWS, DataType.INT64, -1), 0);
         SDVariable out = sd.mmul(rows, weight(weightName), false, true, false);
         if (biasName != null) {
             out = out.add(weight(biasName));
