@@ -35,7 +35,10 @@ public final class Steering {
         return new SteeringBuilder(model);
     }
 
-    /** Resolves and loads a model, reusing a copy this JVM already loaded from the same directory. */
+    /**
+     * Resolves and loads a model, reusing a copy this JVM already loaded from the same directory. The shared copy
+     * lives as long as the JVM: do not close it (use {@link #loadUnshared} for a model you own and close).
+     */
     public static LanguageModel load(String spec) {
         Path dir = ModelLocator.locate(spec).toAbsolutePath().normalize();
         return LOADED.computeIfAbsent(dir, d -> LanguageModel.load(d, spec));

@@ -25,10 +25,10 @@ public final class Bundled {
     private Bundled() {
     }
 
-    /** Loads {@code bundled:NAME} from the jar, or any other spec through {@link Steering#load}. */
+    /** Loads {@code bundled:NAME} from the jar, or any other spec through {@link Steering#loadUnshared} (the caller closes it). */
     public static LanguageModel model(String spec) {
         if (!spec.startsWith(MODEL_PREFIX)) {
-            return Steering.load(spec);
+            return Steering.loadUnshared(spec);
         }
         String name = spec.substring(MODEL_PREFIX.length());
         Path dir = cacheRoot().resolve("models").resolve(name + "-" + versionTag());

@@ -29,7 +29,7 @@ final class ModelOptions {
     }
 
     static LanguageModel model(Args args) {
-        return Steering.load(args.require("model"));
+        return Steering.loadUnshared(args.require("model"));
     }
 
     static long[] tokens(Args args, LanguageModel model) {
