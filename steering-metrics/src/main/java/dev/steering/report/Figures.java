@@ -1,0 +1,313 @@
+package dev.steering.report;
+
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.LegendItem;
+import org.jfree.chart.LegendItemCollection;
+import org.jfree.chart.annotations.XYTextAnnotation;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.SymbolAxis;
+import org.jfree.chart.axis.ValueAxis;
+import org.jfree.chart.plot.CombinedRangeXYPlot;
+import org.jfree.chart.plot.ValueMarker;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.PaintScale;
+import org.jfree.chart.renderer.xy.DeviationRenderer;
+import org.jfree.chart.renderer.xy.XYBlockRenderer;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.chart.title.LegendTitle;
+import org.jfree.chart.title.PaintScaleLegend;
+import org.jfree.chart.title.TextTitle;
+import org.jfree.chart.ui.RectangleEdge;
+import org.jfree.chart.ui.RectangleInsets;
+import org.jfree.chart.ui.TextAnchor;
+import org.jfree.data.xy.DefaultXYZDataset;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+import org.jfree.data.xy.YIntervalSeries;
+import org.jfree.data.xy.YIntervalSeriesCollection;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.Paint;
+import java.awt.geom.Ellipse2D;
+import java.awt.geom.Rectangle2D;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * Draws the study figures from the summary as PNG files (headless). See {@code docs/pipeline-outputs.md}:
+ * {@code gap_vs_alpha.png}, {@code tradeoff.png}, and per intervention {@code heatmap_refusal_harm_test_<iv>.png} and
+ * {@code heatmap_helpful_benign_<iv>.png}.
+ */
+public final class Figures {
+    /** Width of every figure in pixels. */
+    public static final int WIDTH = 1200;
+    /** Height of every figure in pixels. */
+    public static final int HEIGHT = 800;
+
+    private static final Font TITLE = new Font(Font.SANS_SERIF, Font.BOLD, 24);
+    private static final Font LABEL = new Font(Font.SANS_SERIF, Font.PLAIN, 18);
+    private static final Font TICK = new Font(Font.SANS_SERIF, Font.PLAIN, 15);
+    private static final Font CELL = new Font(Font.SANS_SERIF, Font.BOLD, 15);
+    private static final Color[] PALETTE = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c),
+            new Color(0xff7f0e), new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x17becf)};
+
+    static {
+        System.setProperty("java.awt.headless", "true");
+    }
+
+    private Figures() {
+    }
+
+    /**
+     * Writes all figures into {@code dir} (created if needed), each through a temporary file and an atomic rename.
+     *
+     * @param summary the output of {@link Summary#compute}
+     * @return the files written
+     */
+    public static List<Path> write(Path dir, List<SummaryRow> summary) throws IOException {
+        List<Path> out = new ArrayList<>();
+        out.add(save(dir.resolve("gap_vs_alpha.png"), gapVsAlpha(summary)));
+        out.add(save(dir.resolve("tradeoff.png"), tradeoff(summary)));
+        for (String iv : interventions(summary)) {
+            out.add(save(dir.resolve("heatmap_refusal_harm_test_" + iv + ".png"), heatmap(summary, iv,
+                    "Refusal rate on harm_test", r -> r.refusalHarmTest().rate(), false)));
+            out.add(save(dir.resolve("heatmap_helpful_benign_" + iv + ".png"), heatmap(summary, iv,
+                    "Helpful rate on benign prompts", r -> r.helpfulBenign().rate(), true)));
+        }
+        return out;
+    }
+
+    private static Path save(Path file, JFreeChart chart) throws IOException {
+        AtomicWrite.write(file, o -> ChartUtils.writeChartAsPNG(o, chart, WIDTH, HEIGHT));
+        return file;
+    }
+
+    private static List<String> interventions(List<SummaryRow> summary) {
+        return summary.stream().filter(r -> !r.setting().isBaseline()).map(r -> r.setting().intervention())
+                .distinct().toList();
+    }
+
+    private static List<Integer> layers(List<SummaryRow> summary) {
+        return new ArrayList<>(summary.stream().filter(r -> !r.setting().isBaseline()).map(r -> r.setting().layer())
+                .collect(java.util.stream.Collectors.toCollection(TreeSet::new)));
+    }
+
+    private static Color layerColor(List<Integer> layers, Integer layer) {
+        return PALETTE[layers.indexOf(layer) % PALETTE.length];
+    }
+
+    /** One panel per intervention (own α axis, shared gap axis); a line with a 95% band per layer. */
+    private static JFreeChart gapVsAlpha(List<SummaryRow> summary) {
+        List<Integer> layers = layers(summary);
+        NumberAxis gapAxis = axis("Generalization gap: refusal(harm_train) − refusal(harm_test)");
+        CombinedRangeXYPlot plot = new CombinedRangeXYPlot(gapAxis);
+        plot.setGap(24);
+        for (String iv : interventions(summary)) {
+            YIntervalSeriesCollection data = new YIntervalSeriesCollection();
+            DeviationRenderer renderer = new DeviationRenderer(true, true);
+            for (Integer layer : layers) {
+                YIntervalSeries s = new YIntervalSeries("layer " + layer);
+                for (SummaryRow r : summary) {
+                    if (iv.equals(r.setting().intervention()) && layer.equals(r.setting().layer())
+                            && !Double.isNaN(r.gap().value())) {
+                        s.add(r.setting().alpha(), r.gap().value(), r.gap().lower(), r.gap().upper());
+                    }
+                }
+                if (s.getItemCount() > 0) {
+                    Color c = layerColor(layers, layer);
+                    int i = data.getSeriesCount();
+                    data.addSeries(s);
+                    renderer.setSeriesPaint(i, c);
+                    renderer.setSeriesFillPaint(i, c);
+                    renderer.setSeriesStroke(i, new BasicStroke(2.5f));
+                    renderer.setSeriesShape(i, new Ellipse2D.Double(-4, -4, 8, 8));
+                }
+            }
+            renderer.setAlpha(0.15f);
+            XYPlot sub = new XYPlot(data, axis("α (" + iv + ")"), null, renderer);
+            sub.addRangeMarker(new ValueMarker(0, Color.DARK_GRAY, new BasicStroke(1f)));
+            style(sub);
+            plot.add(sub, 1);
+        }
+        LegendItemCollection legend = new LegendItemCollection();
+        for (Integer layer : layers) {
+            legend.add(new LegendItem("layer " + layer, layerColor(layers, layer)));
+        }
+        plot.setFixedLegendItems(legend);
+        return chart("Generalization gap vs steering strength (bands: 95% Newcombe intervals)", plot);
+    }
+
+    /** x: harm_test refusal, y: benign helpfulness drop; one line per (layer, intervention) through its α values. */
+    private static JFreeChart tradeoff(List<SummaryRow> summary) {
+        List<Integer> layers = layers(summary);
+        XYSeriesCollection data = new XYSeriesCollection();
+        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
+        Map<String, List<SummaryRow>> bySeries = new LinkedHashMap<>();
+        for (SummaryRow r : summary) {
+            if (!r.setting().isBaseline()) {
+                bySeries.computeIfAbsent(r.setting().series(), k -> new ArrayList<>()).add(r);
+            }
+        }
+        for (List<SummaryRow> rs : bySeries.values()) {
+            Setting first = rs.get(0).setting();
+            XYSeries s = new XYSeries(first.series(), false);
+            rs.forEach(r -> s.add(r.refusalHarmTest().rate(), r.helpfulnessDrop().value()));
+            int i = data.getSeriesCount();
+            data.addSeries(s);
+            renderer.setSeriesPaint(i, layerColor(layers, first.layer()));
+            boolean add = "add".equals(first.intervention());
+            renderer.setSeriesStroke(i, add ? new BasicStroke(2.5f)
+                    : new BasicStroke(2.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[]{9f, 6f}, 0f));
+            renderer.setSeriesShape(i, add ? new Ellipse2D.Double(-4, -4, 8, 8) : new Rectangle2D.Double(-4, -4, 8, 8));
+        }
+        XYSeries front = new XYSeries("Pareto frontier", false);
+        XYSeries base = new XYSeries("baseline (= α 0)", false);
+        List<XYTextAnnotation> labels = new ArrayList<>();
+        for (SummaryRow r : summary) {
+            if (r.setting().isBaseline()) {
+                base.add(r.refusalHarmTest().rate(), r.helpfulnessDrop().value());
+            } else if (r.pareto() && !r.fromBaseline()) {
+                front.add(r.refusalHarmTest().rate(), r.helpfulnessDrop().value());
+                XYTextAnnotation a = new XYTextAnnotation("  " + r.setting().label(), r.refusalHarmTest().rate(),
+                        r.helpfulnessDrop().value());
+                a.setFont(TICK);
+                a.setTextAnchor(TextAnchor.BOTTOM_LEFT);
+                labels.add(a);
+            }
+        }
+        int fi = data.getSeriesCount();
+        data.addSeries(front);
+        renderer.setSeriesLinesVisible(fi, false);
+        renderer.setSeriesPaint(fi, Color.BLACK);
+        renderer.setSeriesShapesFilled(fi, false);
+        renderer.setSeriesShape(fi, new Ellipse2D.Double(-9, -9, 18, 18));
+        renderer.setSeriesStroke(fi, new BasicStroke(2.5f));
+        int bi = data.getSeriesCount();
+        data.addSeries(base);
+        renderer.setSeriesLinesVisible(bi, false);
+        renderer.setSeriesPaint(bi, Color.BLACK);
+        renderer.setSeriesShape(bi, new Rectangle2D.Double(-6, -6, 12, 12));
+        NumberAxis x = axis("Refusal rate on harm_test (higher = stronger steering)");
+        x.setRange(-0.02, 1.05);
+        NumberAxis y = axis("Benign helpfulness drop vs baseline (lower = better)");
+        y.setAutoRangeIncludesZero(true);
+        XYPlot plot = new XYPlot(data, x, y, renderer);
+        labels.forEach(plot::addAnnotation);
+        style(plot);
+        return chart("Steering trade-off (solid/circles: add, dashed/squares: ablate)", plot);
+    }
+
+    /** Layer × α grid for one intervention, colored by {@code value} in [0, 1], each cell labelled with its value. */
+    private static JFreeChart heatmap(List<SummaryRow> summary, String iv, String what,
+                                      ToDoubleFunction<SummaryRow> value, boolean highIsGood) {
+        List<SummaryRow> rs = summary.stream().filter(r -> iv.equals(r.setting().intervention())).toList();
+        List<Double> alphas = new ArrayList<>(rs.stream().map(r -> r.setting().alpha())
+                .collect(java.util.stream.Collectors.toCollection(TreeSet::new)));
+        List<Integer> layers = layers(rs);
+        double[][] xyz = new double[3][rs.size()];
+        XYPlot plot = new XYPlot();
+        for (int i = 0; i < rs.size(); i++) {
+            SummaryRow r = rs.get(i);
+            xyz[0][i] = alphas.indexOf(r.setting().alpha());
+            xyz[1][i] = layers.indexOf(r.setting().layer());
+            xyz[2][i] = value.applyAsDouble(r);
+            XYTextAnnotation a = new XYTextAnnotation(Double.isNaN(xyz[2][i]) ? "n/a"
+                    : String.format(Locale.ROOT, "%.2f", xyz[2][i]), xyz[0][i], xyz[1][i]);
+            a.setFont(CELL);
+            a.setPaint(Color.BLACK);
+            plot.addAnnotation(a);
+        }
+        DefaultXYZDataset data = new DefaultXYZDataset();
+        data.addSeries(what, xyz);
+        Scale scale = new Scale(highIsGood);
+        XYBlockRenderer renderer = new XYBlockRenderer();
+        renderer.setPaintScale(scale);
+        plot.setDataset(data);
+        plot.setRenderer(renderer);
+        SymbolAxis x = new SymbolAxis("α", alphas.stream().map(Setting::formatAlpha).toArray(String[]::new));
+        SymbolAxis y = new SymbolAxis("Layer", layers.stream().map(String::valueOf).toArray(String[]::new));
+        for (ValueAxis a : List.of(x, y)) {
+            a.setLabelFont(LABEL);
+            a.setTickLabelFont(TICK);
+        }
+        x.setGridBandsVisible(false);
+        y.setGridBandsVisible(false);
+        plot.setDomainAxis(x);
+        plot.setRangeAxis(y);
+        plot.setDomainGridlinesVisible(false);
+        plot.setRangeGridlinesVisible(false);
+        plot.setBackgroundPaint(Color.LIGHT_GRAY);
+        JFreeChart chart = new JFreeChart(what + " — intervention " + iv + " (α 0 = baseline)", TITLE, plot, false);
+        NumberAxis scaleAxis = new NumberAxis(what);
+        scaleAxis.setRange(0, 1);
+        scaleAxis.setLabelFont(LABEL);
+        scaleAxis.setTickLabelFont(TICK);
+        PaintScaleLegend legend = new PaintScaleLegend(scale, scaleAxis);
+        legend.setPosition(RectangleEdge.RIGHT);
+        legend.setStripWidth(24);
+        legend.setMargin(new RectangleInsets(10, 10, 10, 10));
+        legend.setBackgroundPaint(Color.WHITE);
+        chart.addSubtitle(legend);
+        chart.setBackgroundPaint(Color.WHITE);
+        return chart;
+    }
+
+    /** Light red (bad) → yellow → light green (good), so the black cell labels stay readable; grey for NaN. */
+    private record Scale(boolean highIsGood) implements PaintScale {
+        @Override
+        public double getLowerBound() {
+            return 0;
+        }
+
+        @Override
+        public double getUpperBound() {
+            return 1;
+        }
+
+        @Override
+        public Paint getPaint(double value) {
+            if (Double.isNaN(value)) {
+                return Color.GRAY;
+            }
+            double v = Math.max(0, Math.min(1, value));
+            double t = highIsGood ? v : 1 - v;
+            float hue = (float) (t * 120 / 360.0);
+            return Color.getHSBColor(hue, 0.6f, 0.95f);
+        }
+    }
+
+    private static NumberAxis axis(String label) {
+        NumberAxis a = new NumberAxis(label);
+        a.setLabelFont(LABEL);
+        a.setTickLabelFont(TICK);
+        a.setAutoRangeIncludesZero(false);
+        return a;
+    }
+
+    private static void style(XYPlot plot) {
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setDomainGridlinePaint(new Color(0xdddddd));
+        plot.setRangeGridlinePaint(new Color(0xdddddd));
+    }
+
+    private static JFreeChart chart(String title, org.jfree.chart.plot.Plot plot) {
+        JFreeChart chart = new JFreeChart(title, TITLE, plot, true);
+        chart.setBackgroundPaint(Color.WHITE);
+        LegendTitle legend = chart.getLegend();
+        legend.setItemFont(LABEL);
+        legend.setPosition(RectangleEdge.BOTTOM);
+        TextTitle t = chart.getTitle();
+        t.setMargin(new RectangleInsets(8, 8, 8, 8));
+        return chart;
+    }
+}
