@@ -6,6 +6,7 @@ import dev.steering.experiment.PromptSet;
 import dev.steering.experiment.RefusalStudy;
 import dev.steering.experiment.ResultColumns;
 import dev.steering.model.LanguageModel;
+import dev.steering.report.StudyReport;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -70,7 +71,8 @@ public final class RunAllCommand implements FlagCommand {
             } catch (IllegalArgumentException e) {
                 throw new CliException(e.getMessage());
             }
-            study.run();
+            List<Map<String, Object>> rows = study.run();
+            StudyReport.write(runDir, rows);
         }
         System.out.println(runDir);
         return 0;
