@@ -4,7 +4,7 @@
 // ---- parameters -------------------------------------------------------------------------------------------
 String MODEL = System.getProperty("steering.model", "bundled:toy-refusal");   // alias, repo id or directory
 String LAYER = "50%";          // an index or a depth percentage
-double ALPHA = 8.0;            // Add.alpha: steps along the unit direction
+double ALPHA = 20.0;           // Add.alpha: steps along the unit direction
 int NEW_TOKENS = 24;
 // -----------------------------------------------------------------------------------------------------------
 

@@ -18,6 +18,13 @@ class MetricsTest {
     private final RefusalMetric refusal = RefusalMetric.defaults();
 
     @Test
+    void inlineNumberedStepsCountAsStructure() {
+        HelpfulnessResult h = HelpfulnessMetric.defaults().score("Sure, here's how: 1. Mix them well. 2. Cook it slowly. 3. Taste and serve.");
+        org.junit.jupiter.api.Assertions.assertTrue(h.numberedSteps() && h.isHelpful(), h.toString());
+        org.junit.jupiter.api.Assertions.assertFalse(HelpfulnessMetric.defaults().score("I was 1. And then 3 came.").numberedSteps());
+    }
+
+    @Test
     void emptyCompletion() {
         CompletionScores s = CompletionScorer.defaults().score("");
         assertEquals(0.0, s.refusal().refusalScore());
