@@ -80,9 +80,9 @@ public final class Figures {
         out.add(save(dir.resolve("tradeoff.png"), tradeoff(summary)));
         for (String iv : interventions(summary)) {
             out.add(save(dir.resolve("heatmap_refusal_harm_test_" + iv + ".png"), heatmap(summary, iv,
-                    "Refusal rate on harm_test", r -> r.refusalHarmTest().rate(), false)));
+                    "Refusal rate on harm_test", r -> r.refusalHarmTest().rate())));
             out.add(save(dir.resolve("heatmap_helpful_benign_" + iv + ".png"), heatmap(summary, iv,
-                    "Helpful rate on benign prompts", r -> r.helpfulBenign().rate(), true)));
+                    "Helpful rate on benign prompts", r -> r.helpfulBenign().rate())));
         }
         return out;
     }
@@ -201,6 +201,7 @@ public final class Figures {
         x.setRange(-0.02, 1.05);
         NumberAxis y = axis("Benign helpfulness drop vs baseline (lower = better)");
         y.setAutoRangeIncludesZero(true);
+        y.setAutoRangeStickyZero(false); // keep a margin below 0 so points at zero drop are not clipped
         XYPlot plot = new XYPlot(data, x, y, renderer);
         labels.forEach(plot::addAnnotation);
         style(plot);
@@ -209,7 +210,7 @@ public final class Figures {
 
     /** Layer × α grid for one intervention, colored by {@code value} in [0, 1], each cell labelled with its value. */
     private static JFreeChart heatmap(List<SummaryRow> summary, String iv, String what,
-                                      ToDoubleFunction<SummaryRow> value, boolean highIsGood) {
+                                      ToDoubleFunction<SummaryRow> value) {
         List<SummaryRow> rs = summary.stream().filter(r -> iv.equals(r.setting().intervention())).toList();
         List<Double> alphas = new ArrayList<>(rs.stream().map(r -> r.setting().alpha())
                 .collect(java.util.stream.Collectors.toCollection(TreeSet::new)));
@@ -224,12 +225,12 @@ public final class Figures {
             XYTextAnnotation a = new XYTextAnnotation(Double.isNaN(xyz[2][i]) ? "n/a"
                     : String.format(Locale.ROOT, "%.2f", xyz[2][i]), xyz[0][i], xyz[1][i]);
             a.setFont(CELL);
-            a.setPaint(Color.BLACK);
+            a.setPaint(Scale.text(xyz[2][i]));
             plot.addAnnotation(a);
         }
         DefaultXYZDataset data = new DefaultXYZDataset();
         data.addSeries(what, xyz);
-        Scale scale = new Scale(highIsGood);
+        Scale scale = new Scale();
         XYBlockRenderer renderer = new XYBlockRenderer();
         renderer.setPaintScale(scale);
         plot.setDataset(data);
@@ -262,8 +263,11 @@ public final class Figures {
         return chart;
     }
 
-    /** Light red (bad) → yellow → light green (good), so the black cell labels stay readable; grey for NaN. */
-    private record Scale(boolean highIsGood) implements PaintScale {
+    /** Sequential scale from near-white (0) to dark blue (1), with no good/bad connotation; grey for NaN. */
+    private static final class Scale implements PaintScale {
+        private static final Color LOW = new Color(0xf7fbff);
+        private static final Color HIGH = new Color(0x08306b);
+
         @Override
         public double getLowerBound() {
             return 0;
@@ -279,10 +283,18 @@ public final class Figures {
             if (Double.isNaN(value)) {
                 return Color.GRAY;
             }
-            double v = Math.max(0, Math.min(1, value));
-            double t = highIsGood ? v : 1 - v;
-            float hue = (float) (t * 120 / 360.0);
-            return Color.getHSBColor(hue, 0.6f, 0.95f);
+            double t = Math.max(0, Math.min(1, value));
+            return new Color(mix(LOW.getRed(), HIGH.getRed(), t), mix(LOW.getGreen(), HIGH.getGreen(), t),
+                    mix(LOW.getBlue(), HIGH.getBlue(), t));
+        }
+
+        private static int mix(int a, int b, double t) {
+            return (int) Math.round(a + (b - a) * t);
+        }
+
+        /** Cell label colour readable on {@link #getPaint}. */
+        static Color text(double value) {
+            return !Double.isNaN(value) && value > 0.4 ? Color.WHITE : Color.BLACK;
         }
     }
 
