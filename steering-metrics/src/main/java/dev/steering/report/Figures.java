@@ -42,6 +42,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.function.ToDoubleFunction;
+import java.util.stream.Collectors;
 
 /**
  * Draws the study figures from the summary as PNG files (headless). See {@code docs/pipeline-outputs.md}:
@@ -49,6 +50,10 @@ import java.util.function.ToDoubleFunction;
  * {@code heatmap_helpful_benign_<iv>.png}.
  */
 public final class Figures {
+    static {
+        System.setProperty("java.awt.headless", "true"); // before any AWT rendering class is initialized
+    }
+
     /** Width of every figure in pixels. */
     public static final int WIDTH = 1200;
     /** Height of every figure in pixels. */
@@ -60,10 +65,6 @@ public final class Figures {
     private static final Font CELL = new Font(Font.SANS_SERIF, Font.BOLD, 15);
     private static final Color[] PALETTE = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c),
             new Color(0xff7f0e), new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x17becf)};
-
-    static {
-        System.setProperty("java.awt.headless", "true");
-    }
 
     private Figures() {
     }
@@ -99,7 +100,7 @@ public final class Figures {
 
     private static List<Integer> layers(List<SummaryRow> summary) {
         return new ArrayList<>(summary.stream().filter(r -> !r.setting().isBaseline()).map(r -> r.setting().layer())
-                .collect(java.util.stream.Collectors.toCollection(TreeSet::new)));
+                .collect(Collectors.toCollection(TreeSet::new)));
     }
 
     private static Color layerColor(List<Integer> layers, Integer layer) {
@@ -213,7 +214,7 @@ public final class Figures {
                                       ToDoubleFunction<SummaryRow> value) {
         List<SummaryRow> rs = summary.stream().filter(r -> iv.equals(r.setting().intervention())).toList();
         List<Double> alphas = new ArrayList<>(rs.stream().map(r -> r.setting().alpha())
-                .collect(java.util.stream.Collectors.toCollection(TreeSet::new)));
+                .collect(Collectors.toCollection(TreeSet::new)));
         List<Integer> layers = layers(rs);
         double[][] xyz = new double[3][rs.size()];
         XYPlot plot = new XYPlot();
