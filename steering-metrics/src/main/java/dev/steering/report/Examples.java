@@ -130,7 +130,7 @@ public final class Examples {
         }
     }
 
-    /** Text made safe for one Markdown table cell: cut, {@code \\}, {@code |} and {@code <} escaped, line breaks as {@code <br>}. */
+    /** Text made safe for one Markdown table cell: cut, backslash, {@code |} and {@code <} escaped, line breaks as {@code <br>}. */
     static String cell(String text) {
         if (text == null) {
             return "";

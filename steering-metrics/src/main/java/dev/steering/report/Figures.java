@@ -42,6 +42,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.function.ToDoubleFunction;
+import java.util.stream.Collectors;
 
 /**
  * Draws the study figures from the summary as PNG files (headless). See {@code docs/pipeline-outputs.md}:
@@ -49,6 +50,10 @@ import java.util.function.ToDoubleFunction;
  * {@code heatmap_helpful_benign_<iv>.png}.
  */
 public final class Figures {
+    static {
+        System.setProperty("java.awt.headless", "true"); // before any AWT rendering class is initialized
+    }
+
     /** Width of every figure in pixels. */
     public static final int WIDTH = 1200;
     /** Height of every figure in pixels. */
@@ -60,10 +65,6 @@ public final class Figures {
     private static final Font CELL = new Font(Font.SANS_SERIF, Font.BOLD, 15);
     private static final Color[] PALETTE = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c),
             new Color(0xff7f0e), new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x17becf)};
-
-    static {
-        System.setProperty("java.awt.headless", "true");
-    }
 
     private Figures() {
     }
@@ -80,9 +81,9 @@ public final class Figures {
         out.add(save(dir.resolve("tradeoff.png"), tradeoff(summary)));
         for (String iv : interventions(summary)) {
             out.add(save(dir.resolve("heatmap_refusal_harm_test_" + iv + ".png"), heatmap(summary, iv,
-                    "Refusal rate on harm_test", r -> r.refusalHarmTest().rate(), false)));
+                    "Refusal rate on harm_test", r -> r.refusalHarmTest().rate())));
             out.add(save(dir.resolve("heatmap_helpful_benign_" + iv + ".png"), heatmap(summary, iv,
-                    "Helpful rate on benign prompts", r -> r.helpfulBenign().rate(), true)));
+                    "Helpful rate on benign prompts", r -> r.helpfulBenign().rate())));
         }
         return out;
     }
@@ -99,7 +100,7 @@ public final class Figures {
 
     private static List<Integer> layers(List<SummaryRow> summary) {
         return new ArrayList<>(summary.stream().filter(r -> !r.setting().isBaseline()).map(r -> r.setting().layer())
-                .collect(java.util.stream.Collectors.toCollection(TreeSet::new)));
+                .collect(Collectors.toCollection(TreeSet::new)));
     }
 
     private static Color layerColor(List<Integer> layers, Integer layer) {
@@ -201,6 +202,7 @@ public final class Figures {
         x.setRange(-0.02, 1.05);
         NumberAxis y = axis("Benign helpfulness drop vs baseline (lower = better)");
         y.setAutoRangeIncludesZero(true);
+        y.setAutoRangeStickyZero(false); // keep a margin below 0 so points at zero drop are not clipped
         XYPlot plot = new XYPlot(data, x, y, renderer);
         labels.forEach(plot::addAnnotation);
         style(plot);
@@ -209,10 +211,10 @@ public final class Figures {
 
     /** Layer × α grid for one intervention, colored by {@code value} in [0, 1], each cell labelled with its value. */
     private static JFreeChart heatmap(List<SummaryRow> summary, String iv, String what,
-                                      ToDoubleFunction<SummaryRow> value, boolean highIsGood) {
+                                      ToDoubleFunction<SummaryRow> value) {
         List<SummaryRow> rs = summary.stream().filter(r -> iv.equals(r.setting().intervention())).toList();
         List<Double> alphas = new ArrayList<>(rs.stream().map(r -> r.setting().alpha())
-                .collect(java.util.stream.Collectors.toCollection(TreeSet::new)));
+                .collect(Collectors.toCollection(TreeSet::new)));
         List<Integer> layers = layers(rs);
         double[][] xyz = new double[3][rs.size()];
         XYPlot plot = new XYPlot();
@@ -224,12 +226,12 @@ public final class Figures {
             XYTextAnnotation a = new XYTextAnnotation(Double.isNaN(xyz[2][i]) ? "n/a"
                     : String.format(Locale.ROOT, "%.2f", xyz[2][i]), xyz[0][i], xyz[1][i]);
             a.setFont(CELL);
-            a.setPaint(Color.BLACK);
+            a.setPaint(Scale.text(xyz[2][i]));
             plot.addAnnotation(a);
         }
         DefaultXYZDataset data = new DefaultXYZDataset();
         data.addSeries(what, xyz);
-        Scale scale = new Scale(highIsGood);
+        Scale scale = new Scale();
         XYBlockRenderer renderer = new XYBlockRenderer();
         renderer.setPaintScale(scale);
         plot.setDataset(data);
@@ -262,8 +264,11 @@ public final class Figures {
         return chart;
     }
 
-    /** Light red (bad) → yellow → light green (good), so the black cell labels stay readable; grey for NaN. */
-    private record Scale(boolean highIsGood) implements PaintScale {
+    /** Sequential scale from near-white (0) to dark blue (1), with no good/bad connotation; grey for NaN. */
+    private static final class Scale implements PaintScale {
+        private static final Color LOW = new Color(0xf7fbff);
+        private static final Color HIGH = new Color(0x08306b);
+
         @Override
         public double getLowerBound() {
             return 0;
@@ -279,10 +284,18 @@ public final class Figures {
             if (Double.isNaN(value)) {
                 return Color.GRAY;
             }
-            double v = Math.max(0, Math.min(1, value));
-            double t = highIsGood ? v : 1 - v;
-            float hue = (float) (t * 120 / 360.0);
-            return Color.getHSBColor(hue, 0.6f, 0.95f);
+            double t = Math.max(0, Math.min(1, value));
+            return new Color(mix(LOW.getRed(), HIGH.getRed(), t), mix(LOW.getGreen(), HIGH.getGreen(), t),
+                    mix(LOW.getBlue(), HIGH.getBlue(), t));
+        }
+
+        private static int mix(int a, int b, double t) {
+            return (int) Math.round(a + (b - a) * t);
+        }
+
+        /** Cell label colour readable on {@link #getPaint}. */
+        static Color text(double value) {
+            return !Double.isNaN(value) && value > 0.4 ? Color.WHITE : Color.BLACK;
         }
     }
 

@@ -47,6 +47,10 @@ final class Rows {
                 throw new IllegalArgumentException("row " + i + ": layer " + layer(r) + " with intervention '" + iv
                         + "' (only the baseline, intervention none, has no layer)");
             }
+            if (BASELINE.equals(iv) && setting(r).alpha() != 0) {
+                throw new IllegalArgumentException("row " + i + ": the baseline (intervention none) has alpha "
+                        + setting(r).alpha() + ", expected 0");
+            }
         }
     }
 

@@ -211,7 +211,7 @@ public final class SanityReport {
             }
         }
 
-        md.append("\n## Seed robustness\n\n");
+        md.append("\n## Seed robustness\n");
         appendComparisons(md, compare(rows, "seed"), "seed");
         return md.toString();
     }

@@ -73,7 +73,7 @@ class StudyReportTest {
         double tokens = Fixture.condition(8, "add", 4.0, null, 10, 9, 5, 4, 10, 1).stream()
                 .mapToInt(r -> (Integer) r.get("n_tokens")).average().orElseThrow();
         assertEquals(tokens, l8.meanTokens(), EPS);
-        assertEquals((1.5 + 1.6 + 1.7 + 1.8) / 4, l8.meanEntropy(), 0.02);
+        assertEquals((3 * 1.5 + 3 * 1.6 + 2 * 1.7 + 2 * 1.8) / 10, l8.meanEntropy(), EPS); // i % 4 over 10 prompts
     }
 
     @Test
