@@ -7,6 +7,7 @@ import dev.steering.weights.TensorSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -178,12 +179,12 @@ public final class RobertaClassifier implements AutoCloseable {
         long[] positions = new long[batch * seq];
         float[] mask = new float[batch * seq];
         long[] clsRows = new long[batch];
-        java.util.Arrays.fill(input, config.padTokenId());
+        Arrays.fill(input, config.padTokenId());
         for (int i = 0; i < batch; i++) {
             long[] ids = tokenIds.get(i);
             System.arraycopy(ids, 0, input, i * seq, ids.length);
             boolean[] real = new boolean[seq];
-            java.util.Arrays.fill(real, 0, ids.length, true);
+            Arrays.fill(real, 0, ids.length, true);
             long[] pos = positionIds(real, config.padTokenId());
             System.arraycopy(pos, 0, positions, i * seq, seq);
             for (int j = ids.length; j < seq; j++) {
@@ -255,7 +256,7 @@ public final class RobertaClassifier implements AutoCloseable {
             }
             return p;
         }
-        double max = java.util.Arrays.stream(logits).max().orElse(0);
+        double max = Arrays.stream(logits).max().orElse(0);
         double sum = 0;
         for (int i = 0; i < p.length; i++) {
             p[i] = Math.exp(logits[i] - max);
