@@ -2,8 +2,11 @@ package dev.steering.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-/** Typed reads of {@code config.json} fields with errors that name the file, the field and what was expected. */
-final class ConfigFields {
+/**
+ * Typed reads of {@code config.json} fields with errors that name the file, the field and what was expected. Public
+ * so that models outside this package (such as the toxicity classifier) read their configs the same way.
+ */
+public final class ConfigFields {
     private final JsonNode node;
     private final String origin;
     private final String prefix;
@@ -12,7 +15,7 @@ final class ConfigFields {
      * @param node   the parsed config
      * @param origin the file and architecture named in errors, e.g. {@code .../config.json (GPTNeoXForCausalLM)}
      */
-    ConfigFields(JsonNode node, String origin) {
+    public ConfigFields(JsonNode node, String origin) {
         this(node, origin, "");
     }
 
@@ -23,7 +26,7 @@ final class ConfigFields {
     }
 
     /** The object-valued field {@code field} (e.g. {@code rope_scaling}); errors name its fields as {@code field.x}. */
-    ConfigFields nested(String field) {
+    public ConfigFields nested(String field) {
         JsonNode v = present(field);
         if (!v.isObject()) {
             throw error(field, "an object", v);
@@ -32,7 +35,7 @@ final class ConfigFields {
     }
 
     /** A non-empty list of numbers. */
-    double[] requireDoubles(String field) {
+    public double[] requireDoubles(String field) {
         JsonNode v = present(field);
         if (!v.isArray() || v.isEmpty()) {
             throw error(field, "a list of numbers", v);
@@ -48,11 +51,12 @@ final class ConfigFields {
     }
 
     /** The full name of {@code field} as errors give it (with the enclosing object's name, if nested). */
-    String name(String field) {
+    public String name(String field) {
         return prefix + field;
     }
 
-    int requireInt(String field) {
+    /** A required integer. */
+    public int requireInt(String field) {
         JsonNode v = present(field);
         if (!v.canConvertToInt() || !v.isIntegralNumber()) {
             throw error(field, "an integer", v);
@@ -60,11 +64,13 @@ final class ConfigFields {
         return v.intValue();
     }
 
-    int optInt(String field, int fallback) {
+    /** An integer, or {@code fallback} when absent or null. */
+    public int optInt(String field, int fallback) {
         return has(field) ? requireInt(field) : fallback;
     }
 
-    double requireDouble(String field) {
+    /** A required number. */
+    public double requireDouble(String field) {
         JsonNode v = present(field);
         if (!v.isNumber()) {
             throw error(field, "a number", v);
@@ -72,11 +78,13 @@ final class ConfigFields {
         return v.doubleValue();
     }
 
-    double optDouble(String field, double fallback) {
+    /** A number, or {@code fallback} when absent or null. */
+    public double optDouble(String field, double fallback) {
         return has(field) ? requireDouble(field) : fallback;
     }
 
-    boolean optBoolean(String field, boolean fallback) {
+    /** A boolean, or {@code fallback} when absent or null. */
+    public boolean optBoolean(String field, boolean fallback) {
         if (!has(field)) {
             return fallback;
         }
@@ -87,7 +95,8 @@ final class ConfigFields {
         return v.booleanValue();
     }
 
-    String optString(String field, String fallback) {
+    /** A string, or {@code fallback} when absent or null. */
+    public String optString(String field, String fallback) {
         if (!has(field)) {
             return fallback;
         }
@@ -98,8 +107,8 @@ final class ConfigFields {
         return v.textValue();
     }
 
-    /** The first of several alternative integer fields that is present (e.g. {@code eos_token_id}). */
-    Integer optIntOrNull(String field) {
+    /** An integer (the first element if a list, as {@code eos_token_id} may be), or {@code null} when absent. */
+    public Integer optIntOrNull(String field) {
         if (!has(field)) {
             return null;
         }
@@ -114,7 +123,7 @@ final class ConfigFields {
     }
 
     /** A positive integer. */
-    int requirePositive(String field) {
+    public int requirePositive(String field) {
         int v = requireInt(field);
         if (v <= 0) {
             throw new IllegalArgumentException(origin + ": field '" + name(field) + "' must be positive, found " + v);
@@ -122,15 +131,18 @@ final class ConfigFields {
         return v;
     }
 
-    boolean has(String field) {
+    /** Whether the field is present and not null. */
+    public boolean has(String field) {
         return node.has(field) && !node.get(field).isNull();
     }
 
-    JsonNode node(String field) {
+    /** The raw value of a field, or {@code null}. */
+    public JsonNode node(String field) {
         return node.get(field);
     }
 
-    IllegalArgumentException unsupported(String field, Object value, String supported) {
+    /** The error for a present but unsupported value, naming the field, the value and what is supported. */
+    public IllegalArgumentException unsupported(String field, Object value, String supported) {
         return new IllegalArgumentException(origin + ": field '" + name(field) + "' = " + value + " is not supported ("
                 + supported + ")");
     }
@@ -142,7 +154,8 @@ final class ConfigFields {
         return node.get(field);
     }
 
-    private IllegalArgumentException error(String field, String expected, JsonNode found) {
+    /** The error for a field whose value is not what was expected, naming the field, the expectation and the value. */
+    public IllegalArgumentException error(String field, String expected, JsonNode found) {
         return new IllegalArgumentException(origin + ": field '" + name(field) + "' must be " + expected + ", found " + found);
     }
 }

@@ -83,7 +83,7 @@ public final class Ops {
     }
 
     /** Fails with the config field's name unless {@link #activation} knows {@code name}. */
-    static void checkActivation(String name, ConfigFields fields, String field) {
+    public static void checkActivation(String name, ConfigFields fields, String field) {
         if (!java.util.Set.of("gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "relu", "silu", "swish").contains(name)) {
             throw fields.unsupported(field, name, "supported: gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, relu, silu");
         }

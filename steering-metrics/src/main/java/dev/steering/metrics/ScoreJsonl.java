@@ -15,7 +15,9 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Scores a JSONL file of completions: each non-blank line is an object with an {@code id} and a string
@@ -39,6 +41,20 @@ public final class ScoreJsonl {
      *                                  ({@code "completions.jsonl line 7: missing string field 'completion'"})
      */
     public static int score(Path in, Path out, CompletionScorer scorer) throws IOException {
+        return score(in, out, scorer, texts -> texts.stream().map(t -> Map.<String, Object>of()).toList());
+    }
+
+    /**
+     * Scores as {@link #score(Path, Path, CompletionScorer)} and adds the fields of a further, batched metric (such as
+     * {@link dev.steering.metrics.toxicity.ToxicityMetric#fields(List)}), computed for all completions before
+     * anything is written.
+     *
+     * @param extraFields maps the completions, in file order, to one field map each (added after the scorer's)
+     * @return the number of completions scored
+     * @throws IllegalArgumentException for a malformed line, naming the file and line number
+     */
+    public static int score(Path in, Path out, CompletionScorer scorer,
+                            Function<List<String>, List<Map<String, Object>>> extraFields) throws IOException {
         List<String> lines = Files.readAllLines(in, StandardCharsets.UTF_8);
         List<ObjectNode> rows = new ArrayList<>();
         Set<String> ids = new HashSet<>();
@@ -52,15 +68,22 @@ public final class ScoreJsonl {
                 }
             }
         }
+        List<Map<String, Object>> extra = extraFields.apply(rows.stream().map(r -> r.get("completion").textValue())
+                .toList());
+        if (extra.size() != rows.size()) {
+            throw new IllegalStateException("expected " + rows.size() + " field maps, got " + extra.size());
+        }
         Path dir = out.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + out.getFileName(), ".tmp");
         try {
             try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
-                for (ObjectNode row : rows) {
+                for (int i = 0; i < rows.size(); i++) {
+                    ObjectNode row = rows.get(i);
                     CompletionScores s = scorer.score(row.get("completion").textValue(),
                             doubles(row.get("logprobs")), doubles(row.get("entropies")));
                     s.toFields().forEach((k, v) -> row.set(k, JSON.valueToTree(v)));
+                    extra.get(i).forEach((k, v) -> row.set(k, JSON.valueToTree(v)));
                     w.write(JSON.writeValueAsString(row));
                     w.newLine();
                 }
