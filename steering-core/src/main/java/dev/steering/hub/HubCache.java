@@ -141,14 +141,16 @@ final class HubCache {
      */
     static void link(Path blob, Path pointer) throws IOException {
         Files.createDirectories(pointer.getParent());
-        Files.deleteIfExists(pointer);
         Path relative = pointer.getParent().relativize(blob);
+        // made under a temporary name and renamed over the pointer, so a concurrent reader never finds it missing
+        Path tmp = pointer.resolveSibling("." + pointer.getFileName() + "." + java.util.UUID.randomUUID() + ".tmp");
         try {
-            Files.createSymbolicLink(pointer, relative);
+            Files.createSymbolicLink(tmp, relative);
         } catch (UnsupportedOperationException | FileSystemException e) {
             log.debug("Symlinks unavailable ({}); copying {} to {}", e.toString(), blob, pointer);
-            Files.copy(blob, pointer, StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(blob, tmp, StandardCopyOption.REPLACE_EXISTING);
         }
+        Files.move(tmp, pointer, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     /** Resolves a name taken from the network or the user under {@code dir}, refusing escapes such as {@code ../x}. */
