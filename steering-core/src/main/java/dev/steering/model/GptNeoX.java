@@ -4,7 +4,12 @@ import dev.steering.hooks.HookPoint;
 import dev.steering.weights.TensorSource;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
@@ -59,6 +64,41 @@ public final class GptNeoX implements Architecture {
             w.copy("unembed", "embed_out.weight", cfg.vocabSize(), d);
         }
         this.weights = w.build();
+    }
+
+    /**
+     * Freshly initialised weights under Hugging Face names (embeddings ~ N(0, 0.02²), linear weights
+     * ~ N(0, 1/in), zero biases, unit LayerNorm gains), as {@code shared/bench/torch_bench.py} builds them: for
+     * benchmarks and for training from scratch.
+     */
+    public static Map<String, INDArray> initialTensors(GptNeoXConfig cfg, long seed) {
+        Nd4j.getRandom().setSeed(seed);
+        long d = cfg.hiddenSize();
+        long ff = cfg.intermediateSize();
+        Map<String, INDArray> t = new LinkedHashMap<>();
+        t.put("gpt_neox.embed_in.weight", Nd4j.randn(DataType.FLOAT, cfg.vocabSize(), d).muli(0.02));
+        for (int l = 0; l < cfg.numLayers(); l++) {
+            String p = "gpt_neox.layers." + l + ".";
+            for (String ln : List.of("input_layernorm", "post_attention_layernorm")) {
+                t.put(p + ln + ".weight", Nd4j.ones(DataType.FLOAT, d));
+                t.put(p + ln + ".bias", Nd4j.zeros(DataType.FLOAT, d));
+            }
+            putLinear(t, p + "attention.query_key_value", 3 * d, d);
+            putLinear(t, p + "attention.dense", d, d);
+            putLinear(t, p + "mlp.dense_h_to_4h", ff, d);
+            putLinear(t, p + "mlp.dense_4h_to_h", d, ff);
+        }
+        t.put("gpt_neox.final_layer_norm.weight", Nd4j.ones(DataType.FLOAT, d));
+        t.put("gpt_neox.final_layer_norm.bias", Nd4j.zeros(DataType.FLOAT, d));
+        if (!cfg.tieWordEmbeddings()) {
+            t.put("embed_out.weight", Nd4j.randn(DataType.FLOAT, cfg.vocabSize(), d).muli(0.02));
+        }
+        return t;
+    }
+
+    private static void putLinear(Map<String, INDArray> t, String name, long out, long in) {
+        t.put(name + ".weight", Nd4j.randn(DataType.FLOAT, out, in).muli(1.0 / Math.sqrt(in)));
+        t.put(name + ".bias", Nd4j.zeros(DataType.FLOAT, out));
     }
 
     /**

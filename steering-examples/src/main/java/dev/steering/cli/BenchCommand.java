@@ -1,0 +1,126 @@
+package dev.steering.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.steering.direction.SteeringVector;
+import dev.steering.generate.GenerationConfig;
+import dev.steering.generate.Generator;
+import dev.steering.generate.TokenizedPrompt;
+import dev.steering.hooks.Add;
+import dev.steering.hooks.Edit;
+import dev.steering.hooks.HookPoint;
+import dev.steering.model.ForwardGraph;
+import dev.steering.model.ForwardInputs;
+import dev.steering.model.GptNeoX;
+import dev.steering.model.GptNeoXConfig;
+import dev.steering.model.LanguageModel;
+import dev.steering.weights.InMemoryTensors;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * {@code bench}: steered, KV-cached, batched greedy generation on a GPT-NeoX with Pythia shapes and random weights,
+ * the same work as {@code shared/bench/torch_bench.py}. Prints one JSON line.
+ */
+public final class BenchCommand implements Command {
+    private static final Map<String, int[]> SHAPES = Map.of(     // layers, hidden, heads
+            "pythia-70m", new int[]{6, 512, 8},
+            "pythia-160m", new int[]{12, 768, 12},
+            "pythia-410m", new int[]{24, 1024, 16});
+
+    @Override
+    public String name() {
+        return "bench";
+    }
+
+    @Override
+    public String usage() {
+        return "usage: steering bench [--shape pythia-160m] [--batch 8] [--prompt 32] [--new 64] [--repeats 2]\n"
+                + "Runs steered greedy generation (add at blocks.{L/2}.hook_resid_post) on random weights with the\n"
+                + "named model's shapes; prints {\"prefill_tok_s\",\"decode_tok_s\",\"peak_rss_mb\",...}. Best of\n"
+                + "--repeats runs after one warm-up, as torch_bench.py. Shapes: " + SHAPES.keySet();
+    }
+
+    @Override
+    public int run(Args args) throws Exception {
+        String shape = args.get("shape", "pythia-160m");
+        int batch = args.getInt("batch", 8);
+        int prompt = args.getInt("prompt", 32);
+        int fresh = args.getInt("new", 64);
+        int repeats = args.getInt("repeats", 2);
+        args.finish();
+        int[] s = SHAPES.get(shape);
+        if (s == null) {
+            throw new CliException("unknown --shape '" + shape + "' (known: " + SHAPES.keySet() + ")");
+        }
+        if (batch < 1 || prompt < 1 || fresh < 2 || repeats < 1) {
+            throw new CliException("--batch, --prompt and --repeats must be ≥ 1 and --new ≥ 2");
+        }
+        GptNeoXConfig cfg = new GptNeoXConfig(s[1], s[2], s[0], 4 * s[1], 0.25, 10000, true, 1e-5, "gelu", true,
+                false, 50304, -1);
+        GptNeoX arch = new GptNeoX(cfg, new InMemoryTensors(GptNeoX.initialTensors(cfg, 0)), "random " + shape);
+        LanguageModel model = new LanguageModel("random-" + shape, arch, null);
+        float[] v = new float[cfg.hiddenSize()];
+        Random rnd = new Random(0);
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) (rnd.nextGaussian() * 4);
+        }
+        ForwardGraph graph = model.graph(List.of(Edit.everywhere(HookPoint.residPost(cfg.numLayers() / 2),
+                Add.multiplier(1), SteeringVector.of(v))));
+        List<long[]> prompts = new ArrayList<>();
+        for (int r = 0; r < batch; r++) {
+            long[] p = new long[prompt];
+            for (int i = 0; i < prompt; i++) {
+                p[i] = 2 + rnd.nextInt(cfg.vocabSize() - 2);
+            }
+            prompts.add(p);
+        }
+        double bestPrefill = Double.MAX_VALUE;
+        double bestDecode = Double.MAX_VALUE;
+        for (int rep = 0; rep <= repeats; rep++) {
+            long t0 = System.nanoTime();
+            graph.run(ForwardInputs.leftPadded(prompts, 0), null, List.of());
+            double prefill = (System.nanoTime() - t0) / 1e9;
+            long t1 = System.nanoTime();
+            new Generator(graph, null, 0, -1).greedy(prompts, fresh);
+            double total = (System.nanoTime() - t1) / 1e9;
+            if (rep > 0) {                               // rep 0 warms up
+                bestPrefill = Math.min(bestPrefill, prefill);
+                bestDecode = Math.min(bestDecode, total - prefill);
+            }
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("engine", "steering samediff " + org.nd4j.linalg.factory.Nd4j.getBackend().getClass().getSimpleName());
+        out.put("shape", shape);
+        out.put("batch", batch);
+        out.put("prompt", prompt);
+        out.put("new", fresh);
+        out.put("prefill_tok_s", round(batch * prompt / bestPrefill));
+        out.put("decode_tok_s", round(batch * (fresh - 1) / bestDecode));
+        out.put("peak_rss_mb", peakRssMb());
+        System.out.println(new ObjectMapper().writeValueAsString(out));
+        return 0;
+    }
+
+    private static double round(double x) {
+        return Math.round(x * 10) / 10.0;
+    }
+
+    /** VmHWM from /proc (Linux), or -1. */
+    private static long peakRssMb() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("\\D", "")) / 1024;
+                }
+            }
+        } catch (Exception e) {
+            return -1;
+        }
+        return -1;
+    }
+}
