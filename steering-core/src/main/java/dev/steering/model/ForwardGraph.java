@@ -20,6 +20,11 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class ForwardGraph {
     /** Additive mask value for a key that may not be attended. */
     static final float MASKED = -1e9f;
+    /**
+     * {@code -Dsteering.executor=samediff} runs calls through SameDiff's own {@code InferenceSession} instead of the
+     * (faster, equivalent) {@link GraphExecutor}.
+     */
+    static final boolean USE_SAMEDIFF_SESSION = "samediff".equals(System.getProperty("steering.executor"));
 
     private final SameDiff sd;
     private final Map<HookPoint, String> hookVariables;
@@ -30,6 +35,7 @@ public final class ForwardGraph {
     private final int layers;
     private final int kvHeads;
     private final int headDim;
+    private final GraphExecutor executor;
 
     ForwardGraph(SameDiff sd, Map<HookPoint, String> hookVariables, List<Edit> edits, RotaryEmbedding rotary,
                  List<Integer> rotaryWidths, boolean learnedPositions, int layers, int kvHeads, int headDim) {
@@ -42,11 +48,17 @@ public final class ForwardGraph {
         this.layers = layers;
         this.kvHeads = kvHeads;
         this.headDim = headDim;
+        this.executor = USE_SAMEDIFF_SESSION ? null : new GraphExecutor(sd);
     }
 
     /** The underlying SameDiff graph (for inspection or training). */
     public SameDiff sameDiff() {
         return sd;
+    }
+
+    /** The executor that runs calls (null when {@code -Dsteering.executor=samediff}). */
+    public GraphExecutor executor() {
+        return executor;
     }
 
     /** The edits compiled into this graph. */
@@ -85,6 +97,45 @@ public final class ForwardGraph {
             throw new IllegalArgumentException("cache holds " + past.length() + " positions, inputs expect "
                     + in.pastLength());
         }
+        Map<String, INDArray> feed = feed(in, past);
+
+        List<String> outputs = new ArrayList<>();
+        outputs.add(GraphBuilder.LOGITS);
+        for (int l = 0; l < layers; l++) {
+            outputs.add(GraphBuilder.presentKeyName(l));
+            outputs.add(GraphBuilder.presentValueName(l));
+        }
+        for (HookPoint h : read) {
+            String var = hookVariables.get(h);
+            if (var == null) {
+                throw new IllegalArgumentException("this model has no hook point " + h.name());
+            }
+            outputs.add(var);
+        }
+        Map<String, INDArray> out;
+        synchronized (this) {
+            String[] names = outputs.toArray(new String[0]);
+            out = executor == null ? sd.output(feed, names) : executor.output(feed, names);
+        }
+        INDArray[] k = new INDArray[layers];
+        INDArray[] v = new INDArray[layers];
+        for (int l = 0; l < layers; l++) {
+            k[l] = out.get(GraphBuilder.presentKeyName(l));
+            v[l] = out.get(GraphBuilder.presentValueName(l));
+        }
+        Map<HookPoint, INDArray> hooks = new LinkedHashMap<>();
+        for (HookPoint h : read) {
+            INDArray a = out.get(hookVariables.get(h));
+            hooks.put(h, a.reshape('c', b, s, a.size(1)));
+        }
+        return new ForwardResult(out.get(GraphBuilder.LOGITS), hooks, new KvCache(k, v));
+    }
+
+    /** The placeholder values for one call ({@code past} must hold {@code in.pastLength()} positions). */
+    Map<String, INDArray> feed(ForwardInputs in, KvCache past) {
+        if (past == null) {
+            past = emptyCache(in.batchSize());
+        }
         Map<String, INDArray> feed = new HashMap<>();
         feed.put(GraphBuilder.INPUT_IDS, Nd4j.createFromArray(in.tokens()));
         feed.put(GraphBuilder.ATTENTION_MASK, attentionMask(in));
@@ -106,36 +157,7 @@ public final class ForwardGraph {
         for (int i = 0; i < edits.size(); i++) {
             feed.put(GraphBuilder.editMaskName(i), editMask(in, edits.get(i)));
         }
-
-        List<String> outputs = new ArrayList<>();
-        outputs.add(GraphBuilder.LOGITS);
-        for (int l = 0; l < layers; l++) {
-            outputs.add(GraphBuilder.presentKeyName(l));
-            outputs.add(GraphBuilder.presentValueName(l));
-        }
-        for (HookPoint h : read) {
-            String var = hookVariables.get(h);
-            if (var == null) {
-                throw new IllegalArgumentException("this model has no hook point " + h.name());
-            }
-            outputs.add(var);
-        }
-        Map<String, INDArray> out;
-        synchronized (this) {
-            out = sd.output(feed, outputs.toArray(new String[0]));
-        }
-        INDArray[] k = new INDArray[layers];
-        INDArray[] v = new INDArray[layers];
-        for (int l = 0; l < layers; l++) {
-            k[l] = out.get(GraphBuilder.presentKeyName(l));
-            v[l] = out.get(GraphBuilder.presentValueName(l));
-        }
-        Map<HookPoint, INDArray> hooks = new LinkedHashMap<>();
-        for (HookPoint h : read) {
-            INDArray a = out.get(hookVariables.get(h));
-            hooks.put(h, a.reshape('c', b, s, a.size(1)));
-        }
-        return new ForwardResult(out.get(GraphBuilder.LOGITS), hooks, new KvCache(k, v));
+        return feed;
     }
 
     /** {@code [b, 1, s, past+s]}: query i of row r may attend key j iff j is real and j ≤ past + i. */
