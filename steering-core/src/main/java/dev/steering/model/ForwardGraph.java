@@ -146,7 +146,7 @@ public final class ForwardGraph {
             feed.put(GraphBuilder.POSITION_IDS, Nd4j.createFromArray(flatPositions));
         }
         for (int width : rotaryWidths) {
-            INDArray[] cs = rotary.tables(flatPositions, width / rotary.headDim());
+            INDArray[] cs = rotary.rotateHalfTables(flatPositions, width / rotary.headDim());
             feed.put(GraphBuilder.rotaryCosName(width), cs[0]);
             feed.put(GraphBuilder.rotarySinName(width), cs[1]);
         }

@@ -74,8 +74,9 @@ public final class GraphExecutor {
             try {
                 st.run(values, this, used);
                 if (profile != null) {
-                    long[] p = profile.computeIfAbsent(st.kind == Kind.MATMUL ? "matmul(gemm)" : st.op.opName(),
-                            k -> new long[2]);
+                    long[] p = profile.computeIfAbsent(st.kind == Kind.MATMUL ? "matmul "
+                            + Arrays.toString(values[st.in[0]].shape()) + "x" + Arrays.toString(values[st.in[1]].shape())
+                            + (st.transB ? "T" : "") : st.op.opName(), k -> new long[2]);
                     p[0]++;
                     p[1] += System.nanoTime() - t0;
                 }
