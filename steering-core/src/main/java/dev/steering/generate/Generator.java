@@ -85,9 +85,11 @@ public final class Generator {
         KvCache cache = null;
         for (int step = 0; step < cfg.maxNewTokens(); step++) {
             ForwardResult res = graph.run(in, cache, List.<HookPoint>of());
+            close(cache);                       // ours alone: free the replaced cache now, not at the next GC
             cache = res.cache();
             float[] logits = res.logits().data().asFloat();
             int vocab = (int) res.logits().size(1);
+            res.logits().close();
             long[] next = new long[b];
             boolean allDone = true;
             for (int r = 0; r < b; r++) {
@@ -106,6 +108,7 @@ public final class Generator {
             }
             in = state.step(next);
         }
+        close(cache);
         List<Completion> out = new ArrayList<>();
         for (int r = 0; r < b; r++) {
             TokenizedPrompt p = prompts.get(r);
@@ -115,6 +118,21 @@ public final class Generator {
                     cfg.stopAtEos() && ids.length > 0 && ids[ids.length - 1] == eosId));
         }
         return out;
+    }
+
+    private static void close(KvCache cache) {
+        if (cache != null) {
+            for (int l = 0; l < cache.keys().length; l++) {
+                closeIfOwned(cache.keys()[l]);
+                closeIfOwned(cache.values()[l]);
+            }
+        }
+    }
+
+    private static void closeIfOwned(org.nd4j.linalg.api.ndarray.INDArray a) {
+        if (a != null && a.closeable()) {
+            a.close();
+        }
     }
 
     /** The growing output of one row. */

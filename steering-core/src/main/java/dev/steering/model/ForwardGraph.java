@@ -20,6 +20,11 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class ForwardGraph {
     /** Additive mask value for a key that may not be attended. */
     static final float MASKED = -1e9f;
+    /**
+     * {@code -Dsteering.executor=samediff} runs calls through SameDiff's own {@code InferenceSession} instead of the
+     * (faster, equivalent) {@link GraphExecutor}.
+     */
+    static final boolean USE_SAMEDIFF_SESSION = "samediff".equals(System.getProperty("steering.executor"));
 
     private final SameDiff sd;
     private final Map<HookPoint, String> hookVariables;
@@ -31,6 +36,7 @@ public final class ForwardGraph {
     private final int kvHeads;
     private final int headDim;
     private final int slidingWindow;
+    private final GraphExecutor executor;
 
     ForwardGraph(SameDiff sd, Map<HookPoint, String> hookVariables, List<Edit> edits, RotaryEmbedding rotary,
                  List<Integer> rotaryWidths, boolean learnedPositions, int layers, int kvHeads, int headDim,
@@ -45,11 +51,17 @@ public final class ForwardGraph {
         this.kvHeads = kvHeads;
         this.headDim = headDim;
         this.slidingWindow = slidingWindow;
+        this.executor = USE_SAMEDIFF_SESSION ? null : new GraphExecutor(sd);
     }
 
     /** The underlying SameDiff graph (for inspection or training). */
     public SameDiff sameDiff() {
         return sd;
+    }
+
+    /** The executor that runs calls (null when {@code -Dsteering.executor=samediff}). */
+    public GraphExecutor executor() {
+        return executor;
     }
 
     /** The edits compiled into this graph. */
@@ -104,7 +116,8 @@ public final class ForwardGraph {
         }
         Map<String, INDArray> out;
         synchronized (this) {
-            out = sd.output(feed, outputs.toArray(new String[0]));
+            String[] names = outputs.toArray(new String[0]);
+            out = executor == null ? sd.output(feed, names) : executor.output(feed, names);
         }
         INDArray[] k = new INDArray[layers];
         INDArray[] v = new INDArray[layers];
@@ -125,13 +138,16 @@ public final class ForwardGraph {
      * cache (if the graph has one) and the edit masks. Extra placeholders (e.g. a training loss's labels) are the
      * caller's to add.
      *
-     * @param past the cache of earlier calls; must hold {@code in.pastLength()} positions (ignored, and must be null
-     *             or empty, for a graph built without a cache)
+     * @param past the cache of earlier calls; must hold {@code in.pastLength()} positions (null: none; ignored for a
+     *             graph built without a cache)
      */
     public Map<String, INDArray> feed(ForwardInputs in, KvCache past) {
         if (layers == 0 && in.pastLength() != 0) {
             throw new IllegalArgumentException("this graph has no KV cache but the inputs expect "
                     + in.pastLength() + " cached positions");
+        }
+        if (past == null) {
+            past = emptyCache(in.batchSize());
         }
         Map<String, INDArray> feed = new HashMap<>();
         feed.put(GraphBuilder.INPUT_IDS, Nd4j.createFromArray(in.tokens()));
@@ -148,7 +164,7 @@ public final class ForwardGraph {
             feed.put(GraphBuilder.POSITION_IDS, Nd4j.createFromArray(flatPositions));
         }
         for (int width : rotaryWidths) {
-            INDArray[] cs = rotary.tables(flatPositions, width / rotary.headDim());
+            INDArray[] cs = rotary.rotateHalfTables(flatPositions, width / rotary.headDim());
             feed.put(GraphBuilder.rotaryCosName(width), cs[0]);
             feed.put(GraphBuilder.rotarySinName(width), cs[1]);
         }

@@ -220,8 +220,9 @@ public final class GptNeoX implements Architecture {
         int hd = cfg.headDim();
         long d = cfg.hiddenSize();
         SDVariable qkv = Ops.linear(sd, x, g.weight(p + "qkv.weight"), cfg.attentionBias() ? g.weight(p + "qkv.bias") : null);
-        SDVariable q = g.rotary(rotary, Ops.columns(qkv, 0, d), h);
-        SDVariable k = g.rotary(rotary, Ops.columns(qkv, d, 2 * d), h);
+        SDVariable qk = g.rotary(rotary, Ops.columns(qkv, 0, 2 * d), 2 * h);   // queries and keys in one go
+        SDVariable q = Ops.columns(qk, 0, d);
+        SDVariable k = Ops.columns(qk, d, 2 * d);
         SDVariable v = Ops.columns(qkv, 2 * d, 3 * d);
         SDVariable[] kv = g.kvCache(l, g.splitHeads(k, h, hd), g.splitHeads(v, h, hd), h, hd);
         SDVariable ctx = Ops.attention(sd, g.splitHeads(q, h, hd), kv[0], kv[1], g.attentionMask(),

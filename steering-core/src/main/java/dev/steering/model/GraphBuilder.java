@@ -50,8 +50,8 @@ public final class GraphBuilder {
     private SDVariable localAttentionMask;
     private int slidingWindow;
     private SDVariable batchSeq;
+    private final Map<List<Integer>, SDVariable> splitShapes = new java.util.HashMap<>();
     private RotaryEmbedding rotary;
-    private SDVariable rotateHalf;
     private int cachedLayers;
     private int[] cacheShape = {0, 0};
     private boolean logits;
@@ -141,7 +141,8 @@ public final class GraphBuilder {
         if (batchSeq == null) {
             batchSeq = sd.shape(inputIds);
         }
-        SDVariable shape = sd.concat(0, batchSeq, sd.constant(Nd4j.createFromArray((long) heads, headDim)));
+        SDVariable shape = splitShapes.computeIfAbsent(List.of(heads, headDim),
+                k -> sd.concat(0, batchSeq, sd.constant(Nd4j.createFromArray((long) heads, headDim))));
         return sd.permute(sd.reshape(x, shape), 0, 2, 1, 3);
     }
 
@@ -208,12 +209,12 @@ public final class GraphBuilder {
 
     /**
      * Rotary embedding of 2-D queries or keys of {@code heads} heads. All layers share the same tables (fed per
-     * call from the rows' position ids).
+     * call from the rows' position ids; the sin table carries rotate-half's signs, see
+     * {@link RotaryEmbedding#rotateHalfTables}).
      */
     public SDVariable rotary(RotaryEmbedding r, SDVariable x, int heads) {
         if (rotary == null) {
             rotary = r;
-            rotateHalf = sd.constant("rotary.rotate_half", r.rotateHalfMatrix());
         } else if (rotary != r) {
             throw new IllegalStateException("one rotary embedding per graph");
         }
@@ -221,10 +222,11 @@ public final class GraphBuilder {
         if (rotaryWidths.add(width)) {
             sd.placeHolder(rotaryCosName(width), DataType.FLOAT, -1, width);
             sd.placeHolder(rotarySinName(width), DataType.FLOAT, -1, width);
+            sd.constant(rotaryPermName(width), Nd4j.createFromArray(r.rotateHalfSource(heads)));
         }
-        SDVariable perHead = sd.reshape(x, -1, r.headDim());
-        SDVariable rotated = sd.reshape(sd.mmul(perHead, rotateHalf), -1, width);
-        return x.mul(sd.getVariable(rotaryCosName(width))).add(rotated.mul(sd.getVariable(rotarySinName(width))));
+        // rotateHalf(x) = x[:, source] · sign; the sign is folded into the fed sin table
+        SDVariable swapped = sd.gather(x, sd.getVariable(rotaryPermName(width)), 1);
+        return x.mul(sd.getVariable(rotaryCosName(width))).add(swapped.mul(sd.getVariable(rotarySinName(width))));
     }
 
     /**
@@ -281,6 +283,10 @@ public final class GraphBuilder {
 
     static String rotaryCosName(int width) {
         return "rotary.cos." + width;
+    }
+
+    static String rotaryPermName(int width) {
+        return "rotary.source." + width;
     }
 
     static String rotarySinName(int width) {

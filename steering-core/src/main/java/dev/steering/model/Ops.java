@@ -30,9 +30,8 @@ public final class Ops {
 
     /** LayerNorm over the last axis: {@code (x − mean) / sqrt(var + eps) · gain + bias} (biased variance, as PyTorch). */
     public static SDVariable layerNorm(SameDiff sd, SDVariable x, SDVariable gain, SDVariable bias, double eps) {
-        SDVariable centred = x.sub(sd.mean(x, true, -1));
-        SDVariable variance = sd.mean(centred.mul(centred), true, -1);
-        SDVariable normed = centred.mul(sd.math.rsqrt(variance.add(eps)));
+        SDVariable[] meanVar = sd.math.moments(x, new int[]{-1}, true);
+        SDVariable normed = x.sub(meanVar[0]).mul(sd.math.rsqrt(meanVar[1].add(eps)));
         return bias == null ? normed.mul(gain) : normed.mul(gain).add(bias);
     }
 

@@ -88,6 +88,40 @@ public final class RotaryEmbedding {
     }
 
     /**
+     * For rows of {@code heads} concatenated heads, the column each column of {@code rotateHalf(x)} comes from
+     * ({@code rotateHalf(x)[:, j] = sign_j · x[:, source[j]]}; pass-through columns map to themselves, their sin is 0).
+     */
+    public long[] rotateHalfSource(int heads) {
+        int half = rotaryDim / 2;
+        long[] src = new long[heads * headDim];
+        for (int h = 0; h < heads; h++) {
+            for (int d = 0; d < headDim; d++) {
+                int from = d < half ? d + half : d < rotaryDim ? d - half : d;
+                src[h * headDim + d] = (long) h * headDim + from;
+            }
+        }
+        return src;
+    }
+
+    /**
+     * {@link #tables} with the sign of {@code rotateHalf} folded into sin ({@code −sin} on the first half of the
+     * rotary dimensions), for {@code x·cos + x[:, rotateHalfSource]·sin}.
+     */
+    public INDArray[] rotateHalfTables(long[] positions, int heads) {
+        INDArray[] cs = tables(positions, heads);
+        int half = rotaryDim / 2;
+        float[] sign = new float[heads * headDim];
+        java.util.Arrays.fill(sign, 1f);
+        for (int h = 0; h < heads; h++) {
+            for (int d = 0; d < half; d++) {
+                sign[h * headDim + d] = -1f;
+            }
+        }
+        cs[1].muliRowVector(Nd4j.create(sign, new long[]{1, sign.length}, 'c'));
+        return cs;
+    }
+
+    /**
      * Cos and sin tables for rows of {@code heads} concatenated heads: element {@code [row, h·headDim + d]} is
      * {@code cos(pos·f)} (resp. {@code sin}) on rotary dimensions and 1 (resp. 0) on pass-through ones.
      *

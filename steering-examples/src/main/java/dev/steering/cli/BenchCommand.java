@@ -53,6 +53,12 @@ public final class BenchCommand implements Command {
         int fresh = args.getInt("new", 64);
         int repeats = args.getInt("repeats", 2);
         args.finish();
+        if (!"PASSIVE".equalsIgnoreCase(System.getenv("OMP_WAIT_POLICY"))) {
+            // OpenMP threads that spin fight OpenBLAS's threads on small machines (decode up to 2x slower); the
+            // variable is read when the native library loads, so only the launcher can set it.
+            System.err.println("note: launch with OMP_WAIT_POLICY=PASSIVE for representative numbers"
+                    + " (see docs/performance.md)");
+        }
         int[] s = SHAPES.get(shape);
         if (s == null) {
             throw new CliException("unknown --shape '" + shape + "' (known: " + SHAPES.keySet() + ")");
@@ -102,6 +108,8 @@ public final class BenchCommand implements Command {
         out.put("prefill_tok_s", round(batch * prompt / bestPrefill));
         out.put("decode_tok_s", round(batch * (fresh - 1) / bestDecode));
         out.put("peak_rss_mb", peakRssMb());
+        out.put("threads", org.nd4j.linalg.factory.Nd4j.getEnvironment().maxThreads());
+        out.put("omp_wait_policy", String.valueOf(System.getenv("OMP_WAIT_POLICY")));
         System.out.println(new ObjectMapper().writeValueAsString(out));
         return 0;
     }

@@ -1,0 +1,424 @@
+package dev.steering.model;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.nd4j.autodiff.functions.DifferentialFunction;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.VariableType;
+import org.nd4j.autodiff.samediff.internal.SameDiffOp;
+import org.nd4j.autodiff.samediff.internal.Variable;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.linalg.api.ops.Op;
+import org.nd4j.linalg.api.ops.OpContext;
+import org.nd4j.linalg.api.ops.ReduceOp;
+import org.nd4j.linalg.api.ops.ScalarOp;
+import org.nd4j.linalg.api.ops.impl.reduce.Mmul;
+import org.nd4j.linalg.api.ops.impl.transforms.same.Identity;
+import org.nd4j.linalg.api.shape.LongShapeDescriptor;
+import org.nd4j.linalg.api.shape.Shape;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Runs a static SameDiff graph for inference without {@code InferenceSession}: the execution plan (the ops the
+ * requested outputs need, in topological order, with each array's last use) is computed once per output set, and
+ * each call just executes the ops one after another. Intermediate arrays go back to a pool after their last use and
+ * are reused (within a call and across calls of the same shapes); arrays handed back to the caller are always
+ * fresh. 2-D matmuls run as one GEMM into a preallocated row-major output.
+ *
+ * <p>Supports the op kinds forward graphs use: custom ops, legacy transform / scalar / pairwise / reduce ops and
+ * {@code identity}; graphs with control flow (loops, switch, tensor arrays) are rejected. Not thread-safe: callers
+ * serialise calls (as {@link ForwardGraph} does).
+ */
+public final class GraphExecutor {
+    private final SameDiff sd;
+    private final Map<String, Integer> slots = new HashMap<>();
+    private final List<String> slotNames = new ArrayList<>();
+    private final Map<List<String>, Plan> plans = new HashMap<>();
+    private final Map<ShapeKey, ArrayDeque<INDArray>> pool = new HashMap<>();
+    /** Per op name: [calls, nanoseconds], when profiling. */
+    private Map<String, long[]> profile;
+
+    public GraphExecutor(SameDiff sd) {
+        this.sd = sd;
+    }
+
+    /**
+     * Computes {@code outputs} from the placeholder values in {@code feed} (as {@code sd.output(feed, outputs)}).
+     */
+    public Map<String, INDArray> output(Map<String, INDArray> feed, String... outputs) {
+        Plan plan = plans.computeIfAbsent(List.of(outputs), this::plan);
+        INDArray[] values = new INDArray[slotNames.size()];
+        for (int s : plan.external) {
+            String name = slotNames.get(s);
+            SDVariable v = sd.getVariable(name);
+            INDArray a = v.isPlaceHolder() ? feed.get(name) : v.getArr();
+            if (a == null) {
+                throw new IllegalArgumentException("no array for placeholder '" + name + "'");
+            }
+            values[s] = a;
+        }
+        Set<ShapeKey> used = new HashSet<>();
+        for (int i = 0; i < plan.steps.length; i++) {
+            Step st = plan.steps[i];
+            long t0 = profile == null ? 0 : System.nanoTime();
+            try {
+                st.run(values, this, used);
+                if (profile != null) {
+                    long[] p = profile.computeIfAbsent(st.kind == Kind.MATMUL ? "matmul "
+                            + Arrays.toString(values[st.in[0]].shape()) + "x" + Arrays.toString(values[st.in[1]].shape())
+                            + (st.transB ? "T" : "") : st.op.opName(), k -> new long[2]);
+                    p[0]++;
+                    p[1] += System.nanoTime() - t0;
+                }
+            } catch (RuntimeException e) {
+                throw new IllegalStateException("op '" + st.op.getOwnName() + "' (" + st.op.opName() + ") failed: "
+                        + e.getMessage(), e);
+            }
+            for (int s : st.release) {
+                release(values[s]);
+                values[s] = null;
+            }
+        }
+        // Free the buffers of shapes this call did not use (decode steps grow some shapes every call).
+        for (var it = pool.entrySet().iterator(); it.hasNext(); ) {
+            var e = it.next();
+            if (!used.contains(e.getKey())) {
+                e.getValue().forEach(INDArray::close);
+                it.remove();
+            }
+        }
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        for (String o : outputs) {
+            out.put(o, values[slot(o)]);
+        }
+        return out;
+    }
+
+    /** Starts (or with false stops) timing every op by kind; read with {@link #profile()}. */
+    public void setProfiling(boolean on) {
+        profile = on ? new LinkedHashMap<>() : null;
+    }
+
+    /** Op kind → {calls, total nanoseconds} since profiling started. */
+    public Map<String, long[]> profile() {
+        return profile == null ? Map.of() : profile;
+    }
+
+    private int slot(String name) {
+        Integer s = slots.get(name);
+        if (s == null) {
+            s = slotNames.size();
+            slots.put(name, s);
+            slotNames.add(name);
+        }
+        return s;
+    }
+
+    private INDArray allocate(LongShapeDescriptor d, boolean fresh, Set<ShapeKey> used) {
+        if (d.isEmpty()) {
+            return Nd4j.create(d);
+        }
+        ShapeKey key = new ShapeKey(d.dataType(), d.getShape(), d.getOrder());
+        if (!fresh) {
+            used.add(key);
+            ArrayDeque<INDArray> q = pool.get(key);
+            if (q != null && !q.isEmpty()) {
+                return q.pop();
+            }
+        }
+        return Nd4j.createUninitialized(d.dataType(), d.getShape(), d.getOrder());
+    }
+
+    private void release(INDArray a) {
+        if (a != null && !a.isEmpty() && !a.isView()) {
+            pool.computeIfAbsent(new ShapeKey(a.dataType(), a.shape(), a.ordering()), k -> new ArrayDeque<>()).push(a);
+        }
+    }
+
+    private Plan plan(List<String> outputs) {
+        Map<String, SameDiffOp> ops = sd.getOps();
+        Map<String, Variable> vars = sd.getVariables();
+        List<SameDiffOp> order = new ArrayList<>();
+        Set<String> visited = new HashSet<>();
+        Set<Integer> external = new java.util.TreeSet<>();
+        // Iterative post-order DFS from the outputs over producing ops.
+        for (String o : outputs) {
+            if (!vars.containsKey(o)) {
+                throw new IllegalArgumentException("no variable '" + o + "' in the graph");
+            }
+            ArrayDeque<Object[]> stack = new ArrayDeque<>();
+            stack.push(new Object[]{o, Boolean.FALSE});
+            while (!stack.isEmpty()) {
+                Object[] top = stack.pop();
+                String var = (String) top[0];
+                Variable v = vars.get(var);
+                String opName = v.getOutputOfOp();
+                if (opName == null) {
+                    VariableType t = v.getVariable().getVariableType();
+                    if (t == VariableType.ARRAY) {
+                        throw new IllegalStateException("variable '" + var + "' has no producing op");
+                    }
+                    external.add(slot(var));
+                    continue;
+                }
+                if ((Boolean) top[1]) {
+                    if (visited.add(opName)) {
+                        order.add(ops.get(opName));
+                    }
+                    continue;
+                }
+                if (visited.contains(opName)) {
+                    continue;
+                }
+                stack.push(new Object[]{var, Boolean.TRUE});
+                List<String> ins = ops.get(opName).getInputsToOp();
+                if (ins != null) {
+                    for (int i = ins.size() - 1; i >= 0; i--) {
+                        Variable iv = vars.get(ins.get(i));
+                        if (iv.getOutputOfOp() == null || !visited.contains(iv.getOutputOfOp())) {
+                            stack.push(new Object[]{ins.get(i), Boolean.FALSE});
+                        }
+                    }
+                }
+            }
+        }
+        // Owners: identity outputs alias their input's array.
+        Map<Integer, Integer> owner = new HashMap<>();
+        Step[] steps = new Step[order.size()];
+        for (int i = 0; i < steps.length; i++) {
+            SameDiffOp sdo = order.get(i);
+            steps[i] = Step.of(sdo, this);
+            if (steps[i].kind == Kind.IDENTITY) {
+                int in = steps[i].in[0];
+                owner.put(steps[i].out[0], owner.getOrDefault(in, in));
+            }
+        }
+        Set<Integer> pinned = new HashSet<>();          // arrays handed to the caller
+        for (String o : outputs) {
+            int s = slot(o);
+            pinned.add(owner.getOrDefault(s, s));
+        }
+        Map<Integer, Integer> lastUse = new HashMap<>();
+        for (int i = 0; i < steps.length; i++) {
+            for (int s : steps[i].in) {
+                lastUse.put(owner.getOrDefault(s, s), i);
+            }
+            for (int s : steps[i].out) {
+                lastUse.putIfAbsent(owner.getOrDefault(s, s), i);   // produced but never read
+            }
+        }
+        List<List<Integer>> release = new ArrayList<>();
+        for (int i = 0; i < steps.length; i++) {
+            release.add(new ArrayList<>());
+        }
+        for (Map.Entry<Integer, Integer> e : lastUse.entrySet()) {
+            int s = e.getKey();
+            if (!external.contains(s) && !pinned.contains(s)) {
+                release.get(e.getValue()).add(s);
+            }
+        }
+        for (int i = 0; i < steps.length; i++) {
+            Step st = steps[i];
+            st.release = release.get(i).stream().mapToInt(Integer::intValue).toArray();
+            st.fresh = new boolean[st.out.length];
+            for (int j = 0; j < st.out.length; j++) {
+                st.fresh[j] = pinned.contains(st.out[j]);
+            }
+        }
+        return new Plan(steps, external.stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    private record Plan(Step[] steps, int[] external) {
+    }
+
+    private enum Kind { IDENTITY, MATMUL, CUSTOM, LEGACY }
+
+    private static final class Step {
+        final DifferentialFunction op;
+        final Kind kind;
+        final int[] in;
+        final int[] out;
+        final DataType[] outTypes;
+        final OpContext oc;
+        final boolean transA;
+        final boolean transB;
+        int[] release;
+        boolean[] fresh;
+        /** The input signature of the last call and the output shapes computed for it. */
+        private long[][] lastSignature;
+        private List<LongShapeDescriptor> lastShapes;
+
+        private Step(DifferentialFunction op, Kind kind, int[] in, int[] out, DataType[] outTypes, boolean transA,
+                     boolean transB) {
+            this.op = op;
+            this.kind = kind;
+            this.in = in;
+            this.out = out;
+            this.outTypes = outTypes;
+            this.oc = kind == Kind.IDENTITY ? null : Nd4j.getExecutioner().buildContext();
+            this.transA = transA;
+            this.transB = transB;
+        }
+
+        static Step of(SameDiffOp sdo, GraphExecutor ex) {
+            DifferentialFunction df = sdo.getOp();
+            List<String> ins = sdo.getInputsToOp() == null ? List.of() : sdo.getInputsToOp();
+            int[] in = ins.stream().mapToInt(ex::slot).toArray();
+            List<String> outs = sdo.getOutputsOfOp();
+            int[] out = outs.stream().mapToInt(ex::slot).toArray();
+            DataType[] types = outs.stream().map(o -> ex.sd.getVariable(o).dataType()).toArray(DataType[]::new);
+            Kind kind;
+            boolean ta = false;
+            boolean tb = false;
+            if (df instanceof Identity) {
+                kind = Kind.IDENTITY;
+            } else if (df instanceof Mmul m && in.length == 2) {
+                long[] ia = m.iArgs();
+                ta = ia.length > 0 && ia[0] != 0;
+                tb = ia.length > 1 && ia[1] != 0;
+                boolean tr = ia.length > 2 && ia[2] != 0;
+                double[] t = m.tArgs();
+                boolean plain = t.length < 2 || (t[0] == 1.0 && t[1] == 0.0);
+                kind = !tr && plain ? Kind.MATMUL : Kind.CUSTOM;
+            } else if (df instanceof DynamicCustomOp) {
+                kind = Kind.CUSTOM;
+            } else if (df instanceof Op) {
+                kind = Kind.LEGACY;
+            } else {
+                throw new UnsupportedOperationException("op kind not supported by GraphExecutor: "
+                        + df.getClass().getName() + " ('" + df.getOwnName() + "')");
+            }
+            return new Step(df, kind, in, out, types, ta, tb);
+        }
+
+        void run(INDArray[] v, GraphExecutor ex, Set<ShapeKey> used) {
+            switch (kind) {
+                case IDENTITY -> v[out[0]] = v[in[0]];
+                case MATMUL -> matmul(v, ex, used);
+                case CUSTOM -> custom(v, ex, used);
+                case LEGACY -> legacy(v, ex, used);
+                default -> throw new AssertionError();
+            }
+        }
+
+        private void matmul(INDArray[] v, GraphExecutor ex, Set<ShapeKey> used) {
+            INDArray a = v[in[0]];
+            INDArray b = v[in[1]];
+            if (a.rank() != 2 || b.rank() != 2) {
+                // Batched (rank > 2) matmul: let the custom op handle broadcasting.
+                runCustom((DynamicCustomOp) op, oc, v, ex, used);
+                return;
+            }
+            long m = transA ? a.size(1) : a.size(0);
+            long n = transB ? b.size(0) : b.size(1);
+            INDArray c = ex.allocate(LongShapeDescriptor.fromShape(new long[]{m, n}, outTypes[0]), fresh[0], used);
+            Nd4j.gemm(a, b, c, transA, transB, 1.0, 0.0);
+            v[out[0]] = c;
+        }
+
+        private void custom(INDArray[] v, GraphExecutor ex, Set<ShapeKey> used) {
+            runCustom((DynamicCustomOp) op, oc, v, ex, used);
+        }
+
+        private void runCustom(DynamicCustomOp c, OpContext ctx, INDArray[] v, GraphExecutor ex, Set<ShapeKey> used) {
+            INDArray[] args = new INDArray[in.length];
+            for (int i = 0; i < in.length; i++) {
+                args[i] = v[in[i]];
+            }
+            ctx.setArgs(args, c.iArgs(), c.dArgs(), c.tArgs(), c.bArgs());
+            long[][] signature = signature(args);
+            List<LongShapeDescriptor> shapes;
+            if (Arrays.deepEquals(signature, lastSignature)) {
+                shapes = lastShapes;                    // same input shapes (and small int values): same outputs
+            } else {
+                shapes = c.calculateOutputShape(ctx);
+                lastSignature = signature;
+                lastShapes = shapes;
+            }
+            if (shapes.size() != out.length) {
+                throw new IllegalStateException(shapes.size() + " output shapes for " + out.length + " outputs");
+            }
+            for (int i = 0; i < out.length; i++) {
+                LongShapeDescriptor d = shapes.get(i);
+                if (d.dataType() != outTypes[i]) {
+                    d = d.asDataType(outTypes[i]);
+                }
+                INDArray o = ex.allocate(d, fresh[i], used);
+                ctx.setOutputArray(i, o);
+                v[out[i]] = o;
+            }
+            Nd4j.exec(c, ctx);
+        }
+
+        /**
+         * What an op's output shapes may depend on: each input's type and shape and, for small integer inputs
+         * (shape vectors, axes), its values.
+         */
+        private static long[][] signature(INDArray[] args) {
+            long[][] sig = new long[args.length][];
+            for (int i = 0; i < args.length; i++) {
+                INDArray a = args[i];
+                long[] shape = a.shape();
+                boolean values = a.dataType().isIntType() && a.length() <= 16 && !a.isEmpty();
+                long[] vals = new long[values ? (int) a.length() : 0];
+                for (int j = 0; j < vals.length; j++) {
+                    vals[j] = a.getLong(j);
+                }
+                long[] k = new long[2 + shape.length + vals.length];
+                k[0] = a.dataType().ordinal();
+                k[1] = shape.length;
+                System.arraycopy(shape, 0, k, 2, shape.length);
+                System.arraycopy(vals, 0, k, 2 + shape.length, vals.length);
+                sig[i] = k;
+            }
+            return sig;
+        }
+
+        private void legacy(INDArray[] v, GraphExecutor ex, Set<ShapeKey> used) {
+            Op o = (Op) op;
+            INDArray x = v[in[0]];
+            boolean axisArg = false;
+            if (o instanceof ReduceOp r && r.getOpType() != Op.Type.REDUCE3 && in.length == 2) {
+                INDArray axes = v[in[1]];
+                if (axes.isEmpty()) {
+                    throw new UnsupportedOperationException("empty-axis reduction in '" + op.getOwnName() + "'");
+                }
+                op.setDimensions(Shape.normalizeAxis(x.rank(), axes.toIntVector()));
+                axisArg = true;
+            } else if (o instanceof ScalarOp s && in.length == 2) {
+                s.setScalar(v[in[1]]);
+            }
+            oc.setInputArray(0, x);
+            if (in.length == 2 && !axisArg) {
+                oc.setInputArray(1, v[in[1]]);
+            }
+            List<LongShapeDescriptor> shapes = ((org.nd4j.linalg.api.ops.BaseOp) o).calculateOutputShape(oc);
+            INDArray z = ex.allocate(shapes.get(0), fresh[0], used);
+            oc.setOutputArray(0, z);
+            Nd4j.exec(o, oc);
+            v[out[0]] = z;
+        }
+    }
+
+    private record ShapeKey(DataType type, long[] shape, char order) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof ShapeKey k && k.type == type && k.order == order && Arrays.equals(k.shape, shape);
+        }
+
+        @Override
+        public int hashCode() {
+            return (type.hashCode() * 31 + Arrays.hashCode(shape)) * 31 + order;
+        }
+    }
+}

@@ -1,0 +1,102 @@
+package dev.steering.model;
+
+import dev.steering.direction.SteeringVector;
+import dev.steering.hooks.Add;
+import dev.steering.hooks.Edit;
+import dev.steering.hooks.HookPoint;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** {@link GraphExecutor} computes what SameDiff's own session computes, on prefill and on cached decode steps. */
+class GraphExecutorTest {
+
+    @ParameterizedTest
+    @ValueSource(strings = {"gpt-neox-tiny", "gpt2-tiny"})
+    void equalsSameDiffOutputOnPrefillAndDecode(String fixture) {
+        try (LanguageModel model = LanguageModel.load(Reference.fixture(fixture))) {
+            int layers = model.config().numLayers();
+            float[] v = new float[model.config().hiddenSize()];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = (float) Math.cos(i + 0.5);
+            }
+            ForwardGraph graph = model.graph(List.of(Edit.everywhere(HookPoint.residPost(layers / 2), Add.alpha(2),
+                    SteeringVector.of(v))));
+            SameDiff sd = graph.sameDiff();
+            GraphExecutor ex = new GraphExecutor(sd);
+            List<String> outs = new ArrayList<>(List.of(GraphBuilder.LOGITS));
+            for (int l = 0; l < layers; l++) {
+                outs.add(GraphBuilder.presentKeyName(l));
+                outs.add(GraphBuilder.presentValueName(l));
+            }
+            String[] names = outs.toArray(new String[0]);
+
+            // prefill: two rows, the second left-padded
+            ForwardInputs pre = ForwardInputs.leftPadded(List.of(new long[]{510, 3158, 8516, 30013, 27287},
+                    new long[]{42, 717, 247}), 0);
+            Map<String, INDArray> feed = feed(graph, pre, null);
+            Map<String, INDArray> want = sd.output(feed, names);
+            for (int rep = 0; rep < 2; rep++) {            // the second call runs on pooled buffers
+                assertSame(want, ex.output(feed, names), fixture + " prefill call " + rep);
+            }
+
+            // three decode steps on the grown cache, alternating executors' caches must agree
+            Map<String, INDArray> got = ex.output(feed, names);
+            for (int step = 0; step < 3; step++) {
+                long[][] tok = {{100 + step}, {200 + step}};
+                boolean[][] valid = new boolean[2][pre.seqLength() + step + 1];
+                for (int r = 0; r < 2; r++) {
+                    java.util.Arrays.fill(valid[r], true);
+                }
+                valid[1][0] = false;
+                valid[1][1] = false;
+                long[][] pos = {{5 + step}, {3 + step}};
+                ForwardInputs in = new ForwardInputs(tok, pos, valid, pre.seqLength() + step, new int[]{5, 3},
+                        new int[]{0, 1});
+                Map<String, INDArray> f = feed(graph, in, got);
+                want = sd.output(f, names);
+                got = ex.output(f, names);
+                assertSame(want, got, fixture + " decode step " + step);
+            }
+        }
+    }
+
+    private static void assertSame(Map<String, INDArray> want, Map<String, INDArray> got, String what) {
+        assertEquals(want.keySet(), got.keySet());
+        for (String k : want.keySet()) {
+            assertArrayEquals(want.get(k).shape(), got.get(k).shape(), what + " " + k + " shape");
+            float[] e = want.get(k).dup('c').data().asFloat();
+            float[] a = got.get(k).dup('c').data().asFloat();
+            for (int i = 0; i < e.length; i++) {
+                if (!(Math.abs(a[i] - e[i]) <= 1e-5 * (1 + Math.abs(e[i])))) {
+                    throw new AssertionError(what + " " + k + "[" + i + "]: " + a[i] + " vs " + e[i]);
+                }
+            }
+        }
+    }
+
+    /** The placeholder values {@link ForwardGraph#run} feeds (cache from {@code past} outputs, or empty). */
+    private static Map<String, INDArray> feed(ForwardGraph graph, ForwardInputs in, Map<String, INDArray> past) {
+        Map<String, INDArray> feed = new LinkedHashMap<>(graph.feed(in, past == null ? null : cacheOf(past)));
+        return feed;
+    }
+
+    private static KvCache cacheOf(Map<String, INDArray> out) {
+        int layers = (out.size() - 1) / 2;
+        INDArray[] k = new INDArray[layers];
+        INDArray[] v = new INDArray[layers];
+        for (int l = 0; l < layers; l++) {
+            k[l] = out.get(GraphBuilder.presentKeyName(l));
+            v[l] = out.get(GraphBuilder.presentValueName(l));
+        }
+        return new KvCache(k, v);
+    }
+}
