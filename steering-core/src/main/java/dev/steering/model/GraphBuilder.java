@@ -10,6 +10,7 @@ import java.util.TreeSet;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -222,11 +223,24 @@ public final class GraphBuilder {
         if (rotaryWidths.add(width)) {
             sd.placeHolder(rotaryCosName(width), DataType.FLOAT, -1, width);
             sd.placeHolder(rotarySinName(width), DataType.FLOAT, -1, width);
-            sd.constant(rotaryPermName(width), Nd4j.createFromArray(r.rotateHalfSource(heads)));
+            long[] source = r.rotateHalfSource(heads);
+            sd.constant(rotaryPermName(width), trainable ? permutationMatrix(source) : Nd4j.createFromArray(source));
         }
-        // rotateHalf(x) = x[:, source] · sign; the sign is folded into the fed sin table
-        SDVariable swapped = sd.gather(x, sd.getVariable(rotaryPermName(width)), 1);
+        // rotateHalf(x) = x[:, source] · sign; the sign is folded into the fed sin table. Training graphs use the
+        // same permutation as a matmul: SameDiff M2.1 cannot differentiate a graph with two gathers.
+        SDVariable perm = sd.getVariable(rotaryPermName(width));
+        SDVariable swapped = trainable ? sd.mmul(x, perm) : sd.gather(x, perm, 1);
         return x.mul(sd.getVariable(rotaryCosName(width))).add(swapped.mul(sd.getVariable(rotarySinName(width))));
+    }
+
+    /** The {@code [n, n]} matrix {@code P} with {@code (x·P)[:, j] = x[:, source[j]]}. */
+    private static INDArray permutationMatrix(long[] source) {
+        int n = source.length;
+        float[] p = new float[n * n];
+        for (int j = 0; j < n; j++) {
+            p[(int) source[j] * n + j] = 1f;
+        }
+        return Nd4j.create(p, new long[]{n, n}, 'c');
     }
 
     /**

@@ -30,7 +30,9 @@ public final class BenchCommand implements Command {
     private static final Map<String, int[]> SHAPES = Map.of(     // layers, hidden, heads
             "pythia-70m", new int[]{6, 512, 8},
             "pythia-160m", new int[]{12, 768, 12},
-            "pythia-410m", new int[]{24, 1024, 16});
+            "pythia-410m", new int[]{24, 1024, 16},
+            "pythia-1.4b", new int[]{24, 2048, 16},
+            "pythia-2.8b", new int[]{32, 2560, 32});
 
     @Override
     public String name() {

@@ -44,15 +44,20 @@ public final class Main {
         try {
             return command.run(new ArgsFactory(rest).forCommand(command));
         } catch (CliException e) {
-            err.println("steering " + command.name() + ": " + e.getMessage());
+            err.println("steering " + command.name() + ": " + oneLine(e.getMessage()));
             return 2;
         } catch (Exception | Error e) {
             if (System.getenv("STEERING_DEBUG") != null) {
                 e.printStackTrace(err);
             }
-            err.println("steering " + command.name() + ": " + describe(e));
+            err.println("steering " + command.name() + ": " + oneLine(describe(e)));
             return 1;
         }
+    }
+
+    /** Errors are one line: parser messages that span several lines are joined. */
+    private static String oneLine(String msg) {
+        return msg == null ? "" : msg.strip().replaceAll("\\s*\\R\\s*", " ");
     }
 
     private static String describe(Throwable e) {
