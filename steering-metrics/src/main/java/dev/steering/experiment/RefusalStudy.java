@@ -7,6 +7,7 @@ import dev.steering.Progress;
 import dev.steering.SteeredModel;
 import dev.steering.direction.ContrastivePrefix;
 import dev.steering.direction.DirectionResult;
+import dev.steering.direction.Directions;
 import dev.steering.direction.MeanDifference;
 import dev.steering.direction.SteeringVector;
 import dev.steering.direction.SteeringVectorFile;
@@ -235,12 +236,17 @@ public final class RefusalStudy {
             return;
         }
         Map<String, Object> cos = new LinkedHashMap<>();
+        Map<String, SteeringVector> all = new LinkedHashMap<>();
         for (int layer : layers) {
             cos.put("layer_" + layer, MeanDifference.cosine(direction(layer, false).raw(), direction(layer, true).raw()));
+            all.put("layer_" + layer, direction(layer, false));
+            all.put("alt_layer_" + layer, direction(layer, true));
         }
+        Directions.CosineTable table = Directions.cosines(all);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("alt_prefixes", cfg.sanityChecks().altPrefixes());
         out.put("cosine_to_original", cos);
+        out.put("cosine_table", Map.of("names", table.names(), "cosines", table.cosines()));
         try {
             writeAtomically(runDir.resolve("sanity_template.json"),
                     new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(out));
