@@ -1,6 +1,7 @@
 package dev.steering.cli;
 
 import dev.steering.Steering;
+import dev.steering.metrics.toxicity.RobertaClassifier;
 import dev.steering.model.LanguageModel;
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,15 +13,19 @@ import java.util.List;
 
 /**
  * What ships inside {@code steering.jar}: configs ({@code configs/*.yaml}), prompt sets ({@code prompts/*.jsonl})
- * and the offline default model ({@code models/toy-refusal/}), plus how to get them onto disk.
+ * the offline default model ({@code models/toy-refusal/}), the tiny toxicity classifier
+ * ({@code models/toxicity-tiny/}) and a synthetic RealToxicityPrompts sample ({@code rtp/synthetic.jsonl}), plus how to get them onto disk.
  */
 public final class Bundled {
     /** Prefix of model names that refer to a model bundled in the jar. */
     public static final String MODEL_PREFIX = "bundled:";
     /** The bundled config names. */
-    static final List<String> CONFIGS = List.of("default", "smoke", "pythia-160m");
+    static final List<String> CONFIGS = List.of("default", "smoke", "pythia-160m", "toxicity");
     /** Files of a bundled model. */
     private static final List<String> MODEL_FILES = List.of("config.json", "model.safetensors", "tokenizer.json");
+    /** Files of a bundled classifier (a byte-level BPE tokenizer as vocab.json + merges.txt). */
+    private static final List<String> CLASSIFIER_FILES = List.of("config.json", "model.safetensors", "vocab.json",
+            "merges.txt");
 
     private Bundled() {
     }
@@ -30,12 +35,33 @@ public final class Bundled {
         if (!spec.startsWith(MODEL_PREFIX)) {
             return Steering.loadUnshared(spec);
         }
-        String name = spec.substring(MODEL_PREFIX.length());
+        return LanguageModel.load(unpack(spec.substring(MODEL_PREFIX.length()), MODEL_FILES), spec);
+    }
+
+    /**
+     * Loads the classifier {@code bundled:NAME} from the jar, or any other spec through
+     * {@link RobertaClassifier#load(String)} (the caller closes it).
+     */
+    public static RobertaClassifier classifier(String spec) {
+        if (!spec.startsWith(MODEL_PREFIX)) {
+            return ScoreCommand.loadClassifier(spec);
+        }
+        return RobertaClassifier.load(unpack(spec.substring(MODEL_PREFIX.length()), CLASSIFIER_FILES));
+    }
+
+    /** Copies the bundled model directory {@code models/NAME/} (these files) to the cache and returns it. */
+    private static Path unpack(String name, List<String> files) {
         Path dir = cacheRoot().resolve("models").resolve(name + "-" + versionTag());
-        for (String f : MODEL_FILES) {
+        for (String f : files) {
             copy("/models/" + name + "/" + f, dir.resolve(f), "bundled model '" + name + "'");
         }
-        return LanguageModel.load(dir, spec);
+        return dir;
+    }
+
+    /** Copies the bundled synthetic RealToxicityPrompts sample to {@code target} (if not there yet). */
+    public static Path rtp(Path target) {
+        copy("/rtp/synthetic.jsonl", target, "bundled RealToxicityPrompts sample");
+        return target;
     }
 
     /** Copies the bundled prompt split {@code split} to {@code target} (if not there yet). */

@@ -1,23 +1,11 @@
 package dev.steering.experiment;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.fasterxml.jackson.databind.exc.InvalidFormatException;
-import com.fasterxml.jackson.databind.exc.MismatchedInputException;
-import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
 
 /**
  * The refusal study's configuration, read from YAML into typed records. Keys are snake_case as in the bundled
@@ -101,14 +89,6 @@ public record ExperimentConfig(Model model, Data data, Generation generation, Di
     public record AltPrefixes(String refusalPrefix, String compliancePrefix) {
     }
 
-    private static ObjectMapper yaml() {
-        return new ObjectMapper(new YAMLFactory())
-                .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-                .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES);
-    }
-
     /**
      * Loads a config: {@code nameOrPath} is a YAML file, or the name of a bundled config found by
      * {@code bundled} ({@code default}, {@code smoke}, {@code pythia-160m}, ...). Overrides are
@@ -117,94 +97,25 @@ public record ExperimentConfig(Model model, Data data, Generation generation, Di
      * @throws IllegalArgumentException naming the file and key on any problem
      */
     public static ExperimentConfig load(String nameOrPath, List<String> overrides, BundledConfigs bundled) {
-        String origin;
-        JsonNode tree;
-        try {
-            Path p = Path.of(nameOrPath);
-            if (Files.isRegularFile(p)) {
-                origin = p.toString();
-                tree = yaml().readTree(p.toFile());
-            } else {
-                try (InputStream in = bundled.open(nameOrPath)) {
-                    if (in == null) {
-                        throw new IllegalArgumentException("no config file '" + nameOrPath + "' and no bundled config of "
-                                + "that name (bundled: " + String.join(", ", bundled.names()) + ")");
-                    }
-                    origin = "bundled config '" + nameOrPath + "'";
-                    tree = yaml().readTree(in);
-                }
-            }
-        } catch (IOException e) {
-            throw new IllegalArgumentException("cannot read config " + nameOrPath + ": " + e.getMessage(), e);
-        }
-        if (tree == null || !tree.isObject()) {
-            throw new IllegalArgumentException(nameOrPath + ": a config must be a YAML mapping of sections");
-        }
-        for (String o : overrides) {
-            applyOverride((ObjectNode) tree, o);
-        }
-        return bind(tree, origin);
+        return load(YamlConfig.read(nameOrPath, bundled), overrides);
+    }
+
+    /**
+     * Binds and validates an already read config ({@link YamlConfig#read}) with overrides.
+     *
+     * @throws IllegalArgumentException naming the file and key on any problem
+     */
+    public static ExperimentConfig load(YamlConfig.Source source, List<String> overrides) {
+        ExperimentConfig c = YamlConfig.bind(source, overrides, ExperimentConfig.class);
+        c.validate(source.origin());
+        return c;
     }
 
     /** Binds a parsed tree, turning Jackson's errors into messages that name the key. */
     static ExperimentConfig bind(JsonNode tree, String origin) {
-        ExperimentConfig c;
-        try {
-            c = yaml().treeToValue(tree, ExperimentConfig.class);
-        } catch (UnrecognizedPropertyException e) {
-            throw new IllegalArgumentException(origin + ": unknown key '" + path(e) + "' (known: "
-                    + e.getKnownPropertyIds().stream().map(Object::toString).sorted().collect(Collectors.joining(", "))
-                    + ")");
-        } catch (InvalidFormatException e) {
-            throw new IllegalArgumentException(origin + ": key '" + path(e) + "' has the wrong type: '" + e.getValue()
-                    + "' is not a " + e.getTargetType().getSimpleName());
-        } catch (MismatchedInputException e) {
-            throw new IllegalArgumentException(origin + ": key '" + path(e) + "' is missing or has the wrong type ("
-                    + e.getOriginalMessage().split("\n")[0] + ")");
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(origin + ": " + e.getOriginalMessage());
-        }
+        ExperimentConfig c = YamlConfig.bind(tree, origin, ExperimentConfig.class);
         c.validate(origin);
         return c;
-    }
-
-    private static String path(MismatchedInputException e) {
-        return e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
-                .collect(Collectors.joining(".")).replace(".[", "[");
-    }
-
-    private static void applyOverride(ObjectNode root, String override) {
-        int eq = override.indexOf('=');
-        int dot = override.indexOf('.');
-        if (eq < 0 || dot < 0 || dot > eq) {
-            throw new IllegalArgumentException("--set expects section.key=value, got '" + override + "'");
-        }
-        String section = override.substring(0, dot);
-        String key = override.substring(dot + 1, eq);
-        JsonNode value;
-        try {
-            value = yaml().readTree(override.substring(eq + 1));
-        } catch (IOException e) {
-            throw new IllegalArgumentException("--set " + override + ": the value is not valid YAML");
-        }
-        JsonNode sec = root.get(section);
-        if (sec == null || !sec.isObject()) {
-            throw new IllegalArgumentException("--set " + override + ": unknown section '" + section + "'");
-        }
-        if (key.contains(".")) {                 // one more level: sanity_checks.alt_prefixes.refusal_prefix
-            String sub = key.substring(0, key.indexOf('.'));
-            JsonNode inner = sec.get(sub);
-            if (inner == null || !inner.isObject()) {
-                throw new IllegalArgumentException("--set " + override + ": unknown key '" + section + "." + sub + "'");
-            }
-            sec = inner;
-            key = key.substring(key.indexOf('.') + 1);
-        }
-        if (!sec.has(key)) {
-            throw new IllegalArgumentException("--set " + override + ": unknown key '" + key + "' in section '" + section
-                    + "'");
-        }
-        ((ObjectNode) sec).set(key, value == null ? com.fasterxml.jackson.databind.node.NullNode.getInstance() : value);
     }
 
     private void validate(String origin) {
@@ -239,30 +150,17 @@ public record ExperimentConfig(Model model, Data data, Generation generation, Di
     }
 
     private static void check(boolean ok, String origin, String key, String what) {
-        if (!ok) {
-            throw new IllegalArgumentException(origin + ": " + key + " " + what);
-        }
+        YamlConfig.check(ok, origin, key, what);
     }
 
     /** The config as YAML (saved in each run directory). */
     public String toYaml() {
-        try {
-            return yaml().writeValueAsString(this);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        return YamlConfig.toYaml(this);
     }
 
     /** A canonical map of everything that changes the results (for the run id); the output directory excluded. */
     public Map<String, Object> identity() {
-        ObjectMapper m = yaml();
-        @SuppressWarnings("unchecked")
-        Map<String, Object> all = m.convertValue(this, Map.class);
-        @SuppressWarnings("unchecked")
-        Map<String, Object> exp = new java.util.LinkedHashMap<>((Map<String, Object>) all.get("experiment"));
-        exp.remove("output_dir");
-        all.put("experiment", exp);
-        return all;
+        return YamlConfig.identity(this);
     }
 
     /** Finds bundled configs by name. */

@@ -1,6 +1,7 @@
 package dev.steering.experiment;
 
 import dev.steering.experiment.parquet.ParquetReader;
+import dev.steering.experiment.parquet.ParquetSchema;
 import dev.steering.experiment.parquet.ParquetWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -24,10 +25,20 @@ public final class ResultStore {
 
     private final Path runDir;
     private final Path parts;
+    private final ParquetSchema schema;
 
-    /** @param runDir the run directory (created if needed) */
+    /** @param runDir the run directory (created if needed); rows follow {@link ResultColumns#SCHEMA} */
     public ResultStore(Path runDir) {
+        this(runDir, ResultColumns.SCHEMA);
+    }
+
+    /**
+     * @param runDir the run directory (created if needed)
+     * @param schema the schema of every part and of {@code results.parquet}
+     */
+    public ResultStore(Path runDir, ParquetSchema schema) {
         this.runDir = runDir;
+        this.schema = schema;
         this.parts = runDir.resolve("parts");
         try {
             Files.createDirectories(parts);
@@ -52,7 +63,7 @@ public final class ResultStore {
     public void append(String key, List<? extends Map<String, ?>> rows) {
         check(key);
         try {
-            ParquetWriter.write(parts.resolve(key + ".parquet"), ResultColumns.SCHEMA, rows, Map.of("condition", key));
+            ParquetWriter.write(parts.resolve(key + ".parquet"), schema, rows, Map.of("condition", key));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write condition " + key + ": " + e.getMessage(), e);
         }
@@ -75,7 +86,7 @@ public final class ResultStore {
             all.addAll(read(key));
         }
         try {
-            ParquetWriter.write(runDir.resolve(RESULTS), ResultColumns.SCHEMA, all, metadata);
+            ParquetWriter.write(runDir.resolve(RESULTS), schema, all, metadata);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + runDir.resolve(RESULTS) + ": " + e.getMessage(), e);
         }

@@ -63,7 +63,7 @@ public final class Figures {
     private static final Font LABEL = new Font(Font.SANS_SERIF, Font.PLAIN, 18);
     private static final Font TICK = new Font(Font.SANS_SERIF, Font.PLAIN, 15);
     private static final Font CELL = new Font(Font.SANS_SERIF, Font.BOLD, 15);
-    private static final Color[] PALETTE = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c),
+    static final Color[] PALETTE = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c),
             new Color(0xff7f0e), new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x17becf)};
 
     private Figures() {
@@ -88,7 +88,8 @@ public final class Figures {
         return out;
     }
 
-    private static Path save(Path file, JFreeChart chart) throws IOException {
+    /** Writes {@code chart} as a PNG of {@link #WIDTH} × {@link #HEIGHT} atomically. */
+    static Path save(Path file, JFreeChart chart) throws IOException {
         AtomicWrite.write(file, o -> ChartUtils.writeChartAsPNG(o, chart, WIDTH, HEIGHT));
         return file;
     }
@@ -103,7 +104,7 @@ public final class Figures {
                 .collect(Collectors.toCollection(TreeSet::new)));
     }
 
-    private static Color layerColor(List<Integer> layers, Integer layer) {
+    static Color layerColor(List<Integer> layers, Integer layer) {
         return PALETTE[layers.indexOf(layer) % PALETTE.length];
     }
 
@@ -213,16 +214,34 @@ public final class Figures {
     private static JFreeChart heatmap(List<SummaryRow> summary, String iv, String what,
                                       ToDoubleFunction<SummaryRow> value) {
         List<SummaryRow> rs = summary.stream().filter(r -> iv.equals(r.setting().intervention())).toList();
-        List<Double> alphas = new ArrayList<>(rs.stream().map(r -> r.setting().alpha())
+        return heatmap(what + " — intervention " + iv + " (α 0 = baseline)", what,
+                rs.stream().map(r -> new Cell(r.setting().layer(), r.setting().alpha(), value.applyAsDouble(r)))
+                        .toList());
+    }
+
+    /**
+     * One cell of a layer × α heatmap.
+     *
+     * @param layer the row
+     * @param alpha the column
+     * @param value the colour, in [0, 1] (NaN: grey, "n/a")
+     */
+    record Cell(int layer, double alpha, double value) {
+    }
+
+    /** Layer × α grid colored by each cell's value in [0, 1], each cell labelled with its value. */
+    static JFreeChart heatmap(String title, String what, List<Cell> cells) {
+        List<Double> alphas = new ArrayList<>(cells.stream().map(Cell::alpha)
                 .collect(Collectors.toCollection(TreeSet::new)));
-        List<Integer> layers = layers(rs);
-        double[][] xyz = new double[3][rs.size()];
+        List<Integer> layers = new ArrayList<>(cells.stream().map(Cell::layer)
+                .collect(Collectors.toCollection(TreeSet::new)));
+        double[][] xyz = new double[3][cells.size()];
         XYPlot plot = new XYPlot();
-        for (int i = 0; i < rs.size(); i++) {
-            SummaryRow r = rs.get(i);
-            xyz[0][i] = alphas.indexOf(r.setting().alpha());
-            xyz[1][i] = layers.indexOf(r.setting().layer());
-            xyz[2][i] = value.applyAsDouble(r);
+        for (int i = 0; i < cells.size(); i++) {
+            Cell c = cells.get(i);
+            xyz[0][i] = alphas.indexOf(c.alpha());
+            xyz[1][i] = layers.indexOf(c.layer());
+            xyz[2][i] = c.value();
             XYTextAnnotation a = new XYTextAnnotation(Double.isNaN(xyz[2][i]) ? "n/a"
                     : String.format(Locale.ROOT, "%.2f", xyz[2][i]), xyz[0][i], xyz[1][i]);
             a.setFont(CELL);
@@ -249,7 +268,7 @@ public final class Figures {
         plot.setDomainGridlinesVisible(false);
         plot.setRangeGridlinesVisible(false);
         plot.setBackgroundPaint(Color.LIGHT_GRAY);
-        JFreeChart chart = new JFreeChart(what + " — intervention " + iv + " (α 0 = baseline)", TITLE, plot, false);
+        JFreeChart chart = new JFreeChart(title, TITLE, plot, false);
         NumberAxis scaleAxis = new NumberAxis(what);
         scaleAxis.setRange(0, 1);
         scaleAxis.setLabelFont(LABEL);
@@ -299,7 +318,7 @@ public final class Figures {
         }
     }
 
-    private static NumberAxis axis(String label) {
+    static NumberAxis axis(String label) {
         NumberAxis a = new NumberAxis(label);
         a.setLabelFont(LABEL);
         a.setTickLabelFont(TICK);
@@ -307,13 +326,13 @@ public final class Figures {
         return a;
     }
 
-    private static void style(XYPlot plot) {
+    static void style(XYPlot plot) {
         plot.setBackgroundPaint(Color.WHITE);
         plot.setDomainGridlinePaint(new Color(0xdddddd));
         plot.setRangeGridlinePaint(new Color(0xdddddd));
     }
 
-    private static JFreeChart chart(String title, org.jfree.chart.plot.Plot plot) {
+    static JFreeChart chart(String title, org.jfree.chart.plot.Plot plot) {
         JFreeChart chart = new JFreeChart(title, TITLE, plot, true);
         chart.setBackgroundPaint(Color.WHITE);
         LegendTitle legend = chart.getLegend();

@@ -2,6 +2,7 @@ package dev.steering.report;
 
 import dev.steering.experiment.ResultColumns;
 import dev.steering.experiment.ResultStore;
+import dev.steering.experiment.ToxicityColumns;
 import dev.steering.experiment.parquet.ParquetReader;
 import dev.steering.experiment.parquet.ParquetSchema;
 import dev.steering.experiment.parquet.ParquetTable;
@@ -56,11 +57,12 @@ public final class StudyReport {
     }
 
     /**
-     * Reads {@code runDir/results.parquet} and writes the reports (the {@code plots --run DIR} command).
+     * Reads {@code runDir/results.parquet} and writes the reports (the {@code plots --run DIR} command). A table with
+     * a {@code toxicity} column is a toxicity study run and gets {@link ToxicityReport#write}.
      *
      * @throws NoSuchFileException naming the missing {@code results.parquet}
      * @throws IOException         naming the file when it is not readable Parquet, lacks a column of
-     *                             {@link ResultColumns#SCHEMA}, has one of the wrong type, or holds malformed rows
+     *                             {@link ResultColumns#SCHEMA} (or {@link ToxicityColumns#SCHEMA}), has one of the wrong type, or holds malformed rows
      */
     public static List<Path> fromRunDir(Path runDir) throws IOException {
         Path file = runDir.resolve(ResultStore.RESULTS);
@@ -69,17 +71,18 @@ public final class StudyReport {
                     "no " + ResultStore.RESULTS + " in the run directory (run the study first)");
         }
         ParquetTable table = ParquetReader.read(file);
-        checkSchema(file, table.schema());
+        boolean toxicity = table.schema().column(ToxicityColumns.TOXICITY) != null;
+        checkSchema(file, table.schema(), toxicity ? ToxicityColumns.SCHEMA : ResultColumns.SCHEMA);
         try {
-            return write(runDir, table.rows());
+            return toxicity ? ToxicityReport.write(runDir, table.rows()) : write(runDir, table.rows());
         } catch (IllegalArgumentException e) {
             throw new IOException(file + ": " + e.getMessage(), e);
         }
     }
 
-    private static void checkSchema(Path file, ParquetSchema actual) throws IOException {
+    private static void checkSchema(Path file, ParquetSchema actual, ParquetSchema expected) throws IOException {
         List<String> problems = new ArrayList<>();
-        for (ParquetSchema.Column want : ResultColumns.SCHEMA.columns()) {
+        for (ParquetSchema.Column want : expected.columns()) {
             ParquetSchema.Column got = actual.column(want.name());
             if (got == null) {
                 problems.add("missing column '" + want.name() + "'");

@@ -121,7 +121,8 @@ public final class SummaryCsv {
         return new Estimate(parse(m.get(name)), parse(m.get(name + "_lo")), parse(m.get(name + "_hi")));
     }
 
-    private static String num(double v) {
+    /** A number rounded to 6 decimals, or empty for NaN. */
+    static String num(double v) {
         if (Double.isNaN(v)) {
             return "";
         }
