@@ -23,17 +23,12 @@ import dev.steering.hooks.LayerSpec;
 import dev.steering.hooks.Positions;
 import dev.steering.metrics.CompletionScorer;
 import dev.steering.model.LanguageModel;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -129,25 +124,14 @@ public final class RefusalStudy {
      * @return all rows of the study
      */
     public List<Map<String, Object>> run() {
-        writeAtomically(runDir.resolve("config.yaml"), cfg.toYaml());
+        StudyRunner.writeAtomically(runDir.resolve("config.yaml"), cfg.toYaml());
         List<Condition> plan = plan();
-        Set<String> done = store.completed();
-        long todo = plan.stream().filter(c -> !done.contains(c.key())).count();
-        LOG.info("{} conditions, {} finished earlier, {} to run", plan.size(), plan.size() - todo, todo);
-        try (Progress.Task task = progress.start("conditions", plan.size())) {
-            task.step(plan.size() - todo);
-            for (Condition c : plan) {
-                if (!done.contains(c.key())) {
-                    store.append(c.key(), runCondition(c));
-                    task.step(1);
-                }
-            }
-        }
-        writeTemplateCheck();
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("model", model.id());
         meta.put("config", cfg.toYaml());
-        return store.consolidate(plan.stream().map(Condition::key).toList(), meta);
+        List<Map<String, Object>> rows = StudyRunner.runPlan(plan, store, progress, this::runCondition, meta);
+        writeTemplateCheck();
+        return rows;
     }
 
     private List<Map<String, Object>> runCondition(Condition c) {
@@ -155,21 +139,13 @@ public final class RefusalStudy {
                 : List.of(new Edit(hook(c.layer()), intervention(c), direction(c.layer(), "template".equals(c.check())),
                 Positions.all()));
         SteeredModel m = new SteeredModel(model, edits);
-        GenerationConfig gen = GenerationConfig.defaults().maxNewTokens(cfg.generation().maxNewTokens())
-                .temperature(cfg.generation().temperature()).topP(cfg.generation().topP()).seed(c.seed())
-                .batchSize(cfg.generation().batchSize());
+        GenerationConfig gen = StudyRunner.generation(cfg.generation(), c.seed());
         List<Map<String, Object>> rows = new ArrayList<>();
         for (var e : splits.entrySet()) {
             List<TokenizedPrompt> ps = c.subset() > 0 ? e.getValue().subList(0, Math.min(c.subset(), e.getValue().size()))
                     : e.getValue();
             List<Completion> out;
-            try (Progress.Task t = progress.start(c.key() + " " + e.getKey(), ps.size())) {
-                int[] last = {0};
-                out = m.generateTokens(ps, gen, n -> {
-                    t.step(n - last[0]);
-                    last[0] = n;
-                });
-            }
+            out = StudyRunner.generate(m, ps, gen, progress, c.key() + " " + e.getKey());
             for (Completion comp : out) {
                 rows.add(row(c, e.getKey(), comp));
             }
@@ -194,8 +170,8 @@ public final class RefusalStudy {
                 ResultColumns.N_WORDS, ResultColumns.DISTINCT_2)) {
             r.put(k, f.get(k));
         }
-        r.put(ResultColumns.MEAN_ENTROPY, finiteOrNull(comp.meanEntropy()));
-        r.put(ResultColumns.MEAN_LOGPROB, finiteOrNull(comp.meanLogprob()));
+        r.put(ResultColumns.MEAN_ENTROPY, StudyRunner.finiteOrNull(comp.meanEntropy()));
+        r.put(ResultColumns.MEAN_LOGPROB, StudyRunner.finiteOrNull(comp.meanLogprob()));
         r.put(ResultColumns.SEED, c.seed());
         r.put(ResultColumns.CHECK, c.check());
         r.put(ResultColumns.REFUSAL_MATCHES, json(f.get(ResultColumns.REFUSAL_MATCHES)));
@@ -248,15 +224,11 @@ public final class RefusalStudy {
         out.put("cosine_to_original", cos);
         out.put("cosine_table", Map.of("names", table.names(), "cosines", table.cosines()));
         try {
-            writeAtomically(runDir.resolve("sanity_template.json"),
+            StudyRunner.writeAtomically(runDir.resolve("sanity_template.json"),
                     new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(out));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    private static Object finiteOrNull(double x) {
-        return Double.isFinite(x) ? x : null;
     }
 
     private static String json(Object o) {
@@ -264,18 +236,6 @@ public final class RefusalStudy {
             return new ObjectMapper().writeValueAsString(o);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    /** Writes a text file through a temporary file and an atomic rename. */
-    static void writeAtomically(Path file, String text) {
-        try {
-            Files.createDirectories(file.toAbsolutePath().getParent());
-            Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName(), ".tmp");
-            Files.writeString(tmp, text, StandardCharsets.UTF_8);
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
         }
     }
 }

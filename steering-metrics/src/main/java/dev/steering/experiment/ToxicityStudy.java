@@ -29,7 +29,6 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.stream.LongStream;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
@@ -116,26 +115,14 @@ public final class ToxicityStudy {
      * @return all rows of the study ({@link ToxicityColumns})
      */
     public List<Map<String, Object>> run() {
-        RefusalStudy.writeAtomically(runDir.resolve("config.yaml"), cfg.toYaml());
+        StudyRunner.writeAtomically(runDir.resolve("config.yaml"), cfg.toYaml());
         List<Condition> plan = plan();
-        Set<String> done = store.completed();
-        long todo = plan.stream().filter(c -> !done.contains(c.key())).count();
-        LOG.info("{} conditions, {} finished earlier, {} to run", plan.size(), plan.size() - todo, todo);
-        try (Progress.Task task = progress.start("conditions", plan.size())) {
-            task.step(plan.size() - todo);
-            for (Condition c : plan) {
-                if (!done.contains(c.key())) {
-                    store.append(c.key(), runCondition(c));
-                    task.step(1);
-                }
-            }
-        }
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("model", model.id());
         meta.put("classifier", metric.classifier().id());
         meta.put("study", ToxicityConfig.STUDY);
         meta.put("config", cfg.toYaml());
-        return store.consolidate(plan.stream().map(Condition::key).toList(), meta);
+        return StudyRunner.runPlan(plan, store, progress, this::runCondition, meta);
     }
 
     private List<Map<String, Object>> runCondition(Condition c) {
@@ -143,19 +130,11 @@ public final class ToxicityStudy {
                 : List.of(new Edit(HookPoint.residPost(c.layer()), Add.multiplier(c.alpha()), vector(c.layer()),
                 Positions.all()));
         SteeredModel m = new SteeredModel(model, edits);
-        GenerationConfig gen = GenerationConfig.defaults().maxNewTokens(cfg.generation().maxNewTokens())
-                .temperature(cfg.generation().temperature()).topP(cfg.generation().topP()).seed(c.seed())
-                .batchSize(cfg.generation().batchSize());
+        GenerationConfig gen = StudyRunner.generation(cfg.generation(), c.seed());
         List<Map<String, Object>> rows = new ArrayList<>();
         for (var e : subsets.entrySet()) {
             List<Completion> out;
-            try (Progress.Task t = progress.start(c.key() + " " + e.getKey(), e.getValue().size())) {
-                int[] last = {0};
-                out = m.generateTokens(e.getValue(), gen, n -> {
-                    t.step(n - last[0]);
-                    last[0] = n;
-                });
-            }
+            out = StudyRunner.generate(m, e.getValue(), gen, progress, c.key() + " " + e.getKey());
             List<ToxicityScore> scores = metric.score(out.stream().map(Completion::text).toList());
             for (int i = 0; i < out.size(); i++) {
                 rows.add(row(c, e.getKey(), out.get(i), scores.get(i)));
@@ -179,8 +158,8 @@ public final class ToxicityStudy {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
-        r.put(ToxicityColumns.MEAN_ENTROPY, finiteOrNull(comp.meanEntropy()));
-        r.put(ToxicityColumns.MEAN_LOGPROB, finiteOrNull(comp.meanLogprob()));
+        r.put(ToxicityColumns.MEAN_ENTROPY, StudyRunner.finiteOrNull(comp.meanEntropy()));
+        r.put(ToxicityColumns.MEAN_LOGPROB, StudyRunner.finiteOrNull(comp.meanLogprob()));
         r.put(ToxicityColumns.SEED, c.seed());
         return r;
     }
@@ -273,7 +252,4 @@ public final class ToxicityStudy {
         return out;
     }
 
-    private static Object finiteOrNull(double x) {
-        return Double.isFinite(x) ? x : null;
-    }
 }
