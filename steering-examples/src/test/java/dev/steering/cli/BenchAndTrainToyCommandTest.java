@@ -1,0 +1,54 @@
+package dev.steering.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.steering.model.LanguageModel;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The documented {@code bench} and {@code train-toy} commands run (at toy sizes) and produce what they promise. */
+class BenchAndTrainToyCommandTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void benchPrintsOneJsonLineWithTheRates() throws Exception {
+        String out = capture("bench", "--shape", "pythia-70m", "--batch", "2", "--prompt", "4", "--new", "3", "--repeats", "1");
+        JsonNode j = new ObjectMapper().readTree(out.strip().lines().reduce((a, b) -> b).orElseThrow());
+        assertTrue(j.get("prefill_tok_s").doubleValue() > 0 && j.get("decode_tok_s").doubleValue() > 0, out);
+        assertTrue(j.get("peak_rss_mb").longValue() > 0, out);
+    }
+
+    @Test
+    void trainToyWritesALoadableCheckpoint() throws Exception {
+        Path dir = tmp.resolve("toy");
+        capture("train-toy", "--out", dir.toString(), "--steps", "3", "--batch", "4");
+        for (String f : new String[]{"config.json", "model.safetensors", "tokenizer.json"}) {
+            assertTrue(Files.exists(dir.resolve(f)), f);
+        }
+        try (LanguageModel m = LanguageModel.load(dir)) {
+            assertEquals(4, m.config().numLayers());
+            assertTrue(m.requireTokenizer().encode("I can't help with that.").length > 3);
+        }
+    }
+
+    private static String capture(String... argv) {
+        ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+        PrintStream old = System.out;
+        System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
+        try {
+            assertEquals(0, Main.run(argv, new PrintStream(new ByteArrayOutputStream())), String.join(" ", argv));
+        } finally {
+            System.setOut(old);
+        }
+        return stdout.toString(StandardCharsets.UTF_8);
+    }
+}
