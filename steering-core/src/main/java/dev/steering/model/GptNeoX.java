@@ -44,10 +44,10 @@ public final class GptNeoX implements Architecture {
             w.copy(q + "ln1.bias", p + "input_layernorm.bias", d);
             w.copy(q + "ln2.weight", p + "post_attention_layernorm.weight", d);
             w.copy(q + "ln2.bias", p + "post_attention_layernorm.bias", d);
-            w.put(q + "qkv.weight", headsToBlocks(w.read(p + "attention.query_key_value.weight", 3 * d, d)));
+            w.put(q + "qkv.weight", reorderQkvRows(cfg, w.read(p + "attention.query_key_value.weight", 3 * d, d), true));
             if (cfg.attentionBias()) {
-                w.put(q + "qkv.bias", headsToBlocks(w.read(p + "attention.query_key_value.bias", 3 * d)
-                        .reshape(3 * d, 1)).reshape(1, 3 * d));
+                w.put(q + "qkv.bias", reorderQkvRows(cfg, w.read(p + "attention.query_key_value.bias", 3 * d)
+                        .reshape(3 * d, 1), true).reshape(1, 3 * d));
                 w.put(q + "dense.bias", w.read(p + "attention.dense.bias", d).reshape(1, d));
             }
             w.copy(q + "dense.weight", p + "attention.dense.weight", d, d);
@@ -119,10 +119,10 @@ public final class GptNeoX implements Architecture {
             t.put(p + "input_layernorm.bias", w.apply(q + "ln1.bias").reshape(d));
             t.put(p + "post_attention_layernorm.weight", w.apply(q + "ln2.weight").reshape(d));
             t.put(p + "post_attention_layernorm.bias", w.apply(q + "ln2.bias").reshape(d));
-            t.put(p + "attention.query_key_value.weight", blocksToHeads(cfg, w.apply(q + "qkv.weight")));
+            t.put(p + "attention.query_key_value.weight", reorderQkvRows(cfg, w.apply(q + "qkv.weight"), false));
             if (cfg.attentionBias()) {
                 t.put(p + "attention.query_key_value.bias",
-                        blocksToHeads(cfg, w.apply(q + "qkv.bias").reshape(3 * d, 1)).reshape(3 * d));
+                        reorderQkvRows(cfg, w.apply(q + "qkv.bias").reshape(3 * d, 1), false).reshape(3 * d));
                 t.put(p + "attention.dense.bias", w.apply(q + "dense.bias").reshape(d));
             }
             t.put(p + "attention.dense.weight", w.apply(q + "dense.weight"));
@@ -139,41 +139,28 @@ public final class GptNeoX implements Architecture {
         return t;
     }
 
-    /** Inverse of {@link #headsToBlocks}: rows {@code [all q | all k | all v]} back to per-head {@code q_h, k_h, v_h}. */
-    private static INDArray blocksToHeads(GptNeoXConfig cfg, INDArray blocks) {
-        int h = cfg.numHeads();
-        long hd = cfg.headDim();
-        INDArray out = blocks.dup('c');
-        for (int head = 0; head < h; head++) {
-            for (int part = 0; part < 3; part++) {
-                long perHead = (head * 3L + part) * hd;
-                long block = part * (long) h * hd + head * hd;
-                out.get(NDArrayIndex.interval(perHead, perHead + hd), NDArrayIndex.all())
-                        .assign(blocks.get(NDArrayIndex.interval(block, block + hd), NDArrayIndex.all()));
-            }
-        }
-        return out;
-    }
-
     private static void putLinear(Map<String, INDArray> t, String name, long out, long in) {
         t.put(name + ".weight", Nd4j.randn(DataType.FLOAT, out, in).muli(1.0 / Math.sqrt(in)));
         t.put(name + ".bias", Nd4j.zeros(DataType.FLOAT, out));
     }
 
     /**
-     * Hugging Face stores the fused QKV rows per head ({@code q_h, k_h, v_h} for each head h); reorder them to
-     * {@code [all q | all k | all v]} so one matmul yields contiguous query, key and value blocks.
+     * Hugging Face stores the fused QKV rows per head ({@code q_h, k_h, v_h} for each head h); the graph wants
+     * {@code [all q | all k | all v]} so one matmul yields contiguous query, key and value blocks. Reorders the rows
+     * one way ({@code toBlocks}) or back.
      */
-    private INDArray headsToBlocks(INDArray perHead) {
+    private static INDArray reorderQkvRows(GptNeoXConfig cfg, INDArray rows, boolean toBlocks) {
         int h = cfg.numHeads();
         long hd = cfg.headDim();
-        INDArray out = perHead.dup('c');
+        INDArray out = rows.dup('c');
         for (int head = 0; head < h; head++) {
             for (int part = 0; part < 3; part++) {
-                long src = (head * 3L + part) * hd;
-                long dst = part * (long) h * hd + head * hd;
+                long perHead = (head * 3L + part) * hd;
+                long block = part * (long) h * hd + head * hd;
+                long src = toBlocks ? perHead : block;
+                long dst = toBlocks ? block : perHead;
                 out.get(NDArrayIndex.interval(dst, dst + hd), NDArrayIndex.all())
-                        .assign(perHead.get(NDArrayIndex.interval(src, src + hd), NDArrayIndex.all()));
+                        .assign(rows.get(NDArrayIndex.interval(src, src + hd), NDArrayIndex.all()));
             }
         }
         return out;

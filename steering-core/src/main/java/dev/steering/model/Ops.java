@@ -16,6 +16,10 @@ public final class Ops {
     private static final double SQRT_HALF = Math.sqrt(0.5);
     private static final double SQRT_2_OVER_PI = Math.sqrt(2.0 / Math.PI);
 
+    /** The {@code hidden_act} names {@link #activation} implements. */
+    private static final java.util.Set<String> ACTIVATIONS =
+            java.util.Set.of("gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "relu", "silu", "swish");
+
     private Ops() {
     }
 
@@ -83,8 +87,8 @@ public final class Ops {
 
     /** Fails with the config field's name unless {@link #activation} knows {@code name}. */
     public static void checkActivation(String name, ConfigFields fields, String field) {
-        if (!java.util.Set.of("gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "relu", "silu", "swish").contains(name)) {
-            throw fields.unsupported(field, name, "supported: gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, relu, silu");
+        if (!ACTIVATIONS.contains(name)) {
+            throw fields.unsupported(field, name, "supported: " + String.join(", ", new java.util.TreeSet<>(ACTIVATIONS)));
         }
     }
 
@@ -93,15 +97,6 @@ public final class Ops {
         return x.get(SDIndex.all(), SDIndex.interval(from, to));
     }
 
-    /**
-     * Rotary position embedding on 2-D {@code [rows, heads·headDim]} queries or keys:
-     * {@code x·cos + rotateHalf(x)·sin}, where {@code rotateHalf} is the constant block matrix {@code rotate}
-     * (see {@link RotaryEmbedding#rotateHalfMatrix}) and {@code cos}/{@code sin} are per-row tables that hold 1 and 0
-     * on the dimensions that do not rotate.
-     */
-    public static SDVariable rotary(SameDiff sd, SDVariable x, SDVariable rotate, SDVariable cos, SDVariable sin) {
-        return x.mul(cos).add(sd.mmul(x, rotate).mul(sin));
-    }
 
     /**
      * Scaled dot-product attention on {@code [batch, heads, seq, headDim]} tensors with an additive mask

@@ -73,19 +73,6 @@ public final class RotaryEmbedding {
         return rotaryDim;
     }
 
-    /**
-     * The {@code [headDim, headDim]} matrix {@code R} with {@code x·R = rotateHalf(x)} on the rotary dimensions
-     * ({@code (x1, x2) → (−x2, x1)}) and 0 elsewhere.
-     */
-    public INDArray rotateHalfMatrix() {
-        int half = rotaryDim / 2;
-        float[] r = new float[headDim * headDim];
-        for (int i = 0; i < half; i++) {
-            r[(i + half) * headDim + i] = -1f;   // out[i] = -x[i + half]
-            r[i * headDim + i + half] = 1f;      // out[i + half] = x[i]
-        }
-        return Nd4j.create(r, new long[]{headDim, headDim}, DataType.FLOAT);
-    }
 
     /**
      * For rows of {@code heads} concatenated heads, the column each column of {@code rotateHalf(x)} comes from
