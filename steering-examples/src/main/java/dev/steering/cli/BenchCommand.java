@@ -12,6 +12,7 @@ import dev.steering.model.ForwardGraph;
 import dev.steering.model.ForwardInputs;
 import dev.steering.model.GptNeoX;
 import dev.steering.model.GptNeoXConfig;
+import dev.steering.model.GraphExecutor;
 import dev.steering.model.LanguageModel;
 import dev.steering.weights.InMemoryTensors;
 import java.nio.file.Files;
@@ -26,7 +27,7 @@ import java.util.Random;
  * {@code bench}: steered, KV-cached, batched greedy generation on a GPT-NeoX with Pythia shapes and random weights,
  * the same work as {@code shared/bench/torch_bench.py}. Prints one JSON line.
  */
-public final class BenchCommand implements Command {
+public final class BenchCommand implements FlagCommand {
     private static final Map<String, int[]> SHAPES = Map.of(     // layers, hidden, heads
             "pythia-70m", new int[]{6, 512, 8},
             "pythia-160m", new int[]{12, 768, 12},
@@ -40,11 +41,17 @@ public final class BenchCommand implements Command {
     }
 
     @Override
+    public java.util.Set<String> flags() {
+        return java.util.Set.of("profile");
+    }
+
+    @Override
     public String usage() {
-        return "usage: steering bench [--shape pythia-160m] [--batch 8] [--prompt 32] [--new 64] [--repeats 2]\n"
+        return "usage: steering bench [--shape pythia-160m] [--batch 8] [--prompt 32] [--new 64] [--repeats 2] [--profile]\n"
                 + "Runs steered greedy generation (add at blocks.{L/2}.hook_resid_post) on random weights with the\n"
                 + "named model's shapes; prints {\"prefill_tok_s\",\"decode_tok_s\",\"peak_rss_mb\",...}. Best of\n"
-                + "--repeats runs after one warm-up, as torch_bench.py. Shapes: " + SHAPES.keySet();
+                + "--repeats runs after one warm-up, as torch_bench.py. --profile then prints where the time goes (per op kind, one prefill and\n"
+                + "the decode steps of one generation) to stderr. Shapes: " + SHAPES.keySet();
     }
 
     @Override
@@ -54,6 +61,7 @@ public final class BenchCommand implements Command {
         int prompt = args.getInt("prompt", 32);
         int fresh = args.getInt("new", 64);
         int repeats = args.getInt("repeats", 2);
+        boolean profile = args.flag("profile");
         args.finish();
         if (!"PASSIVE".equalsIgnoreCase(System.getenv("OMP_WAIT_POLICY"))) {
             // OpenMP threads that spin fight OpenBLAS's threads on small machines (decode up to 2x slower); the
@@ -113,7 +121,43 @@ public final class BenchCommand implements Command {
         out.put("threads", org.nd4j.linalg.factory.Nd4j.getEnvironment().maxThreads());
         out.put("omp_wait_policy", String.valueOf(System.getenv("OMP_WAIT_POLICY")));
         System.out.println(new ObjectMapper().writeValueAsString(out));
+        if (profile) {
+            profile(graph, prompts, fresh);
+        }
         return 0;
+    }
+
+    /** One profiled prefill, then one profiled generation whose prefill is subtracted: op kind → time. */
+    private static void profile(ForwardGraph graph, List<long[]> prompts, int fresh) {
+        GraphExecutor ex = graph.executor();
+        if (ex == null) {
+            System.err.println("--profile needs the default executor (not -Dsteering.executor=samediff)");
+            return;
+        }
+        ex.setProfiling(true);
+        graph.run(ForwardInputs.leftPadded(prompts, 0), null, List.of());
+        Map<String, long[]> prefill = new LinkedHashMap<>();
+        ex.profile().forEach((k, v) -> prefill.put(k, v.clone()));
+        ex.setProfiling(true);
+        new Generator(graph, null, 0, -1).greedy(prompts, fresh);
+        Map<String, long[]> decode = new LinkedHashMap<>();
+        ex.profile().forEach((k, v) -> {
+            long[] p = prefill.getOrDefault(k, new long[2]);
+            if (v[0] > p[0]) {
+                decode.put(k, new long[]{v[0] - p[0], v[1] - p[1]});
+            }
+        });
+        ex.setProfiling(false);
+        printProfile("prefill (one call)", prefill, 1);
+        printProfile("decode (per step)", decode, fresh - 1);
+    }
+
+    private static void printProfile(String title, Map<String, long[]> p, int calls) {
+        long total = p.values().stream().mapToLong(v -> v[1]).sum();
+        System.err.printf("%s: %.2f ms%n", title, total / 1e6 / calls);
+        p.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[1], a.getValue()[1])).forEach(e ->
+                System.err.printf("  %8.3f ms %5.1f %%  %6d ops  %s%n", e.getValue()[1] / 1e6 / calls,
+                        100.0 * e.getValue()[1] / total, e.getValue()[0] / calls, e.getKey()));
     }
 
     private static double round(double x) {
