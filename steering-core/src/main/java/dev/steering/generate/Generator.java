@@ -6,12 +6,15 @@ import dev.steering.model.ForwardInputs;
 import dev.steering.model.ForwardResult;
 import dev.steering.model.KvCache;
 import dev.steering.model.TextTokenizer;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.IntConsumer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Batched, KV-cached generation on one forward graph (with whatever edits it compiled in). Prompts are
@@ -87,7 +90,7 @@ public final class Generator {
             ForwardResult res = graph.run(in, cache, List.<HookPoint>of());
             close(cache);                       // ours alone: free the replaced cache now, not at the next GC
             cache = res.cache();
-            float[] logits = res.logits().data().asFloat();
+            float[] logits = toFloats(res.logits());
             int vocab = (int) res.logits().size(1);
             res.logits().close();
             long[] next = new long[b];
@@ -120,6 +123,17 @@ public final class Generator {
         return out;
     }
 
+    /** The values of an F32 array in row-major order, copied in bulk (the buffer's per-element reader is slow). */
+    static float[] toFloats(INDArray a) {
+        INDArray c = a.ordering() == 'c' && !a.isView() && a.dataType() == DataType.FLOAT ? a
+                : a.castTo(DataType.FLOAT).dup('c');
+        float[] out = new float[(int) c.length()];
+        FloatBuffer fb = c.data().asNioFloat();
+        fb.position((int) c.offset());
+        fb.get(out);
+        return out;
+    }
+
     private static void close(KvCache cache) {
         if (cache != null) {
             for (int l = 0; l < cache.keys().length; l++) {
@@ -129,7 +143,7 @@ public final class Generator {
         }
     }
 
-    private static void closeIfOwned(org.nd4j.linalg.api.ndarray.INDArray a) {
+    private static void closeIfOwned(INDArray a) {
         if (a != null && a.closeable()) {
             a.close();
         }

@@ -189,11 +189,14 @@ public final class GptNeoX implements Architecture {
     private SDVariable block(GraphBuilder g, int l, SDVariable x) {
         String p = "layer." + l + ".";
         x = g.hook(HookPoint.residPre(l), x);
-        SDVariable attn = g.hook(HookPoint.attnOut(l), attention(g, l, layerNorm(g, x, p + "ln1")));
         if (cfg.useParallelResidual()) {
-            SDVariable mlp = g.hook(HookPoint.mlpOut(l), mlp(g, l, layerNorm(g, x, p + "ln2")));
+            // both LayerNorms see the same x: standardise once, then each applies its own gain and bias
+            SDVariable normed = Ops.standardize(g.sd(), x, cfg.layerNormEps());
+            SDVariable attn = g.hook(HookPoint.attnOut(l), attention(g, l, affine(g, normed, p + "ln1")));
+            SDVariable mlp = g.hook(HookPoint.mlpOut(l), mlp(g, l, affine(g, normed, p + "ln2")));
             x = x.add(attn).add(mlp);
         } else {
+            SDVariable attn = g.hook(HookPoint.attnOut(l), attention(g, l, layerNorm(g, x, p + "ln1")));
             x = x.add(attn);
             x = x.add(g.hook(HookPoint.mlpOut(l), mlp(g, l, layerNorm(g, x, p + "ln2"))));
         }
@@ -224,6 +227,10 @@ public final class GptNeoX implements Architecture {
         SDVariable up = Ops.linear(sd, x, g.weight(p + "up.weight"), g.weight(p + "up.bias"));
         return Ops.linear(sd, Ops.activation(sd, cfg.hiddenAct(), up), g.weight(p + "down.weight"),
                 g.weight(p + "down.bias"));
+    }
+
+    private SDVariable affine(GraphBuilder g, SDVariable normed, String name) {
+        return Ops.affine(normed, g.weight(name + ".weight"), g.weight(name + ".bias"));
     }
 
     private SDVariable layerNorm(GraphBuilder g, SDVariable x, String name) {

@@ -33,7 +33,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * requested outputs need, in topological order, with each array's last use) is computed once per output set, and
  * each call just executes the ops one after another. Intermediate arrays go back to a pool after their last use and
  * are reused (within a call and across calls of the same shapes); arrays handed back to the caller are always
- * fresh. 2-D matmuls run as one GEMM into a preallocated row-major output.
+ * fresh. 2-D matmuls run as one GEMM into a preallocated row-major output, through whichever of two kernels
+ * (BLAS {@code sgemm}, or libnd4j's {@code matmul} op, which is oneDNN's in the oneDNN build) measured faster for
+ * that shape (see {@link MatmulKernels}).
  *
  * <p>Supports the op kinds forward graphs use: custom ops, legacy transform / scalar / pairwise / reduce ops and
  * {@code identity}; graphs with control flow (loops, switch, tensor arrays) are rejected. Not thread-safe: callers
@@ -45,11 +47,18 @@ public final class GraphExecutor {
     private final List<String> slotNames = new ArrayList<>();
     private final Map<List<String>, Plan> plans = new HashMap<>();
     private final Map<ShapeKey, ArrayDeque<INDArray>> pool = new HashMap<>();
+    private final MatmulKernels kernels;
     /** Per op name: [calls, nanoseconds], when profiling. */
     private Map<String, long[]> profile;
 
     public GraphExecutor(SameDiff sd) {
+        this(sd, MatmulKernels.fromSystemProperty());
+    }
+
+    /** An executor whose 2-D matmuls use {@code kernels}. */
+    GraphExecutor(SameDiff sd, MatmulKernels kernels) {
         this.sd = sd;
+        this.kernels = kernels;
     }
 
     /**
@@ -322,7 +331,21 @@ public final class GraphExecutor {
             long m = transA ? a.size(1) : a.size(0);
             long n = transB ? b.size(0) : b.size(1);
             INDArray c = ex.allocate(LongShapeDescriptor.fromShape(new long[]{m, n}, outTypes[0]), fresh[0], used);
-            Nd4j.gemm(a, b, c, transA, transB, 1.0, 0.0);
+            MatmulKernels.Choice k = ex.kernels.choose(m, transA ? a.size(0) : a.size(1), n, transA, transB);
+            long t0 = k.timed() ? System.nanoTime() : 0;
+            if (k.kernel() == MatmulKernels.Kernel.BLAS) {
+                Nd4j.gemm(a, b, c, transA, transB, 1.0, 0.0);
+            } else {
+                oc.setInputArray(0, a);
+                oc.setInputArray(1, b);
+                oc.setOutputArray(0, c);
+                oc.setIArguments(transA ? 1 : 0, transB ? 1 : 0, 0);
+                oc.setTArguments(1.0, 0.0);
+                Nd4j.exec((DynamicCustomOp) op, oc);
+            }
+            if (k.timed()) {
+                k.record(System.nanoTime() - t0);
+            }
             v[out[0]] = c;
         }
 

@@ -34,9 +34,21 @@ public final class Ops {
 
     /** LayerNorm over the last axis: {@code (x − mean) / sqrt(var + eps) · gain + bias} (biased variance, as PyTorch). */
     public static SDVariable layerNorm(SameDiff sd, SDVariable x, SDVariable gain, SDVariable bias, double eps) {
+        return affine(standardize(sd, x, eps), gain, bias);
+    }
+
+    /**
+     * LayerNorm's first half, {@code (x − mean) / sqrt(var + eps)} over the last axis: two LayerNorms of the same
+     * input (GPT-NeoX's parallel attention and MLP) share it and differ only in {@link #affine}.
+     */
+    public static SDVariable standardize(SameDiff sd, SDVariable x, double eps) {
         SDVariable[] meanVar = sd.math.moments(x, new int[]{-1}, true);
-        SDVariable normed = x.sub(meanVar[0]).mul(sd.math.rsqrt(meanVar[1].add(eps)));
-        return bias == null ? normed.mul(gain) : normed.mul(gain).add(bias);
+        return x.sub(meanVar[0]).mul(sd.math.rsqrt(meanVar[1].add(eps)));
+    }
+
+    /** LayerNorm's second half, {@code x · gain + bias} ({@code bias} may be null). */
+    public static SDVariable affine(SDVariable x, SDVariable gain, SDVariable bias) {
+        return bias == null ? x.mul(gain) : x.mul(gain).add(bias);
     }
 
     /**

@@ -120,6 +120,7 @@ public final class BenchCommand implements FlagCommand {
         out.put("peak_rss_mb", peakRssMb());
         out.put("threads", org.nd4j.linalg.factory.Nd4j.getEnvironment().maxThreads());
         out.put("omp_wait_policy", String.valueOf(System.getenv("OMP_WAIT_POLICY")));
+        out.put("libnd4j", dev.steering.model.MatmulKernels.oneDnnLoaded() ? "onednn" : "plain");
         System.out.println(new ObjectMapper().writeValueAsString(out));
         if (profile) {
             profile(graph, prompts, fresh);

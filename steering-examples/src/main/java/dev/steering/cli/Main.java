@@ -16,8 +16,40 @@ public final class Main {
     private Main() {
     }
 
+    /** The JavaCPP property that selects a variant of a native library ({@code -onednn-avx2}, …). */
+    static final String PLATFORM_EXTENSION = "org.bytedeco.javacpp.platform.extension";
+    private static final String ONEDNN = "-onednn-avx2";
+
     public static void main(String[] argv) {
+        preferOneDnn();
         System.exit(run(argv, System.err));
+    }
+
+    /**
+     * Selects libnd4j's oneDNN build (bundled in the jar next to the plain one; faster GEMMs, see
+     * docs/performance.md) before ND4J loads, unless the user set {@value #PLATFORM_EXTENSION} (even to an empty
+     * value, which keeps the plain build), the build is not bundled, or the CPU lacks AVX2 and FMA.
+     */
+    static void preferOneDnn() {
+        if (System.getProperty(PLATFORM_EXTENSION) != null) {
+            return;
+        }
+        String platform = org.bytedeco.javacpp.Loader.getPlatform();
+        boolean bundled = Main.class.getResource("/org/nd4j/linalg/cpu/nativecpu/bindings/" + platform + ONEDNN
+                + "/" + System.mapLibraryName("jnind4jcpu")) != null;
+        if (bundled && cpuHasAvx2()) {
+            System.setProperty(PLATFORM_EXTENSION, ONEDNN);
+        }
+    }
+
+    /** True if /proc/cpuinfo lists AVX2 and FMA (false where it cannot be read, e.g. off Linux). */
+    private static boolean cpuHasAvx2() {
+        try (var lines = java.nio.file.Files.lines(java.nio.file.Path.of("/proc/cpuinfo"))) {
+            return lines.filter(l -> l.startsWith("flags")).findFirst()
+                    .map(l -> List.of(l.split("\\s+"))).map(f -> f.contains("avx2") && f.contains("fma")).orElse(false);
+        } catch (java.io.IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     /** Runs one command line and returns its exit code (never calls {@code System.exit}). */
