@@ -85,10 +85,13 @@ public final class Generator {
         }
         DecodeState state = new DecodeState(tokens);
         ForwardInputs in = state.prefill(tokens, padId);
-        KvCache cache = null;
+        // One cache for the whole batch, written in place: the prefill and every decode step fit in its capacity.
+        KvCache cache = graph.emptyCache(b, in.seqLength() + cfg.maxNewTokens());
         for (int step = 0; step < cfg.maxNewTokens(); step++) {
             ForwardResult res = graph.run(in, cache, List.<HookPoint>of());
-            close(cache);                       // ours alone: free the replaced cache now, not at the next GC
+            if (!res.cache().sharesBuffersWith(cache)) {
+                cache.close();                  // ours alone, replaced: free it now, not at the next GC
+            }
             cache = res.cache();
             float[] logits = toFloats(res.logits());
             int vocab = (int) res.logits().size(1);
@@ -111,7 +114,7 @@ public final class Generator {
             }
             in = state.step(next);
         }
-        close(cache);
+        cache.close();                          // the buffers (views are not closeable)
         List<Completion> out = new ArrayList<>();
         for (int r = 0; r < b; r++) {
             TokenizedPrompt p = prompts.get(r);
@@ -132,21 +135,6 @@ public final class Generator {
         fb.position((int) c.offset());
         fb.get(out);
         return out;
-    }
-
-    private static void close(KvCache cache) {
-        if (cache != null) {
-            for (int l = 0; l < cache.keys().length; l++) {
-                closeIfOwned(cache.keys()[l]);
-                closeIfOwned(cache.values()[l]);
-            }
-        }
-    }
-
-    private static void closeIfOwned(INDArray a) {
-        if (a != null && a.closeable()) {
-            a.close();
-        }
     }
 
     /** The growing output of one row. */

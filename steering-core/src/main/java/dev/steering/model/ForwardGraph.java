@@ -69,24 +69,39 @@ public final class ForwardGraph {
         return edits;
     }
 
-    /** An empty cache for {@code batch} rows. */
+    /** An empty growing cache for {@code batch} rows (each {@link #run} returns a new cache of fresh arrays). */
     public KvCache emptyCache(int batch) {
+        return emptyCache(batch, 0);
+    }
+
+    /**
+     * An empty cache for {@code batch} rows that holds up to {@code capacity} positions in place: per layer one key
+     * and one value buffer {@code [batch, kvHeads, capacity, headDim]} that each {@link #run} extends (see
+     * {@link KvCache} for the ownership rule). Capacity 0 gives a growing cache.
+     */
+    public KvCache emptyCache(int batch, int capacity) {
+        if (capacity < 0) {
+            throw new IllegalArgumentException("negative capacity " + capacity);
+        }
         INDArray[] k = new INDArray[layers];
         INDArray[] v = new INDArray[layers];
         for (int l = 0; l < layers; l++) {
-            k[l] = Nd4j.create(DataType.FLOAT, batch, kvHeads, 0, headDim);
-            v[l] = Nd4j.create(DataType.FLOAT, batch, kvHeads, 0, headDim);
+            k[l] = Nd4j.create(DataType.FLOAT, new long[]{batch, kvHeads, capacity, headDim}, 'c');
+            v[l] = Nd4j.create(DataType.FLOAT, new long[]{batch, kvHeads, capacity, headDim}, 'c');
         }
-        return new KvCache(k, v);
+        return capacity == 0 ? new KvCache(k, v) : KvCache.withBuffers(k, v);
     }
 
     /**
      * Runs one forward call.
      *
      * @param in    the batch
-     * @param past  the cache of earlier calls ({@code in.pastLength()} positions), or null for none
+     * @param past  the cache of earlier calls ({@code in.pastLength()} positions), or null for none. A cache with
+     *              capacity that has room for this call's positions is extended in place and must not be used again
+     *              (see {@link KvCache}); otherwise it is left unchanged
      * @param read  hook points whose activations to return
      * @return logits of {@code in.logitRows()}, the hooks read ({@code [batch, seq, hidden]}) and the grown cache
+     *         (over the same buffers when extended in place, else fresh arrays)
      */
     public ForwardResult run(ForwardInputs in, KvCache past, Collection<HookPoint> read) {
         int b = in.batchSize();
@@ -99,6 +114,18 @@ public final class ForwardGraph {
         } else if (past.length() != in.pastLength()) {
             throw new IllegalArgumentException("cache holds " + past.length() + " positions, inputs expect "
                     + in.pastLength());
+        }
+        past.checkCurrent();
+        // In place: each present.L output (past ++ new along axis 2) is written into buffer[:, :, 0:past+seq, :],
+        // whose prefix is the fed past itself, so only the new positions are copied.
+        boolean inPlace = executor != null && layers > 0 && past.hasRoomFor(s);
+        int total = past.length() + s;
+        Map<String, INDArray> into = new HashMap<>();
+        if (inPlace) {
+            for (int l = 0; l < layers; l++) {
+                into.put(GraphBuilder.presentKeyName(l), past.keyDestination(l, total));
+                into.put(GraphBuilder.presentValueName(l), past.valueDestination(l, total));
+            }
         }
         Map<String, INDArray> feed = feed(in, past);
         List<String> outputs = new ArrayList<>();
@@ -115,22 +142,25 @@ public final class ForwardGraph {
             outputs.add(var);
         }
         Map<String, INDArray> out;
+        KvCache next;
         synchronized (this) {
             String[] names = outputs.toArray(new String[0]);
-            out = executor == null ? sd.output(feed, names) : executor.output(feed, names);
-        }
-        INDArray[] k = new INDArray[layers];
-        INDArray[] v = new INDArray[layers];
-        for (int l = 0; l < layers; l++) {
-            k[l] = out.get(GraphBuilder.presentKeyName(l));
-            v[l] = out.get(GraphBuilder.presentValueName(l));
+            past.checkCurrent();
+            out = executor == null ? sd.output(feed, names) : executor.output(feed, into, names);
+            INDArray[] k = new INDArray[layers];
+            INDArray[] v = new INDArray[layers];
+            for (int l = 0; l < layers; l++) {
+                k[l] = out.get(GraphBuilder.presentKeyName(l));
+                v[l] = out.get(GraphBuilder.presentValueName(l));
+            }
+            next = inPlace ? past.extendedTo(total, k, v) : new KvCache(k, v);
         }
         Map<HookPoint, INDArray> hooks = new LinkedHashMap<>();
         for (HookPoint h : read) {
             INDArray a = out.get(hookVariables.get(h));
             hooks.put(h, a.reshape('c', b, s, a.size(1)));
         }
-        return new ForwardResult(out.get(GraphBuilder.LOGITS), hooks, new KvCache(k, v));
+        return new ForwardResult(out.get(GraphBuilder.LOGITS), hooks, next);
     }
 
     /**

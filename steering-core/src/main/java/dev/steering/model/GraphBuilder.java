@@ -191,21 +191,10 @@ public final class GraphBuilder {
         SDVariable v = Ops.columns(qkv, qWidth + kvWidth, qWidth + 2 * kvWidth);
         SDVariable[] kv = kvCache(layer, splitHeads(k, kvHeads, headDim), splitHeads(v, kvHeads, headDim), kvHeads,
                 headDim);
-        int groups = heads / kvHeads;
         SDVariable mask = slidingWindow > 0 ? localAttentionMask(slidingWindow) : attentionMask;
-        SDVariable ctx = Ops.attention(sd, splitHeads(q, heads, headDim), repeatHeads(kv[0], groups),
-                repeatHeads(kv[1], groups), mask, scale, softCap);
+        SDVariable ctx = Ops.attention(sd, splitHeads(q, heads, headDim), kv[0], kv[1], mask, scale, softCap,
+                heads == kvHeads ? 0 : kvHeads, headDim);
         return mergeHeads(ctx, (int) qWidth);
-    }
-
-    /** {@code [batch, kvHeads, t, headDim]} → {@code [batch, kvHeads·groups, t, headDim]}, each head repeated in place. */
-    private SDVariable repeatHeads(SDVariable x, int groups) {
-        if (groups == 1) {
-            return x;
-        }
-        SDVariable tiled = sd.tile(sd.expandDims(x, 2), 1, 1, groups, 1, 1);
-        SDVariable shape = sd.shape(x).mul(sd.constant(Nd4j.createFromArray(1L, groups, 1L, 1L)));
-        return sd.reshape(tiled, shape);
     }
 
     /**

@@ -23,19 +23,23 @@ import org.nd4j.linalg.api.ops.OpContext;
 import org.nd4j.linalg.api.ops.ReduceOp;
 import org.nd4j.linalg.api.ops.ScalarOp;
 import org.nd4j.linalg.api.ops.impl.reduce.Mmul;
+import org.nd4j.linalg.api.ops.impl.shape.Concat;
 import org.nd4j.linalg.api.ops.impl.transforms.same.Identity;
 import org.nd4j.linalg.api.shape.LongShapeDescriptor;
 import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.INDArrayIndex;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Runs a static SameDiff graph for inference without {@code InferenceSession}: the execution plan (the ops the
  * requested outputs need, in topological order, with each array's last use) is computed once per output set, and
  * each call just executes the ops one after another. Intermediate arrays go back to a pool after their last use and
  * are reused (within a call and across calls of the same shapes); arrays handed back to the caller are always
- * fresh. 2-D matmuls run as one GEMM into a preallocated row-major output, through whichever of two kernels
- * (BLAS {@code sgemm}, or libnd4j's {@code matmul} op, which is oneDNN's in the oneDNN build) measured faster for
- * that shape (see {@link MatmulKernels}).
+ * fresh, or destination arrays the caller passed (see {@link #output(Map, Map, String...)}). 2-D matmuls run as
+ * one GEMM into a preallocated row-major output, through whichever of two kernels (BLAS {@code sgemm}, or
+ * libnd4j's {@code matmul} op, which is oneDNN's in the oneDNN build) measured faster for that shape (see
+ * {@link MatmulKernels}).
  *
  * <p>Supports the op kinds forward graphs use: custom ops, legacy transform / scalar / pairwise / reduce ops and
  * {@code identity}; graphs with control flow (loops, switch, tensor arrays) are rejected. Not thread-safe: callers
@@ -65,7 +69,20 @@ public final class GraphExecutor {
      * Computes {@code outputs} from the placeholder values in {@code feed} (as {@code sd.output(feed, outputs)}).
      */
     public Map<String, INDArray> output(Map<String, INDArray> feed, String... outputs) {
+        return output(feed, Map.of(), outputs);
+    }
+
+    /**
+     * Computes {@code outputs} as {@link #output(Map, String...)} does, writing the outputs named in {@code into}
+     * into the given destination arrays (each of the output's exact shape and type; views are fine, e.g. a prefix of
+     * a larger buffer) instead of fresh arrays; the returned map then holds those destination arrays. A
+     * {@code concat} writes each input into its slice of the destination and skips an input that already is that
+     * slice (same memory address and strides): so appending to a buffer whose prefix is fed as input 0 copies only
+     * the appended part. Any other op computes as usual and its result is copied into the destination.
+     */
+    public Map<String, INDArray> output(Map<String, INDArray> feed, Map<String, INDArray> into, String... outputs) {
         Plan plan = plans.computeIfAbsent(List.of(outputs), this::plan);
+        INDArray[] dest = destinations(into, outputs);
         INDArray[] values = new INDArray[slotNames.size()];
         for (int s : plan.external) {
             String name = slotNames.get(s);
@@ -81,7 +98,11 @@ public final class GraphExecutor {
             Step st = plan.steps[i];
             long t0 = profile == null ? 0 : System.nanoTime();
             try {
-                st.run(values, this, used);
+                if (dest != null && st.writesInto(dest)) {
+                    st.runInto(values, dest, this, used);
+                } else {
+                    st.run(values, this, used);
+                }
                 if (profile != null) {
                     long[] p = profile.computeIfAbsent(st.kind == Kind.MATMUL ? "matmul "
                             + Arrays.toString(values[st.in[0]].shape()) + "x" + Arrays.toString(values[st.in[1]].shape())
@@ -111,6 +132,31 @@ public final class GraphExecutor {
             out.put(o, values[slot(o)]);
         }
         return out;
+    }
+
+    /** Destination arrays by slot (null when there are none). */
+    private INDArray[] destinations(Map<String, INDArray> into, String[] outputs) {
+        if (into.isEmpty()) {
+            return null;
+        }
+        if (!List.of(outputs).containsAll(into.keySet())) {
+            throw new IllegalArgumentException("destinations " + into.keySet() + " for outputs not requested: "
+                    + List.of(outputs));
+        }
+        INDArray[] dest = new INDArray[slotNames.size()];
+        into.forEach((name, a) -> dest[slot(name)] = a);
+        return dest;
+    }
+
+    /** Whether {@code a} and {@code b} are the same elements of the same memory (address, shape and strides). */
+    static boolean sameMemory(INDArray a, INDArray b) {
+        return !a.isEmpty() && !b.isEmpty() && a.dataType() == b.dataType()
+                && Arrays.equals(a.shape(), b.shape()) && Arrays.equals(a.stride(), b.stride())
+                && address(a) == address(b);
+    }
+
+    private static long address(INDArray a) {
+        return a.data().address() + a.offset() * a.data().getElementSize();
     }
 
     /** Starts (or with false stops) timing every op by kind; read with {@link #profile()}. */
@@ -430,6 +476,74 @@ public final class GraphExecutor {
             oc.setOutputArray(0, z);
             Nd4j.exec(o, oc);
             v[out[0]] = z;
+        }
+
+        /** Whether one of this step's outputs has a destination. */
+        boolean writesInto(INDArray[] dest) {
+            for (int o : out) {
+                if (dest[o] != null) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /** Runs the step with its outputs written into their destinations (see {@link GraphExecutor#output}). */
+        void runInto(INDArray[] v, INDArray[] dest, GraphExecutor ex, Set<ShapeKey> used) {
+            if (op instanceof Concat c && out.length == 1 && c.iArgs().length == 1 && in.length >= 1) {
+                concatInto(v, dest[out[0]], (int) c.iArgs()[0], ex.slotNames.get(out[0]));
+                return;
+            }
+            run(v, ex, used);
+            for (int o : out) {
+                INDArray d = dest[o];
+                if (d != null) {
+                    INDArray r = v[o];
+                    check(d, r.shape(), r.dataType(), ex.slotNames.get(o));
+                    d.assign(r);
+                    v[o] = d;
+                    if (kind != Kind.IDENTITY) {
+                        ex.release(r);
+                    }
+                }
+            }
+        }
+
+        /** Concatenation into {@code d}: each input into its slice along {@code axis}, unless already there. */
+        private void concatInto(INDArray[] v, INDArray d, int axis, String name) {
+            INDArray first = v[in[0]];
+            int rank = first.rank();
+            axis = axis < 0 ? axis + rank : axis;
+            long[] shape = first.shape().clone();
+            shape[axis] = 0;
+            for (int i : in) {
+                shape[axis] += v[i].size(axis);
+            }
+            check(d, shape, outTypes[0], name);
+            long at = 0;
+            for (int i : in) {
+                INDArray a = v[i];
+                long n = a.size(axis);
+                if (n > 0) {
+                    INDArrayIndex[] idx = new INDArrayIndex[rank];
+                    Arrays.setAll(idx, j -> NDArrayIndex.all());
+                    idx[axis] = NDArrayIndex.interval(at, at + n);
+                    INDArray part = n == shape[axis] ? d : d.get(idx);
+                    if (!sameMemory(a, part)) {
+                        part.assign(a);
+                    }
+                }
+                at += n;
+            }
+            v[out[0]] = d;
+        }
+
+        private void check(INDArray d, long[] shape, DataType type, String name) {
+            if (!Arrays.equals(d.shape(), shape) || d.dataType() != type) {
+                throw new IllegalArgumentException("destination of '" + name + "' is "
+                        + d.dataType() + Arrays.toString(d.shape()) + ", the output is " + type
+                        + Arrays.toString(shape));
+            }
         }
     }
 

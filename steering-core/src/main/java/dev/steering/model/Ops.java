@@ -3,6 +3,7 @@ package dev.steering.model;
 import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The building blocks of every architecture's forward pass, each written once. Activations are 2-D
@@ -118,11 +119,50 @@ public final class Ops {
      */
     public static SDVariable attention(SameDiff sd, SDVariable q, SDVariable k, SDVariable v, SDVariable mask,
                                        double scale, double softCap) {
-        SDVariable scores = sd.mmul(q, k, false, true, false).mul(scale);
+        return attention(sd, q, k, v, mask, scale, softCap, 0, 0);
+    }
+
+    /**
+     * Grouped-query attention: as {@link #attention(SameDiff, SDVariable, SDVariable, SDVariable, SDVariable, double,
+     * double)} with consecutive groups of query heads sharing each of the {@code kvHeads} key and value heads
+     * ({@code [batch, kvHeads, keys, headDim]}; query head {@code h} uses key head {@code h / groups}). The keys and
+     * values are not repeated: a group's queries are stacked as {@code [batch, kvHeads, groups·seq, headDim]} and
+     * multiplied with the shared keys and values directly. Besides saving a copy of the whole cache per call, this
+     * keeps the keys and values away from ops that mishandle strided views: an in-place KV cache feeds views of a
+     * larger buffer (axis 1's stride is capacity·headDim), which libnd4j's batched matmul reads correctly but its
+     * {@code expand_dims} (formerly used to repeat heads) rejects ("NDArray::reshapei: can't reshape non-empty array
+     * to empty").
+     *
+     * @param kvHeads key/value heads, or 0 when every query head has its own (plain multi-head attention)
+     */
+    public static SDVariable attention(SameDiff sd, SDVariable q, SDVariable k, SDVariable v, SDVariable mask,
+                                       double scale, double softCap, int kvHeads, int headDim) {
+        if (kvHeads <= 0) {
+            return attentionWeights(sd, q, k, v, mask, scale, softCap, null);
+        }
+        SDVariable qShape = sd.shape(q);                                                    // [b, heads, s, d]
+        SDVariable stacked = sd.reshape(q, sd.concat(0, qShape.get(SDIndex.interval(0, 1)),
+                sd.constant(Nd4j.createFromArray((long) kvHeads, -1L, headDim))));         // [b, kvHeads, g·s, d]
+        SDVariable perHead = sd.concat(0, qShape.get(SDIndex.interval(0, 3)),
+                sd.constant(Nd4j.createFromArray(-1L)));                                    // [b, heads, s, -1]
+        SDVariable ctx = attentionWeights(sd, stacked, k, v, mask, scale, softCap, perHead);
+        return sd.reshape(ctx, qShape);
+    }
+
+    /** Scores, soft cap, mask and softmax in {@code [b, heads, s, keys]} layout; grouped when {@code perHead} is set. */
+    private static SDVariable attentionWeights(SameDiff sd, SDVariable q, SDVariable k, SDVariable v, SDVariable mask,
+                                               double scale, double softCap, SDVariable perHead) {
+        SDVariable scores = sd.mmul(q, k, false, true, false);
+        SDVariable grouped = null;
+        if (perHead != null) {
+            grouped = sd.shape(scores);                                                     // [b, kvHeads, g·s, t]
+            scores = sd.reshape(scores, perHead);                                          // [b, heads, s, t]
+        }
+        scores = scores.mul(scale);
         if (softCap > 0) {
             scores = softCap(sd, scores, softCap);
         }
         SDVariable weights = sd.nn.softmax(scores.add(mask), -1);
-        return sd.mmul(weights, v);
+        return sd.mmul(perHead == null ? weights : sd.reshape(weights, grouped), v);
     }
 }
