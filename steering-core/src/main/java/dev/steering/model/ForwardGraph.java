@@ -31,7 +31,10 @@ public final class ForwardGraph {
     private final List<Edit> edits;
     private final RotaryEmbedding rotary;
     private final List<Integer> rotaryWidths;
-    private final boolean learnedPositions;
+    /** Rows of the token embedding: token ids must lie below (libnd4j's gather does not check, it crashes). */
+    private final long tokenRows;
+    /** Rows of the learned position table (0: none, positions are rotary). */
+    private final long positionRows;
     private final int layers;
     private final int kvHeads;
     private final int headDim;
@@ -39,14 +42,15 @@ public final class ForwardGraph {
     private final GraphExecutor executor;
 
     ForwardGraph(SameDiff sd, Map<HookPoint, String> hookVariables, List<Edit> edits, RotaryEmbedding rotary,
-                 List<Integer> rotaryWidths, boolean learnedPositions, int layers, int kvHeads, int headDim,
+                 List<Integer> rotaryWidths, long tokenRows, long positionRows, int layers, int kvHeads, int headDim,
                  int slidingWindow) {
         this.sd = sd;
         this.hookVariables = Map.copyOf(hookVariables);
         this.edits = edits;
         this.rotary = rotary;
         this.rotaryWidths = rotaryWidths;
-        this.learnedPositions = learnedPositions;
+        this.tokenRows = tokenRows;
+        this.positionRows = positionRows;
         this.layers = layers;
         this.kvHeads = kvHeads;
         this.headDim = headDim;
@@ -179,6 +183,7 @@ public final class ForwardGraph {
         if (past == null) {
             past = emptyCache(in.batchSize());
         }
+        checkIds(in);
         Map<String, INDArray> feed = new HashMap<>();
         feed.put(GraphBuilder.INPUT_IDS, Nd4j.createFromArray(in.tokens()));
         feed.put(GraphBuilder.ATTENTION_MASK, attentionMask(in, Integer.MAX_VALUE));
@@ -190,7 +195,7 @@ public final class ForwardGraph {
                     .asLongStream().toArray()));
         }
         long[] flatPositions = flatten(in.positions());
-        if (learnedPositions) {
+        if (positionRows > 0) {
             feed.put(GraphBuilder.POSITION_IDS, Nd4j.createFromArray(flatPositions));
         }
         for (int width : rotaryWidths) {
@@ -206,6 +211,24 @@ public final class ForwardGraph {
             feed.put(GraphBuilder.editMaskName(i), editMask(in, edits.get(i)));
         }
         return feed;
+    }
+
+    /** Token ids and learned positions must index their tables: libnd4j's gather reads out of bounds otherwise. */
+    private void checkIds(ForwardInputs in) {
+        for (int r = 0; r < in.batchSize(); r++) {
+            for (int i = 0; i < in.seqLength(); i++) {
+                long t = in.tokens()[r][i];
+                if (t < 0 || t >= tokenRows) {
+                    throw new IllegalArgumentException("token id " + t + " (row " + r + ", position " + i
+                            + ") is outside the model's vocabulary of " + tokenRows + " ids");
+                }
+                long p = in.positions()[r][i];
+                if (positionRows > 0 && in.isReal(r, i) && p >= positionRows) {
+                    throw new IllegalArgumentException("position " + p + " (row " + r + ") is beyond the model's "
+                            + positionRows + " learned positions (n_positions): shorten the prompt or maxNewTokens");
+                }
+            }
+        }
     }
 
     /**

@@ -54,6 +54,9 @@ public final class GraphBuilder {
     private final Map<List<Integer>, SDVariable> splitShapes = new java.util.HashMap<>();
     private RotaryEmbedding rotary;
     private int cachedLayers;
+    /** Rows of the token and learned-position tables (what ids and positions a call may use). */
+    private long tokenRows = Long.MAX_VALUE;
+    private long positionRows;
     private int[] cacheShape = {0, 0};
     private boolean logits;
 
@@ -97,6 +100,7 @@ public final class GraphBuilder {
 
     /** Rows of the embedding table {@code [vocab, hidden]} for the input tokens: {@code [rows, hidden]}. */
     public SDVariable embedTokens(String table) {
+        tokenRows = weights.get(table).size(0);
         return lookup(table, sd.reshape(inputIds, -1));
     }
 
@@ -117,6 +121,7 @@ public final class GraphBuilder {
         if (positionIds == null) {
             positionIds = sd.placeHolder(POSITION_IDS, DataType.INT64, -1);
         }
+        positionRows = weights.get(table).size(0);
         return lookup(table, positionIds);
     }
 
@@ -276,8 +281,8 @@ public final class GraphBuilder {
         if (!logits) {
             throw new IllegalStateException("architecture did not call unembed()");
         }
-        return new ForwardGraph(sd, hookVariables, edits, rotary, new ArrayList<>(rotaryWidths), positionIds != null,
-                cachedLayers, cacheShape[0], cacheShape[1], slidingWindow);
+        return new ForwardGraph(sd, hookVariables, edits, rotary, new ArrayList<>(rotaryWidths), tokenRows,
+                positionRows, cachedLayers, cacheShape[0], cacheShape[1], slidingWindow);
     }
 
     static String editMaskName(int i) {
