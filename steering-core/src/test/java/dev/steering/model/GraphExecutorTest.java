@@ -9,7 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -19,9 +19,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 /** {@link GraphExecutor} computes what SameDiff's own session computes, on prefill and on cached decode steps. */
 class GraphExecutorTest {
 
+    /**
+     * With every matmul kernel policy: BLAS, libnd4j's matmul op, and measuring (whose first calls of each shape
+     * alternate the two before it settles, so one run goes through both).
+     */
     @ParameterizedTest
-    @ValueSource(strings = {"gpt-neox-tiny", "gpt2-tiny"})
-    void equalsSameDiffOutputOnPrefillAndDecode(String fixture) {
+    @CsvSource({"gpt-neox-tiny,BLAS", "gpt2-tiny,BLAS", "gpt-neox-tiny,OP", "gpt-neox-tiny,MEASURE", "gpt2-tiny,MEASURE"})
+    void equalsSameDiffOutputOnPrefillAndDecode(String fixture, String kernels) {
         try (LanguageModel model = LanguageModel.load(Reference.fixture(fixture))) {
             int layers = model.config().numLayers();
             float[] v = new float[model.config().hiddenSize()];
@@ -31,7 +35,8 @@ class GraphExecutorTest {
             ForwardGraph graph = model.graph(List.of(Edit.everywhere(HookPoint.residPost(layers / 2), Add.alpha(2),
                     SteeringVector.of(v))));
             SameDiff sd = graph.sameDiff();
-            GraphExecutor ex = new GraphExecutor(sd);
+            GraphExecutor ex = new GraphExecutor(sd, kernels.equals("MEASURE") ? MatmulKernels.measuring()
+                    : MatmulKernels.always(MatmulKernels.Kernel.valueOf(kernels)));
             List<String> outs = new ArrayList<>(List.of(GraphBuilder.LOGITS));
             for (int l = 0; l < layers; l++) {
                 outs.add(GraphBuilder.presentKeyName(l));

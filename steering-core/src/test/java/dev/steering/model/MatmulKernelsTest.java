@@ -1,0 +1,67 @@
+package dev.steering.model;
+
+import dev.steering.model.MatmulKernels.Kernel;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The per-shape choice between BLAS and libnd4j's matmul op. */
+class MatmulKernelsTest {
+
+    @Test
+    void alternatesWarmsUpTimesThenKeepsTheFasterKernelPerShape() {
+        MatmulKernels k = MatmulKernels.measuring();
+        int trialCalls = 2 * (MatmulKernels.WARM + MatmulKernels.TIMED);
+        for (int call = 0; call < trialCalls; call++) {
+            MatmulKernels.Choice c = k.choose(8, 768, 2304, false, true);
+            assertEquals(call % 2 == 0 ? Kernel.BLAS : Kernel.OP, c.kernel(), "call " + call);
+            assertEquals(call >= 2 * MatmulKernels.WARM, c.timed(), "call " + call + " timed");
+            if (c.timed()) {
+                c.record(c.kernel() == Kernel.OP ? 100 : 300);     // the op is faster for this shape
+            }
+        }
+        for (int call = 0; call < 3; call++) {
+            MatmulKernels.Choice c = k.choose(8, 768, 2304, false, true);
+            assertEquals(Kernel.OP, c.kernel());
+            assertFalse(c.timed());
+        }
+        // another shape (here only the transpose differs) is measured on its own
+        MatmulKernels.Choice other = k.choose(8, 768, 2304, false, false);
+        assertEquals(Kernel.BLAS, other.kernel());
+        assertFalse(other.timed());                             // its first call warms up
+    }
+
+    @Test
+    void fixedPoliciesNeverMeasure() {
+        for (Kernel kernel : Kernel.values()) {
+            MatmulKernels.Choice c = MatmulKernels.always(kernel).choose(4, 4, 4, false, false);
+            assertEquals(kernel, c.kernel());
+            assertFalse(c.timed());
+        }
+    }
+
+    @Test
+    void systemPropertySelectsThePolicy() {
+        String old = System.getProperty("steering.matmul");
+        try {
+            System.setProperty("steering.matmul", "op");
+            assertEquals(Kernel.OP, MatmulKernels.fromSystemProperty().choose(2, 2, 2, false, false).kernel());
+            System.setProperty("steering.matmul", "fastest");
+            var e = assertThrows(IllegalArgumentException.class, MatmulKernels::fromSystemProperty);
+            assertTrue(e.getMessage().contains("-Dsteering.matmul=fastest"), e.getMessage());
+            System.clearProperty("steering.matmul");
+            // auto: measures only when libnd4j was built with oneDNN (the tests run the plain build)
+            assertEquals(MatmulKernels.oneDnnLoaded(),
+                    MatmulKernels.fromSystemProperty().choose(2, 2, 2, false, false).trial() != null);
+        } finally {
+            if (old == null) {
+                System.clearProperty("steering.matmul");
+            } else {
+                System.setProperty("steering.matmul", old);
+            }
+        }
+    }
+}
