@@ -28,6 +28,23 @@ class BenchAndTrainToyCommandTest {
     }
 
     @Test
+    void benchProfileSaysWhereTheTimeGoes() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream oldErr = System.err;
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            capture("bench", "--shape", "pythia-70m", "--batch", "2", "--prompt", "4", "--new", "3", "--repeats", "1",
+                    "--profile");
+        } finally {
+            System.setErr(oldErr);
+        }
+        String profile = err.toString(StandardCharsets.UTF_8);
+        assertTrue(profile.contains("prefill (one call): ") && profile.contains("decode (per step): "), profile);
+        assertTrue(profile.contains("matmul [2, 512]x[50304, 512]T"), profile);    // the decode step's unembedding
+        assertTrue(profile.contains(" erf"), profile);
+    }
+
+    @Test
     void trainToyWritesALoadableCheckpoint() throws Exception {
         Path dir = tmp.resolve("toy");
         capture("train-toy", "--out", dir.toString(), "--steps", "3", "--batch", "4");
