@@ -309,6 +309,8 @@ public final class GraphExecutor {
         final boolean transB;
         int[] release;
         boolean[] fresh;
+        /** Set if the op may run in Java on small arrays. */
+        private SmallElementwise.Kind small;
         /** The input signature of the last call and the output shapes computed for it. */
         private long[][] lastSignature;
         private List<LongShapeDescriptor> lastShapes;
@@ -323,6 +325,10 @@ public final class GraphExecutor {
             this.oc = kind == Kind.IDENTITY ? null : Nd4j.getExecutioner().buildContext();
             this.transA = transA;
             this.transB = transB;
+            this.small = kind == Kind.CUSTOM || kind == Kind.LEGACY ? SmallElementwise.kindOf(op) : null;
+            if (small != null && (out.length != 1 || outTypes[0] != DataType.FLOAT)) {
+                this.small = null;
+            }
         }
 
         static Step of(SameDiffOp sdo, GraphExecutor ex) {
@@ -357,6 +363,9 @@ public final class GraphExecutor {
         }
 
         void run(INDArray[] v, GraphExecutor ex, Set<ShapeKey> used) {
+            if (small != null && runSmall(v, ex, used)) {
+                return;
+            }
             switch (kind) {
                 case IDENTITY -> v[out[0]] = v[in[0]];
                 case MATMUL -> matmul(v, ex, used);
@@ -364,6 +373,22 @@ public final class GraphExecutor {
                 case LEGACY -> legacy(v, ex, used);
                 default -> throw new AssertionError();
             }
+        }
+
+        /** Runs the op in Java if its arrays are small enough (see {@link SmallElementwise}); false if not. */
+        private boolean runSmall(INDArray[] v, GraphExecutor ex, Set<ShapeKey> used) {
+            INDArray[] args = new INDArray[in.length];
+            for (int i = 0; i < in.length; i++) {
+                args[i] = v[in[i]];
+            }
+            long[] shape = SmallElementwise.outputShape(small, args);
+            if (shape == null) {
+                return false;
+            }
+            INDArray o = ex.allocate(LongShapeDescriptor.fromShape(shape, DataType.FLOAT), fresh[0], used);
+            SmallElementwise.run(small, op, args, o);
+            v[out[0]] = o;
+            return true;
         }
 
         private void matmul(INDArray[] v, GraphExecutor ex, Set<ShapeKey> used) {

@@ -1,0 +1,208 @@
+package dev.steering.model;
+
+import java.lang.reflect.Field;
+import org.nd4j.autodiff.functions.DifferentialFunction;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.ScalarOp;
+
+/**
+ * Elementwise arithmetic on small F32 arrays, in Java. A decode step runs ~300 adds, multiplies, scalar ops and
+ * rsqrts on arrays of a few thousand floats; through libnd4j each costs ~40-70 µs of fixed overhead (argument
+ * packing, op lookup, validation), here a few µs. Large arrays (prefill) stay native, where the loops are
+ * vectorised and threaded.
+ *
+ * <p>Covers {@code add}, {@code subtract}, {@code multiply} with NumPy broadcasting (rank ≤ 4), the scalar ops
+ * {@code add_scalar}, {@code sub_scalar}, {@code mul_scalar} and {@code rsqrt}, on row-major contiguous F32 arrays
+ * whose result has at most {@value #MAX_LENGTH} elements; {@link #output} returns null for anything else and the
+ * caller runs the native op. Add, subtract and multiply are exact IEEE operations, so results equal libnd4j's bit
+ * for bit; {@code rsqrt} is rounded from double precision (within 1 ulp of libnd4j's).
+ */
+final class SmallElementwise {
+    /** Largest result (elements) computed here. */
+    static final int MAX_LENGTH = 1 << 17;
+    private static final sun.misc.Unsafe U = unsafe();
+
+    private SmallElementwise() {
+    }
+
+    /** The kind of op, or null if not covered. */
+    enum Kind { ADD, SUB, MUL, ADD_SCALAR, SUB_SCALAR, MUL_SCALAR, RSQRT }
+
+    /** The kind of {@code op}, or null. */
+    static Kind kindOf(DifferentialFunction op) {
+        if (U == null) {
+            return null;
+        }
+        return switch (op.opName()) {
+            case "add" -> Kind.ADD;
+            case "subtract" -> Kind.SUB;
+            case "multiply" -> Kind.MUL;
+            case "add_scalar" -> Kind.ADD_SCALAR;
+            case "sub_scalar" -> Kind.SUB_SCALAR;
+            case "mul_scalar" -> Kind.MUL_SCALAR;
+            case "rsqrt" -> Kind.RSQRT;
+            default -> null;
+        };
+    }
+
+    /** The result shape if this call can run here (inputs F32, own row-major arrays, broadcastable, small), else null. */
+    static long[] outputShape(Kind kind, INDArray[] in) {
+        for (INDArray a : in) {
+            if (a.dataType() != DataType.FLOAT || a.isEmpty() || !contiguous(a) || a.rank() > 4) {
+                return null;
+            }
+        }
+        long[] shape;
+        if (kind == Kind.ADD || kind == Kind.SUB || kind == Kind.MUL) {
+            if (in.length != 2) {
+                return null;
+            }
+            shape = broadcastShape(in[0].shape(), in[1].shape());
+            if (shape == null) {
+                return null;
+            }
+        } else {
+            if (in.length > 2 || (in.length == 2 && in[1].length() != 1)) {
+                return null;
+            }
+            shape = in[0].shape();
+        }
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
+        }
+        return n <= MAX_LENGTH ? shape : null;
+    }
+
+    /**
+     * Computes {@code kind} of {@code in} into {@code out} (of {@link #outputShape}'s shape, row-major, contiguous).
+     *
+     * @param op the op (for a scalar op's own scalar when it has no scalar input)
+     */
+    static void run(Kind kind, DifferentialFunction op, INDArray[] in, INDArray out) {
+        long z = address(out);
+        switch (kind) {
+            case ADD, SUB, MUL -> broadcast(kind, in[0], in[1], out, z);
+            case RSQRT -> {
+                long x = address(in[0]);
+                long n = out.length();
+                for (long i = 0; i < n; i++) {
+                    U.putFloat(z + 4 * i, (float) (1.0 / Math.sqrt(U.getFloat(x + 4 * i))));
+                }
+            }
+            default -> {
+                float s = in.length == 2 ? in[1].getFloat(0) : ((ScalarOp) op).scalar().getFloat(0);
+                long x = address(in[0]);
+                long n = out.length();
+                for (long i = 0; i < n; i++) {
+                    float a = U.getFloat(x + 4 * i);
+                    U.putFloat(z + 4 * i, kind == Kind.ADD_SCALAR ? a + s : kind == Kind.SUB_SCALAR ? a - s : a * s);
+                }
+            }
+        }
+    }
+
+    /** Binary op with broadcasting: both inputs padded to rank 4, broadcast axes get stride 0. */
+    private static void broadcast(Kind kind, INDArray a, INDArray b, INDArray out, long z) {
+        long[] o = pad(out.shape());
+        long[] sa = strides(a.shape(), o);
+        long[] sb = strides(b.shape(), o);
+        long pa = address(a);
+        long pb = address(b);
+        long inner = o[3];
+        for (long i0 = 0; i0 < o[0]; i0++) {
+            for (long i1 = 0; i1 < o[1]; i1++) {
+                for (long i2 = 0; i2 < o[2]; i2++) {
+                    long xa = pa + 4 * (i0 * sa[0] + i1 * sa[1] + i2 * sa[2]);
+                    long xb = pb + 4 * (i0 * sb[0] + i1 * sb[1] + i2 * sb[2]);
+                    long xz = z + 4 * (((i0 * o[1] + i1) * o[2] + i2) * inner);
+                    long da = 4 * sa[3];
+                    long db = 4 * sb[3];
+                    switch (kind) {
+                        case ADD -> {
+                            for (long j = 0; j < inner; j++) {
+                                U.putFloat(xz + 4 * j, U.getFloat(xa + da * j) + U.getFloat(xb + db * j));
+                            }
+                        }
+                        case SUB -> {
+                            for (long j = 0; j < inner; j++) {
+                                U.putFloat(xz + 4 * j, U.getFloat(xa + da * j) - U.getFloat(xb + db * j));
+                            }
+                        }
+                        default -> {
+                            for (long j = 0; j < inner; j++) {
+                                U.putFloat(xz + 4 * j, U.getFloat(xa + da * j) * U.getFloat(xb + db * j));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Element strides of a row-major array of {@code shape} read as the rank-4 {@code out} (0 on broadcast axes). */
+    private static long[] strides(long[] shape, long[] out) {
+        long[] s = pad(shape);
+        long[] st = new long[4];
+        long stride = 1;
+        for (int i = 3; i >= 0; i--) {
+            st[i] = s[i] == 1 && out[i] != 1 ? 0 : stride;
+            stride *= s[i];
+        }
+        return st;
+    }
+
+    private static long[] pad(long[] shape) {
+        long[] p = {1, 1, 1, 1};
+        System.arraycopy(shape, 0, p, 4 - shape.length, shape.length);
+        return p;
+    }
+
+    /** NumPy's broadcast of two shapes of rank ≤ 4 (right-aligned; an axis of 1 stretches), or null if they clash. */
+    private static long[] broadcastShape(long[] a, long[] b) {
+        long[] pa = pad(a);
+        long[] pb = pad(b);
+        long[] o = new long[Math.max(a.length, b.length)];
+        for (int i = 0; i < o.length; i++) {
+            long x = pa[4 - o.length + i];
+            long y = pb[4 - o.length + i];
+            if (x != y && x != 1 && y != 1) {
+                return null;
+            }
+            o[i] = x == 1 ? y : x;
+        }
+        return o;
+    }
+
+    /** An array of its own (not a view), laid out row-major. */
+    private static boolean contiguous(INDArray a) {
+        if (a.isView() || a.offset() != 0) {
+            return false;
+        }
+        long[] shape = a.shape();
+        long[] stride = a.stride();
+        long expected = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            if (shape[i] != 1 && stride[i] != expected) {       // the stride of a length-1 axis is never used
+                return false;
+            }
+            expected *= shape[i];
+        }
+        return true;
+    }
+
+    private static long address(INDArray a) {
+        return a.data().address();
+    }
+
+    private static sun.misc.Unsafe unsafe() {
+        try {
+            Field f = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
+            f.setAccessible(true);
+            return (sun.misc.Unsafe) f.get(null);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;                                    // then every op runs natively
+        }
+    }
+}

@@ -1,0 +1,97 @@
+package dev.steering.model;
+
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.scalar.ScalarAdd;
+import org.nd4j.linalg.api.ops.impl.scalar.ScalarMultiplication;
+import org.nd4j.linalg.api.ops.impl.scalar.ScalarSubtraction;
+import org.nd4j.linalg.api.ops.impl.transforms.floating.RSqrt;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.AddOp;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.SubOp;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.autodiff.functions.DifferentialFunction;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+/** The Java kernels give what libnd4j gives, for every broadcasting pattern the forward graphs use. */
+class SmallElementwiseTest {
+    private static final long[][][] PAIRS = {
+            {{8, 768}, {8, 768}},           // same shape
+            {{8, 768}, {1, 768}},           // bias row
+            {{1, 768}, {8, 768}},           // bias first
+            {{8, 768}, {8, 1}},             // per-row statistic (LayerNorm, edit mask)
+            {{2, 12, 1, 9}, {2, 1, 1, 9}},  // attention scores + mask
+            {{2, 3, 5}, {5}},               // rank 3 with a rank-1 operand
+            {{4, 1, 6}, {1, 5, 1}},         // both broadcast
+            {{7}, {7}}};
+
+    @Test
+    void binaryOpsEqualLibnd4jBitForBit() {
+        Nd4j.getRandom().setSeed(7);
+        for (long[][] p : PAIRS) {
+            INDArray a = Nd4j.randn(DataType.FLOAT, p[0]);
+            INDArray b = Nd4j.randn(DataType.FLOAT, p[1]);
+            check(new AddOp(a, b), SmallElementwise.Kind.ADD, a, b);
+            check(new SubOp(a, b), SmallElementwise.Kind.SUB, a, b);
+            check(new MulOp(a, b), SmallElementwise.Kind.MUL, a, b);
+        }
+    }
+
+    @Test
+    void scalarOpsAndRsqrtEqualLibnd4j() {
+        INDArray x = Nd4j.rand(DataType.FLOAT, 8, 3072).addi(0.01);
+        assertEquals(SmallElementwise.Kind.ADD_SCALAR, SmallElementwise.kindOf(new ScalarAdd(x, 1e-5)));
+        runBoth(new ScalarAdd(x, null, x.ulike(), 1e-5), SmallElementwise.Kind.ADD_SCALAR, 0, x);
+        runBoth(new ScalarMultiplication(x, null, x.ulike(), 0.7071067811865476), SmallElementwise.Kind.MUL_SCALAR, 0, x);
+        runBoth(new ScalarSubtraction(x, null, x.ulike(), 3.5), SmallElementwise.Kind.SUB_SCALAR, 0, x);
+        // the scalar as a second input array, as SameDiff feeds it
+        INDArray[] withScalar = {x, Nd4j.scalar(DataType.FLOAT, 2.5f)};
+        INDArray z = Nd4j.create(DataType.FLOAT, 8, 3072);
+        SmallElementwise.run(SmallElementwise.Kind.MUL_SCALAR, new ScalarMultiplication(x, 0), withScalar, z);
+        assertArrayEquals(x.mul(2.5f).data().asFloat(), z.data().asFloat());
+        runBoth(new RSqrt(x, x.ulike()), SmallElementwise.Kind.RSQRT, 2e-7, x);
+    }
+
+    @Test
+    void declinesWhatItDoesNotCover() {
+        INDArray big = Nd4j.create(DataType.FLOAT, 256, 3072);                   // prefill-sized: native
+        assertNull(SmallElementwise.outputShape(SmallElementwise.Kind.ADD, new INDArray[]{big, big}));
+        INDArray m = Nd4j.rand(DataType.FLOAT, 8, 16);
+        INDArray view = m.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
+                org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 8));
+        assertNull(SmallElementwise.outputShape(SmallElementwise.Kind.ADD, new INDArray[]{view, view}));
+        INDArray d = Nd4j.create(DataType.DOUBLE, 8, 16);
+        assertNull(SmallElementwise.outputShape(SmallElementwise.Kind.MUL, new INDArray[]{d, d}));
+        assertNull(SmallElementwise.outputShape(SmallElementwise.Kind.ADD,
+                new INDArray[]{Nd4j.create(DataType.FLOAT, 3, 4), Nd4j.create(DataType.FLOAT, 3, 5)}));
+        assertNotNull(SmallElementwise.outputShape(SmallElementwise.Kind.ADD, new INDArray[]{m, m}));
+    }
+
+    private static void check(DifferentialFunction op, SmallElementwise.Kind kind, INDArray a, INDArray b) {
+        assertEquals(kind, SmallElementwise.kindOf(op));
+        long[] shape = SmallElementwise.outputShape(kind, new INDArray[]{a, b});
+        assertNotNull(shape, kind + " " + java.util.Arrays.toString(a.shape()) + " " + java.util.Arrays.toString(b.shape()));
+        INDArray want = kind == SmallElementwise.Kind.ADD ? a.add(b) : kind == SmallElementwise.Kind.SUB ? a.sub(b) : a.mul(b);
+        INDArray got = Nd4j.create(DataType.FLOAT, shape);
+        SmallElementwise.run(kind, op, new INDArray[]{a, b}, got);
+        assertArrayEquals(want.shape(), got.shape());
+        assertArrayEquals(want.dup('c').data().asFloat(), got.data().asFloat(), kind + " " + java.util.Arrays.toString(shape));
+    }
+
+    private static void runBoth(org.nd4j.linalg.api.ops.Op op, SmallElementwise.Kind kind, double tol, INDArray x) {
+        assertEquals(kind, SmallElementwise.kindOf((DifferentialFunction) op));
+        INDArray got = Nd4j.create(DataType.FLOAT, x.shape());
+        SmallElementwise.run(kind, (DifferentialFunction) op, new INDArray[]{x}, got);
+        INDArray want = Nd4j.exec(op);                     // into its own output: x is not touched
+        float[] w = want.data().asFloat();
+        float[] g = got.data().asFloat();
+        for (int i = 0; i < w.length; i++) {
+            assertEquals(w[i], g[i], tol * Math.abs(w[i]), kind + " at " + i);
+        }
+    }
+}
