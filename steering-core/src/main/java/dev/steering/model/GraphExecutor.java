@@ -84,12 +84,16 @@ public final class GraphExecutor {
         Plan plan = plans.computeIfAbsent(List.of(outputs), this::plan);
         INDArray[] dest = destinations(into, outputs);
         INDArray[] values = new INDArray[slotNames.size()];
-        for (int s : plan.external) {
-            String name = slotNames.get(s);
-            SDVariable v = sd.getVariable(name);
-            INDArray a = v.isPlaceHolder() ? feed.get(name) : v.getArr();
+        for (int i = 0; i < plan.external.length; i++) {
+            int s = plan.external[i];
+            INDArray a = plan.constants[i];
             if (a == null) {
-                throw new IllegalArgumentException("no array for placeholder '" + name + "'");
+                String name = slotNames.get(s);
+                SDVariable v = sd.getVariable(name);
+                a = v.isPlaceHolder() ? feed.get(name) : v.getArr();
+                if (a == null) {
+                    throw new IllegalArgumentException("no array for placeholder '" + name + "'");
+                }
             }
             values[s] = a;
         }
@@ -290,10 +294,16 @@ public final class GraphExecutor {
                 st.fresh[j] = pinned.contains(st.out[j]);
             }
         }
-        return new Plan(steps, external.stream().mapToInt(Integer::intValue).toArray());
+        int[] ext = external.stream().mapToInt(Integer::intValue).toArray();
+        INDArray[] constants = new INDArray[ext.length];     // constants are looked up once (trainable ones each call)
+        for (int i = 0; i < ext.length; i++) {
+            SDVariable v = sd.getVariable(slotNames.get(ext[i]));
+            constants[i] = v.getVariableType() == VariableType.CONSTANT ? v.getArr() : null;
+        }
+        return new Plan(steps, ext, constants);
     }
 
-    private record Plan(Step[] steps, int[] external) {
+    private record Plan(Step[] steps, int[] external, INDArray[] constants) {
     }
 
     private enum Kind { IDENTITY, MATMUL, CUSTOM, LEGACY }
@@ -311,6 +321,8 @@ public final class GraphExecutor {
         boolean[] fresh;
         /** Set if the op may run in Java on small arrays. */
         private SmallElementwise.Kind small;
+        /** {@code {from, to}} if the op takes columns of a matrix (then a Java block copy). */
+        private final long[] columns;
         /** The input signature of the last call and the output shapes computed for it. */
         private long[][] lastSignature;
         private List<LongShapeDescriptor> lastShapes;
@@ -329,6 +341,8 @@ public final class GraphExecutor {
             if (small != null && (out.length != 1 || outTypes[0] != DataType.FLOAT)) {
                 this.small = null;
             }
+            this.columns = kind == Kind.CUSTOM && in.length == 1 && out.length == 1 && outTypes[0] == DataType.FLOAT
+                    ? SmallElementwise.columnSlice(op) : null;
         }
 
         static Step of(SameDiffOp sdo, GraphExecutor ex) {
@@ -364,6 +378,14 @@ public final class GraphExecutor {
 
         void run(INDArray[] v, GraphExecutor ex, Set<ShapeKey> used) {
             if (small != null && runSmall(v, ex, used)) {
+                return;
+            }
+            if (columns != null && SmallElementwise.canSlice(v[in[0]], columns[1])) {
+                INDArray x = v[in[0]];
+                INDArray o = ex.allocate(LongShapeDescriptor.fromShape(new long[]{x.size(0), columns[1] - columns[0]},
+                        DataType.FLOAT), fresh[0], used);
+                SmallElementwise.copyColumns(x, columns[0], columns[1], o);
+                v[out[0]] = o;
                 return;
             }
             switch (kind) {

@@ -4,18 +4,19 @@ import java.lang.reflect.Field;
 import org.nd4j.autodiff.functions.DifferentialFunction;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.api.ops.ScalarOp;
 
 /**
- * Elementwise arithmetic on small F32 arrays, in Java. A decode step runs ~300 adds, multiplies, scalar ops and
+ * Elementwise arithmetic on small F32 arrays, and column slices, in Java. A decode step runs ~300 adds, multiplies, scalar ops and
  * rsqrts on arrays of a few thousand floats; through libnd4j each costs ~40-70 µs of fixed overhead (argument
  * packing, op lookup, validation), here a few µs. Large arrays (prefill) stay native, where the loops are
  * vectorised and threaded.
  *
  * <p>Covers {@code add}, {@code subtract}, {@code multiply} with NumPy broadcasting (rank ≤ 4), the scalar ops
  * {@code add_scalar}, {@code sub_scalar}, {@code mul_scalar} and {@code rsqrt}, on row-major contiguous F32 arrays
- * whose result has at most {@value #MAX_LENGTH} elements; {@link #output} returns null for anything else and the
- * caller runs the native op. Add, subtract and multiply are exact IEEE operations, so results equal libnd4j's bit
+ * whose result has at most {@value #MAX_LENGTH} elements ({@link #outputShape} returns null for anything else and
+ * the caller runs the native op); and column slices of matrices of any size (a block copy per row). Add, subtract and multiply are exact IEEE operations, so results equal libnd4j's bit
  * for bit; {@code rsqrt} is rounded from double precision (within 1 ulp of libnd4j's).
  */
 final class SmallElementwise {
@@ -173,6 +174,38 @@ final class SmallElementwise {
             o[i] = x == 1 ? y : x;
         }
         return o;
+    }
+
+    /**
+     * For a {@code strided_slice} that takes columns {@code [from, to)} of a matrix ({@code x[:, from:to]}, what
+     * {@link Ops#columns} builds), {@code {from, to}}; else null.
+     */
+    static long[] columnSlice(DifferentialFunction op) {
+        if (U == null || !op.opName().equals("strided_slice") || !(op instanceof DynamicCustomOp c)) {
+            return null;
+        }
+        long[] a = c.iArgs();
+        // masks (begin, ellipsis, end, new axis, shrink), then begin, end and strides per axis
+        boolean columns = a.length == 11 && a[0] == 1 && a[1] == 0 && a[2] == 1 && a[3] == 0 && a[4] == 0
+                && a[9] == 1 && a[10] == 1 && a[6] >= 0 && a[8] > a[6];
+        return columns ? new long[]{a[6], a[8]} : null;
+    }
+
+    /** Whether {@link #copyColumns} can slice {@code x}. */
+    static boolean canSlice(INDArray x, long to) {
+        return x.dataType() == DataType.FLOAT && x.rank() == 2 && to <= x.size(1) && contiguous(x);
+    }
+
+    /** {@code out = x[:, from:to]}: one block copy per row. */
+    static void copyColumns(INDArray x, long from, long to, INDArray out) {
+        long rows = x.size(0);
+        long cols = x.size(1);
+        long width = to - from;
+        long src = address(x) + 4 * from;
+        long dst = address(out);
+        for (long r = 0; r < rows; r++) {
+            U.copyMemory(src + 4 * r * cols, dst + 4 * r * width, 4 * width);
+        }
     }
 
     /** An array of its own (not a view), laid out row-major. */

@@ -17,6 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The Java kernels give what libnd4j gives, for every broadcasting pattern the forward graphs use. */
 class SmallElementwiseTest {
@@ -70,6 +71,25 @@ class SmallElementwiseTest {
         assertNull(SmallElementwise.outputShape(SmallElementwise.Kind.ADD,
                 new INDArray[]{Nd4j.create(DataType.FLOAT, 3, 4), Nd4j.create(DataType.FLOAT, 3, 5)}));
         assertNotNull(SmallElementwise.outputShape(SmallElementwise.Kind.ADD, new INDArray[]{m, m}));
+    }
+
+    @Test
+    void columnSlicesEqualSameDiffs() {
+        org.nd4j.autodiff.samediff.SameDiff sd = org.nd4j.autodiff.samediff.SameDiff.create();
+        var x = sd.placeHolder("x", DataType.FLOAT, -1, 10);
+        var cols = Ops.columns(x, 3, 7);
+        var op = sd.getOps().get(cols.getCreator().getOwnName()).getOp();
+        assertArrayEquals(new long[]{3, 7}, SmallElementwise.columnSlice(op));
+        INDArray in = Nd4j.rand(DataType.FLOAT, 5, 10);
+        assertTrue(SmallElementwise.canSlice(in, 7));
+        INDArray out = Nd4j.create(DataType.FLOAT, 5, 4);
+        SmallElementwise.copyColumns(in, 3, 7, out);
+        assertEquals(in.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
+                org.nd4j.linalg.indexing.NDArrayIndex.interval(3, 7)).dup('c'), out);
+        // other slices (rows, steps) are not column slices
+        var rows = x.get(org.nd4j.autodiff.samediff.SDIndex.interval(1, 3), org.nd4j.autodiff.samediff.SDIndex.all());
+        assertNull(SmallElementwise.columnSlice(sd.getOps().get(rows.getCreator().getOwnName()).getOp()));
+        assertEquals(false, SmallElementwise.canSlice(in, 11));
     }
 
     private static void check(DifferentialFunction op, SmallElementwise.Kind kind, INDArray a, INDArray b) {
