@@ -416,6 +416,13 @@ public final class GraphExecutor {
         private void matmul(INDArray[] v, GraphExecutor ex, Set<ShapeKey> used) {
             INDArray a = v[in[0]];
             INDArray b = v[in[1]];
+            if (SmallBatchedMatmul.applies(a, b, transA, transB)) {      // a decode step's attention products
+                INDArray c = ex.allocate(LongShapeDescriptor.fromShape(SmallBatchedMatmul.outputShape(a, b, transB),
+                        DataType.FLOAT), fresh[0], used);
+                SmallBatchedMatmul.run(a, b, transB, c);
+                v[out[0]] = c;
+                return;
+            }
             if (a.rank() != 2 || b.rank() != 2) {
                 // Batched (rank > 2) matmul: let the custom op handle broadcasting.
                 runCustom((DynamicCustomOp) op, oc, v, ex, used);

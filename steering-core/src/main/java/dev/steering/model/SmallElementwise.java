@@ -225,8 +225,22 @@ final class SmallElementwise {
         return true;
     }
 
-    private static long address(INDArray a) {
-        return a.data().address();
+    /** Address of an F32 array's first element (views included: their buffer's address plus their offset). */
+    static long address(INDArray a) {
+        return a.data().address() + 4 * a.offset();
+    }
+
+    /** Whether the Java kernels can run (they need {@code sun.misc.Unsafe}). */
+    static boolean available() {
+        return U != null;
+    }
+
+    static float getFloat(long address) {
+        return U.getFloat(address);
+    }
+
+    static void putFloat(long address, float value) {
+        U.putFloat(address, value);
     }
 
     private static sun.misc.Unsafe unsafe() {
