@@ -435,6 +435,12 @@ public final class GraphExecutor {
             long t0 = k.timed() ? System.nanoTime() : 0;
             if (k.kernel() == MatmulKernels.Kernel.BLAS) {
                 Nd4j.gemm(a, b, c, transA, transB, 1.0, 0.0);
+            } else if (k.kernel() == MatmulKernels.Kernel.BLAS_TRANSPOSED) {
+                // cᵀ = op(b)ᵀ · op(a)ᵀ, then copied back transposed
+                INDArray t = ex.allocate(LongShapeDescriptor.fromShape(new long[]{n, m}, outTypes[0]), false, used);
+                Nd4j.gemm(b, a, t, !transB, !transA, 1.0, 0.0);
+                c.assign(t.transpose());
+                ex.release(t);
             } else {
                 oc.setInputArray(0, a);
                 oc.setInputArray(1, b);

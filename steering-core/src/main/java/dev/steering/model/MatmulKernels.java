@@ -7,23 +7,30 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Picks, per 2-D matmul shape, the faster of two kernels: BLAS {@code sgemm} ({@code Nd4j.gemm}) or libnd4j's
- * {@code matmul} op, which the oneDNN build of libnd4j runs with oneDNN. Neither wins everywhere (measured on a
- * 2-core AVX-512 machine: oneDNN was ~1.4x faster for 256-row prefill GEMMs and 8-row decode GEMMs, slower for some
- * 32-row shapes), so the choice is measured, not assumed: the first calls of a new shape alternate the two kernels
- * ({@value #WARM} untimed and {@value #TIMED} timed calls each) and later calls use the one with the lower best time.
- * Both kernels compute the same product in F32; they differ in summation order only (~1e-6 relative).
+ * Picks, per 2-D matmul shape, the fastest of three kernels (see {@link Kernel}): BLAS {@code sgemm}
+ * ({@code Nd4j.gemm}), libnd4j's {@code matmul} op (which the oneDNN build of libnd4j runs with oneDNN), or BLAS on
+ * the transposed product. None wins everywhere (measured on a 2-core AVX-512 machine: oneDNN was ~1.4x faster for
+ * 256-row prefill GEMMs and 8-row decode GEMMs, slower for some 32-row shapes), so the choice is measured, not
+ * assumed: the first calls of a new shape cycle through the kernels ({@value #WARM} untimed and {@value #TIMED}
+ * timed calls each) and later calls use the one with the lowest best time. All compute the same product in F32;
+ * they differ in summation order only (~1e-6 relative).
  *
- * <p>{@code -Dsteering.matmul=blas} or {@code =op} fixes the kernel; {@code auto} (the default) measures, but only
- * when the oneDNN build is loaded (in the plain build the op path is BLAS plus overhead, so BLAS is used).
+ * <p>{@code -Dsteering.matmul=blas}, {@code =op} or {@code =transposed} fixes the kernel; {@code auto} (the
+ * default) measures, with either libnd4j build (in the plain build the op runs BLAS too, with more overhead).
  */
 public final class MatmulKernels {
     private static final Logger LOG = LoggerFactory.getLogger(MatmulKernels.class);
     static final int WARM = 1;
     static final int TIMED = 2;
+    /** The kernels a measurement cycles through, in this order. */
+    static final Kernel[] KERNELS = Kernel.values();
 
-    /** A kernel. */
-    enum Kernel { BLAS, OP }
+    /**
+     * A kernel: BLAS on the product as written; libnd4j's matmul op; or BLAS on the transposed product
+     * {@code cᵀ = bᵀ·aᵀ} followed by a transposing copy (with the oneDNN build loaded, BLAS was 2x slower on
+     * {@code [32, 3072] × [768, 3072]ᵀ} as written than transposed).
+     */
+    enum Kernel { BLAS, OP, BLAS_TRANSPOSED }
 
     private final Kernel fixed;
     private final Map<Shape, Trial> trials = new HashMap<>();
@@ -32,14 +39,15 @@ public final class MatmulKernels {
         this.fixed = fixed;
     }
 
-    /** The policy {@code -Dsteering.matmul} asks for ({@code auto}, {@code blas} or {@code op}). */
+    /** The policy {@code -Dsteering.matmul} asks for ({@code auto}, {@code blas}, {@code op} or {@code transposed}). */
     static MatmulKernels fromSystemProperty() {
         String p = System.getProperty("steering.matmul", "auto");
         return switch (p) {
             case "blas" -> new MatmulKernels(Kernel.BLAS);
             case "op" -> new MatmulKernels(Kernel.OP);
-            case "auto" -> new MatmulKernels(oneDnnLoaded() ? null : Kernel.BLAS);
-            default -> throw new IllegalArgumentException("-Dsteering.matmul=" + p + ": expected auto, blas or op");
+            case "transposed" -> new MatmulKernels(Kernel.BLAS_TRANSPOSED);
+            case "auto" -> new MatmulKernels(null);
+            default -> throw new IllegalArgumentException("-Dsteering.matmul=" + p + ": expected auto, blas, op or transposed");
         };
     }
 
@@ -88,7 +96,7 @@ public final class MatmulKernels {
     static final class Trial {
         private final Shape shape;
         private int calls;
-        private final long[] best = {Long.MAX_VALUE, Long.MAX_VALUE};
+        private final long[] best = {Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE};
         private Kernel decided;
 
         private Trial(Shape shape) {
@@ -99,20 +107,26 @@ public final class MatmulKernels {
             if (decided != null) {
                 return new Choice(decided, null);
             }
-            Kernel k = calls % 2 == 0 ? Kernel.BLAS : Kernel.OP;
+            Kernel k = KERNELS[calls % KERNELS.length];
             calls++;
             return new Choice(k, this);
         }
 
         boolean timing() {
-            return decided == null && calls > 2 * WARM;
+            return decided == null && calls > KERNELS.length * WARM;
         }
 
         void record(Kernel k, long nanos) {
             best[k.ordinal()] = Math.min(best[k.ordinal()], nanos);
-            if (calls >= 2 * (WARM + TIMED)) {
-                decided = best[Kernel.OP.ordinal()] < best[Kernel.BLAS.ordinal()] ? Kernel.OP : Kernel.BLAS;
-                LOG.debug("matmul {}: {} (best blas {} µs, op {} µs)", shape, decided, best[0] / 1000, best[1] / 1000);
+            if (calls >= KERNELS.length * (WARM + TIMED)) {
+                decided = Kernel.BLAS;
+                for (Kernel c : KERNELS) {
+                    if (best[c.ordinal()] < best[decided.ordinal()]) {
+                        decided = c;
+                    }
+                }
+                LOG.debug("matmul {}: {} (best blas {} µs, op {} µs, transposed blas {} µs)", shape, decided,
+                        best[0] / 1000, best[1] / 1000, best[2] / 1000);
             }
         }
 

@@ -20,11 +20,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class GraphExecutorTest {
 
     /**
-     * With every matmul kernel policy: BLAS, libnd4j's matmul op, and measuring (whose first calls of each shape
-     * alternate the two before it settles, so one run goes through both).
+     * With every matmul kernel policy: BLAS, libnd4j's matmul op, transposed BLAS, and measuring (whose first calls
+     * of each shape cycle through the kernels before it settles, so one run goes through all).
      */
     @ParameterizedTest
-    @CsvSource({"gpt-neox-tiny,BLAS", "gpt2-tiny,BLAS", "gpt-neox-tiny,OP", "gpt-neox-tiny,MEASURE", "gpt2-tiny,MEASURE"})
+    @CsvSource({"gpt-neox-tiny,BLAS", "gpt2-tiny,BLAS", "gpt-neox-tiny,OP", "gpt-neox-tiny,BLAS_TRANSPOSED",
+            "gpt2-tiny,BLAS_TRANSPOSED", "gpt-neox-tiny,MEASURE", "gpt2-tiny,MEASURE"})
     void equalsSameDiffOutputOnPrefillAndDecode(String fixture, String kernels) {
         try (LanguageModel model = LanguageModel.load(Reference.fixture(fixture))) {
             int layers = model.config().numLayers();
