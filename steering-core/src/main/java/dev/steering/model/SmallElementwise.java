@@ -1,6 +1,7 @@
 package dev.steering.model;
 
 import java.lang.reflect.Field;
+import java.util.stream.IntStream;
 import org.nd4j.autodiff.functions.DifferentialFunction;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -16,19 +17,22 @@ import org.nd4j.linalg.api.ops.ScalarOp;
  * <p>Covers {@code add}, {@code subtract}, {@code multiply} with NumPy broadcasting (rank ≤ 4), the scalar ops
  * {@code add_scalar}, {@code sub_scalar}, {@code mul_scalar} and {@code rsqrt}, on row-major contiguous F32 arrays
  * whose result has at most {@value #MAX_LENGTH} elements ({@link #outputShape} returns null for anything else and
- * the caller runs the native op); and column slices of matrices of any size (a block copy per row). Add, subtract and multiply are exact IEEE operations, so results equal libnd4j's bit
+ * the caller runs the native op); {@code erf} at any size (see {@link #erf}); and column slices of matrices of any
+ * size (a block copy per row). Add, subtract and multiply are exact IEEE operations, so results equal libnd4j's bit
  * for bit; {@code rsqrt} is rounded from double precision (within 1 ulp of libnd4j's).
  */
 final class SmallElementwise {
     /** Largest result (elements) computed here. */
     static final int MAX_LENGTH = 1 << 17;
+    /** Elements per parallel chunk of erf (which runs here at any size). */
+    private static final long ERF_CHUNK = 1 << 15;
     private static final sun.misc.Unsafe U = unsafe();
 
     private SmallElementwise() {
     }
 
     /** The kind of op, or null if not covered. */
-    enum Kind { ADD, SUB, MUL, ADD_SCALAR, SUB_SCALAR, MUL_SCALAR, RSQRT }
+    enum Kind { ADD, SUB, MUL, ADD_SCALAR, SUB_SCALAR, MUL_SCALAR, RSQRT, ERF }
 
     /** The kind of {@code op}, or null. */
     static Kind kindOf(DifferentialFunction op) {
@@ -43,6 +47,7 @@ final class SmallElementwise {
             case "sub_scalar" -> Kind.SUB_SCALAR;
             case "mul_scalar" -> Kind.MUL_SCALAR;
             case "rsqrt" -> Kind.RSQRT;
+            case "erf" -> Kind.ERF;
             default -> null;
         };
     }
@@ -73,7 +78,7 @@ final class SmallElementwise {
         for (long d : shape) {
             n *= d;
         }
-        return n <= MAX_LENGTH ? shape : null;
+        return n <= MAX_LENGTH || kind == Kind.ERF ? shape : null;
     }
 
     /**
@@ -85,6 +90,18 @@ final class SmallElementwise {
         long z = address(out);
         switch (kind) {
             case ADD, SUB, MUL -> broadcast(kind, in[0], in[1], out, z);
+            case ERF -> {
+                long x = address(in[0]);
+                long n = out.length();
+                long chunks = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), n / ERF_CHUNK));
+                IntStream.range(0, (int) chunks).parallel().forEach(c -> {
+                    long from = n * c / chunks;
+                    long to = n * (c + 1) / chunks;
+                    for (long i = from; i < to; i++) {
+                        U.putFloat(z + 4 * i, erf(U.getFloat(x + 4 * i)));
+                    }
+                });
+            }
             case RSQRT -> {
                 long x = address(in[0]);
                 long n = out.length();
@@ -102,6 +119,22 @@ final class SmallElementwise {
                 }
             }
         }
+    }
+
+    /**
+     * {@code erf(x)} by Abramowitz and Stegun 7.1.28, {@code 1 − (1 + a₁x + … + a₆x⁶)⁻¹⁶} for {@code x ≥ 0}, odd
+     * extension, in double precision: absolute error ≤ 3·10⁻⁷ (a few F32 ulps near 1), no exp, so several times
+     * faster than libnd4j's erf (12 % of a prefill's time went to erf before). Exact GELU's
+     * {@code 0.5·x·(1 + erf(x/√2))} then differs from PyTorch's by at most {@code 1.5·10⁻⁷·|x|}.
+     */
+    static float erf(float v) {
+        double a = Math.abs((double) v);
+        double p = 1 + a * (0.0705230784 + a * (0.0422820123 + a * (0.0092705272 + a * (0.0001520143
+                + a * (0.0002765672 + a * 0.0000430638)))));
+        double p2 = p * p;
+        double p4 = p2 * p2;
+        double p8 = p4 * p4;
+        return (float) Math.copySign(1 - 1 / (p8 * p8), v);
     }
 
     /** Binary op with broadcasting: both inputs padded to rank 4, broadcast axes get stride 0. */

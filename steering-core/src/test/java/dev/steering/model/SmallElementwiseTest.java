@@ -59,6 +59,23 @@ class SmallElementwiseTest {
     }
 
     @Test
+    void erfIsWithinThreeTenMillionthsOfLibnd4jsAtAnySize() {
+        for (long[] shape : new long[][]{{8, 3072}, {256, 3072}}) {              // a decode step, a prefill
+            INDArray x = Nd4j.randn(DataType.FLOAT, shape).muli(3);
+            x.putScalar(0, 0f);
+            x.putScalar(1, 9f);
+            x.putScalar(2, -1e-4f);
+            var op = new org.nd4j.linalg.api.ops.impl.transforms.strict.Erf(x, x.ulike());
+            assertEquals(SmallElementwise.Kind.ERF, SmallElementwise.kindOf(op));
+            assertNotNull(SmallElementwise.outputShape(SmallElementwise.Kind.ERF, new INDArray[]{x}));
+            runBoth(op, SmallElementwise.Kind.ERF, 0, x, 3.5e-7);
+        }
+        assertEquals(0f, SmallElementwise.erf(0f));
+        assertEquals(1f, SmallElementwise.erf(10f));
+        assertEquals(-SmallElementwise.erf(0.7f), SmallElementwise.erf(-0.7f));
+    }
+
+    @Test
     void declinesWhatItDoesNotCover() {
         INDArray big = Nd4j.create(DataType.FLOAT, 256, 3072);                   // prefill-sized: native
         assertNull(SmallElementwise.outputShape(SmallElementwise.Kind.ADD, new INDArray[]{big, big}));
@@ -104,6 +121,12 @@ class SmallElementwiseTest {
     }
 
     private static void runBoth(org.nd4j.linalg.api.ops.Op op, SmallElementwise.Kind kind, double tol, INDArray x) {
+        runBoth(op, kind, tol, x, 0);
+    }
+
+    /** Java vs libnd4j within {@code tol} relative plus {@code abs} absolute. */
+    private static void runBoth(org.nd4j.linalg.api.ops.Op op, SmallElementwise.Kind kind, double tol, INDArray x,
+                                double abs) {
         assertEquals(kind, SmallElementwise.kindOf((DifferentialFunction) op));
         INDArray got = Nd4j.create(DataType.FLOAT, x.shape());
         SmallElementwise.run(kind, (DifferentialFunction) op, new INDArray[]{x}, got);
@@ -111,7 +134,8 @@ class SmallElementwiseTest {
         float[] w = want.data().asFloat();
         float[] g = got.data().asFloat();
         for (int i = 0; i < w.length; i++) {
-            assertEquals(w[i], g[i], tol * Math.abs(w[i]), kind + " at " + i);
+            int at = i;
+            assertEquals(w[i], g[i], tol * Math.abs(w[i]) + abs, () -> kind + " at " + at + " (x = " + x.getFloat(at) + ")");
         }
     }
 }
