@@ -323,6 +323,12 @@ public final class GraphExecutor {
         private SmallElementwise.Kind small;
         /** {@code {from, to}} if the op takes columns of a matrix (then a Java block copy). */
         private final long[] columns;
+        /** The axis (0 or 1) of a gather from a matrix (then Java copies), else -1. */
+        private final int gatherAxis;
+        /** Whether the gather's indices are a graph constant (then their values are read once). */
+        private boolean constantIndices;
+        private INDArray lastIndices;
+        private long[] lastIndexValues;
         /** The input signature of the last call and the output shapes computed for it. */
         private long[][] lastSignature;
         private List<LongShapeDescriptor> lastShapes;
@@ -343,6 +349,8 @@ public final class GraphExecutor {
             }
             this.columns = kind == Kind.CUSTOM && in.length == 1 && out.length == 1 && outTypes[0] == DataType.FLOAT
                     ? SmallElementwise.columnSlice(op) : null;
+            this.gatherAxis = kind == Kind.CUSTOM && in.length == 2 && out.length == 1 && outTypes[0] == DataType.FLOAT
+                    ? SmallElementwise.gatherAxis(op) : -1;
         }
 
         static Step of(SameDiffOp sdo, GraphExecutor ex) {
@@ -373,11 +381,28 @@ public final class GraphExecutor {
                 throw new UnsupportedOperationException("op kind not supported by GraphExecutor: "
                         + df.getClass().getName() + " ('" + df.getOwnName() + "')");
             }
-            return new Step(df, kind, in, out, types, ta, tb);
+            Step step = new Step(df, kind, in, out, types, ta, tb);
+            step.constantIndices = ins.size() == 2
+                    && ex.sd.getVariable(ins.get(1)).getVariableType() == VariableType.CONSTANT;
+            return step;
         }
 
         void run(INDArray[] v, GraphExecutor ex, Set<ShapeKey> used) {
             if (small != null && runSmall(v, ex, used)) {
+                return;
+            }
+            if (gatherAxis >= 0 && SmallElementwise.canGather(v[in[0]], v[in[1]])) {
+                INDArray x = v[in[0]];
+                INDArray indices = v[in[1]];
+                if (!constantIndices || indices != lastIndices) {   // constant indices (rotary) are read once
+                    lastIndices = indices;
+                    lastIndexValues = indices.toLongVector();
+                }
+                long[] shape = gatherAxis == 0 ? new long[]{lastIndexValues.length, x.size(1)}
+                        : new long[]{x.size(0), lastIndexValues.length};
+                INDArray o = ex.allocate(LongShapeDescriptor.fromShape(shape, DataType.FLOAT), fresh[0], used);
+                SmallElementwise.gather(x, lastIndexValues, gatherAxis, o);
+                v[out[0]] = o;
                 return;
             }
             if (columns != null && SmallElementwise.canSlice(v[in[0]], columns[1])) {

@@ -11,12 +11,17 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * permuted queries, the KV cache prefix) in place, with the batch × heads products split over the cores.
  *
  * <p>Applies to rank-4 F32 products without a transposed left operand, whose operands have unit stride along their
- * last axis, and whose work is at most {@value #MAX_FMAS} multiply-adds (prefill stays native); {@link #applies}
- * says whether a call qualifies.
+ * last axis, with at most {@value #MAX_QUERIES} query rows and {@value #MAX_FMAS} multiply-adds (prefill stays
+ * native); {@link #applies} says whether a call qualifies.
  */
 final class SmallBatchedMatmul {
     /** Largest product (multiply-adds) computed here. */
     static final long MAX_FMAS = 1L << 24;
+    /**
+     * Most query rows per batch × head computed here: a decode step has one (a few with grouped-query attention);
+     * a prefill's larger products ran faster in libnd4j.
+     */
+    static final long MAX_QUERIES = 8;
 
     private SmallBatchedMatmul() {
     }
@@ -38,7 +43,7 @@ final class SmallBatchedMatmul {
             return false;
         }
         long n = transB ? b.size(2) : b.size(3);
-        return a.size(0) * a.size(1) * a.size(2) * k * n <= MAX_FMAS;
+        return a.size(2) <= MAX_QUERIES && a.size(0) * a.size(1) * a.size(2) * k * n <= MAX_FMAS;
     }
 
     /** The result shape {@code [b, h, s, n]}. */

@@ -224,6 +224,52 @@ final class SmallElementwise {
         return columns ? new long[]{a[6], a[8]} : null;
     }
 
+    /** For a {@code gather} along axis 0 or 1 (given as its integer argument), the axis; else -1. */
+    static int gatherAxis(DifferentialFunction op) {
+        if (U == null || !op.opName().equals("gather") || !(op instanceof DynamicCustomOp c)) {
+            return -1;
+        }
+        long[] a = c.iArgs();
+        return a.length == 1 && (a[0] == 0 || a[0] == 1) ? (int) a[0] : -1;
+    }
+
+    /** Whether {@link #gather} can take indices along {@code axis} of {@code x}. */
+    static boolean canGather(INDArray x, INDArray indices) {
+        return x.dataType() == DataType.FLOAT && x.rank() == 2 && contiguous(x) && indices.rank() == 1
+                && (indices.dataType() == DataType.INT64 || indices.dataType() == DataType.INT32)
+                && !indices.isEmpty();
+    }
+
+    /**
+     * {@code out = x[indices, :]} (axis 0: row copies, the token embedding) or {@code x[:, indices]} (axis 1: a
+     * column permutation, rotary's rotate-half), rows over the cores.
+     */
+    static void gather(INDArray x, long[] idx, int axis, INDArray out) {
+        for (long i : idx) {
+            if (i < 0 || i >= x.size(axis)) {
+                throw new IndexOutOfBoundsException("gather index " + i + " outside 0.." + (x.size(axis) - 1));
+            }
+        }
+        long rows = x.size(0);
+        long cols = x.size(1);
+        long px = address(x);
+        long pz = address(out);
+        if (axis == 0) {
+            for (int r = 0; r < idx.length; r++) {
+                U.copyMemory(px + 4 * idx[r] * cols, pz + 4L * r * cols, 4 * cols);
+            }
+            return;
+        }
+        long width = idx.length;
+        IntStream.range(0, (int) rows).parallel().forEach(r -> {
+            long src = px + 4 * r * cols;
+            long dst = pz + 4 * r * width;
+            for (int j = 0; j < width; j++) {
+                U.putFloat(dst + 4L * j, U.getFloat(src + 4 * idx[j]));
+            }
+        });
+    }
+
     /** Whether {@link #copyColumns} can slice {@code x}. */
     static boolean canSlice(INDArray x, long to) {
         return x.dataType() == DataType.FLOAT && x.rank() == 2 && to <= x.size(1) && contiguous(x);

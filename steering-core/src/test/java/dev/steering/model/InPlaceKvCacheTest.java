@@ -40,7 +40,9 @@ class InPlaceKvCacheTest {
                 INDArray a = inPlace.next(step);
                 INDArray b = growing.next(step);
                 assertClose(b, a, fixture + " step " + step + ": in place vs growing");
-                assertClose(inPlace.fullRecompute(), a, fixture + " step " + step + ": in place vs full recompute");
+                // a recompute runs the prompt's attention in libnd4j, a decode step in Java: summation orders differ,
+                // so the fixtures' tolerance (1e-4) applies here, not the 1e-5 of two identical code paths
+                Reference.assertClose(inPlace.fullRecompute(), a, fixture + " step " + step + ": in place vs full recompute");
                 if (step > 0) {
                     assertTrue(inPlace.cache.sharesBuffersWith(inPlace.previous), "extended in place");
                 }

@@ -18,7 +18,7 @@ class SmallBatchedMatmulTest {
     @Test
     void scoresAndContextOnPermutedQueriesAndCachePrefixViews() {
         Nd4j.getRandom().setSeed(3);
-        for (int s : new int[]{1, 5}) {
+        for (int s : new int[]{1, 5, 8}) {
             // queries as splitHeads makes them: [b, s, h, d] permuted to [b, h, s, d] (strided view)
             INDArray q = Nd4j.randn(DataType.FLOAT, 3, s, 4, 16).permute(0, 2, 1, 3);
             // keys and values as a prefix of a capacity buffer, and a view that starts mid-buffer (non-zero offset)
@@ -45,6 +45,8 @@ class SmallBatchedMatmulTest {
         assertFalse(SmallBatchedMatmul.applies(a.permute(0, 1, 3, 2), b, false, false));  // last axis strided
         INDArray big = Nd4j.create(DataType.FLOAT, 32, 12, 256, 64);                     // a prefill: native
         assertFalse(SmallBatchedMatmul.applies(big, big, false, true));
+        INDArray prompt = Nd4j.create(DataType.FLOAT, 1, 2, 9, 5);                       // 9 query rows: native
+        assertFalse(SmallBatchedMatmul.applies(prompt, Nd4j.create(DataType.FLOAT, 1, 2, 9, 5), false, true));
     }
 
     private static INDArray check(INDArray a, INDArray b, boolean transB) {

@@ -109,6 +109,29 @@ class SmallElementwiseTest {
         assertEquals(false, SmallElementwise.canSlice(in, 11));
     }
 
+    @Test
+    void gathersRowsAndColumnsAsLibnd4jDoes() {
+        INDArray table = Nd4j.rand(DataType.FLOAT, 50, 16);
+        INDArray ids = Nd4j.createFromArray(3L, 0L, 49L, 3L);
+        var rowsOp = new org.nd4j.linalg.api.ops.impl.shape.Gather(table, ids, 0);
+        assertEquals(0, SmallElementwise.gatherAxis(rowsOp));
+        assertTrue(SmallElementwise.canGather(table, ids));
+        INDArray rows = Nd4j.create(DataType.FLOAT, 4, 16);
+        SmallElementwise.gather(table, ids.toLongVector(), 0, rows);
+        assertEquals(Nd4j.exec(rowsOp)[0], rows);
+        long[] perm = new long[16];
+        for (int j = 0; j < 16; j++) {
+            perm[j] = (j + 4) % 16;
+        }
+        var colsOp = new org.nd4j.linalg.api.ops.impl.shape.Gather(table, Nd4j.createFromArray(perm), 1);
+        assertEquals(1, SmallElementwise.gatherAxis(colsOp));
+        INDArray cols = Nd4j.create(DataType.FLOAT, 50, 16);
+        SmallElementwise.gather(table, perm, 1, cols);
+        assertEquals(Nd4j.exec(colsOp)[0], cols);
+        org.junit.jupiter.api.Assertions.assertThrows(IndexOutOfBoundsException.class,
+                () -> SmallElementwise.gather(table, new long[]{50}, 0, Nd4j.create(DataType.FLOAT, 1, 16)));
+    }
+
     private static void check(DifferentialFunction op, SmallElementwise.Kind kind, INDArray a, INDArray b) {
         assertEquals(kind, SmallElementwise.kindOf(op));
         long[] shape = SmallElementwise.outputShape(kind, new INDArray[]{a, b});
