@@ -7,19 +7,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Picks, per 2-D matmul shape, the fastest of three kernels (see {@link Kernel}): BLAS {@code sgemm}
+ * Picks, per 2-D matmul shape, one of three kernels (see {@link Kernel}): BLAS {@code sgemm}
  * ({@code Nd4j.gemm}), libnd4j's {@code matmul} op (which the oneDNN build of libnd4j runs with oneDNN), or BLAS on
  * the transposed product. None wins everywhere (measured on a 2-core AVX-512 machine: oneDNN was ~1.4x faster for
- * 256-row prefill GEMMs and 8-row decode GEMMs, slower for some 32-row shapes), so the choice is measured, not
- * assumed: the first calls of a new shape cycle through the kernels ({@value #WARM} untimed and {@value #TIMED}
+ * 256-row prefill GEMMs, the transposed product up to 2x faster for the decode-sized MLP and unembedding). When
+ * measuring, the first calls of a new shape cycle through the kernels ({@value #WARM} untimed and {@value #TIMED}
  * timed calls each) and later calls use the one with the lowest best time. All compute the same product in F32;
  * they differ in summation order only (~1e-6 relative).
  *
- * <p>{@code -Dsteering.matmul=blas}, {@code =op} or {@code =transposed} fixes the kernel; {@code auto} (the
- * default) measures, with either libnd4j build (in the plain build the op runs BLAS too, with more overhead).
+ * <p>Because the measured choice depends on timings, two runs could pick different kernels and so differ in the
+ * last bits — enough to change a sampled token now and then. The default therefore is a fixed {@link #rule} read
+ * off such measurements, which keeps runs reproducible; {@code -Dsteering.matmul=auto} measures instead (on another
+ * machine it may find faster choices), and {@code =blas}, {@code =op} or {@code =transposed} fix one kernel.
  */
 public final class MatmulKernels {
     private static final Logger LOG = LoggerFactory.getLogger(MatmulKernels.class);
+    /** Products with at most this many rows count as decode-sized in {@link #rule}. */
+    static final long DECODE_ROWS = 64;
     static final int WARM = 1;
     static final int TIMED = 2;
     /** The kernels a measurement cycles through, in this order. */
@@ -33,32 +37,58 @@ public final class MatmulKernels {
     enum Kernel { BLAS, OP, BLAS_TRANSPOSED }
 
     private final Kernel fixed;
+    private final boolean measure;
+    private final boolean oneDnn;
     private final Map<Shape, Trial> trials = new HashMap<>();
 
-    private MatmulKernels(Kernel fixed) {
+    private MatmulKernels(Kernel fixed, boolean measure) {
         this.fixed = fixed;
+        this.measure = measure;
+        this.oneDnn = fixed == null && !measure && oneDnnLoaded();
     }
 
-    /** The policy {@code -Dsteering.matmul} asks for ({@code auto}, {@code blas}, {@code op} or {@code transposed}). */
+    /**
+     * The policy {@code -Dsteering.matmul} asks for: {@code rule} (the default), {@code auto}, {@code blas},
+     * {@code op} or {@code transposed}.
+     */
     static MatmulKernels fromSystemProperty() {
-        String p = System.getProperty("steering.matmul", "auto");
+        String p = System.getProperty("steering.matmul", "rule");
         return switch (p) {
-            case "blas" -> new MatmulKernels(Kernel.BLAS);
-            case "op" -> new MatmulKernels(Kernel.OP);
-            case "transposed" -> new MatmulKernels(Kernel.BLAS_TRANSPOSED);
-            case "auto" -> new MatmulKernels(null);
-            default -> throw new IllegalArgumentException("-Dsteering.matmul=" + p + ": expected auto, blas, op or transposed");
+            case "rule" -> new MatmulKernels(null, false);
+            case "auto" -> measuring();
+            case "blas" -> always(Kernel.BLAS);
+            case "op" -> always(Kernel.OP);
+            case "transposed" -> always(Kernel.BLAS_TRANSPOSED);
+            default -> throw new IllegalArgumentException("-Dsteering.matmul=" + p
+                    + ": expected rule, auto, blas, op or transposed");
         };
     }
 
     /** Measures every shape, whichever libnd4j build is loaded. */
     static MatmulKernels measuring() {
-        return new MatmulKernels(null);
+        return new MatmulKernels(null, true);
     }
 
     /** Always {@code kernel}. */
     static MatmulKernels always(Kernel kernel) {
-        return new MatmulKernels(kernel);
+        return new MatmulKernels(kernel, false);
+    }
+
+    /**
+     * The default, fixed choice, read off {@code -Dsteering.matmul=auto} measurements on a 2-core AVX-512 machine
+     * (docs/performance.md). With the oneDNN build: oneDNN's matmul for prompt-sized products (more than
+     * {@value #DECODE_ROWS} rows), and for decode-sized ones BLAS on the transposed product when an outer or inner
+     * size reaches 3072 (the MLP and the unembedding: up to 2x faster) and BLAS as written otherwise. With the
+     * plain build BLAS as written throughout (libnd4j's op is BLAS with more overhead there).
+     */
+    Kernel rule(long m, long k, long n) {
+        if (!oneDnn) {
+            return Kernel.BLAS;
+        }
+        if (m > DECODE_ROWS) {
+            return Kernel.OP;
+        }
+        return k >= 3072 || n >= 3072 ? Kernel.BLAS_TRANSPOSED : Kernel.BLAS;
     }
 
     /** True if the loaded libnd4j was built with oneDNN. */
@@ -73,6 +103,9 @@ public final class MatmulKernels {
     Choice choose(long m, long k, long n, boolean transA, boolean transB) {
         if (fixed != null) {
             return new Choice(fixed, null);
+        }
+        if (!measure) {
+            return new Choice(rule(m, k, n), null);
         }
         Trial t = trials.computeIfAbsent(new Shape(m, k, n, transA, transB), Trial::new);
         return t.next();

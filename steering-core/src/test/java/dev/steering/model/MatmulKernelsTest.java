@@ -36,6 +36,21 @@ class MatmulKernelsTest {
     }
 
     @Test
+    void theRuleUsesOneDnnForPromptsAndTransposedBlasForTheWideDecodeProducts() {
+        MatmulKernels rule = MatmulKernels.fromSystemProperty();
+        if (MatmulKernels.oneDnnLoaded()) {
+            assertEquals(Kernel.OP, rule.rule(256, 768, 2304));
+            assertEquals(Kernel.BLAS_TRANSPOSED, rule.rule(8, 768, 50304));
+            assertEquals(Kernel.BLAS_TRANSPOSED, rule.rule(32, 3072, 768));
+            assertEquals(Kernel.BLAS, rule.rule(8, 768, 2304));
+        } else {
+            for (long m : new long[]{8, 32, 256}) {
+                assertEquals(Kernel.BLAS, rule.rule(m, 768, 50304));
+            }
+        }
+    }
+
+    @Test
     void fixedPoliciesNeverMeasure() {
         for (Kernel kernel : Kernel.values()) {
             MatmulKernels.Choice c = MatmulKernels.always(kernel).choose(4, 4, 4, false, false);
@@ -53,9 +68,14 @@ class MatmulKernelsTest {
             System.setProperty("steering.matmul", "fastest");
             var e = assertThrows(IllegalArgumentException.class, MatmulKernels::fromSystemProperty);
             assertTrue(e.getMessage().contains("-Dsteering.matmul=fastest"), e.getMessage());
-            System.clearProperty("steering.matmul");
-            // auto (the default): measures
+            System.setProperty("steering.matmul", "auto");
             assertTrue(MatmulKernels.fromSystemProperty().choose(2, 2, 2, false, false).trial() != null);
+            System.clearProperty("steering.matmul");
+            // the default: the fixed rule, never measuring, the same kernel every time
+            MatmulKernels rule = MatmulKernels.fromSystemProperty();
+            MatmulKernels.Choice c = rule.choose(8, 768, 50304, false, true);
+            assertFalse(c.timed());
+            assertEquals(c.kernel(), rule.choose(8, 768, 50304, false, true).kernel());
         } finally {
             if (old == null) {
                 System.clearProperty("steering.matmul");
