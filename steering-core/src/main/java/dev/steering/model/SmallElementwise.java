@@ -24,8 +24,9 @@ import org.nd4j.linalg.api.ops.ScalarOp;
 final class SmallElementwise {
     /** Largest result (elements) computed here. */
     static final int MAX_LENGTH = 1 << 17;
-    /** Elements per parallel chunk of erf (which runs here at any size). */
-    private static final long ERF_CHUNK = 1 << 15;
+    /** Arrays of at least this many elements are split over the cores. */
+    private static final long PARALLEL_MIN = 1 << 15;
+    private static final int CORES = Runtime.getRuntime().availableProcessors();
     private static final sun.misc.Unsafe U = unsafe();
 
     private SmallElementwise() {
@@ -92,11 +93,7 @@ final class SmallElementwise {
             case ADD, SUB, MUL -> broadcast(kind, in[0], in[1], out, z);
             case ERF -> {
                 long x = address(in[0]);
-                long n = out.length();
-                long chunks = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), n / ERF_CHUNK));
-                IntStream.range(0, (int) chunks).parallel().forEach(c -> {
-                    long from = n * c / chunks;
-                    long to = n * (c + 1) / chunks;
+                inChunks(out.length(), 1, (from, to) -> {
                     for (long i = from; i < to; i++) {
                         U.putFloat(z + 4 * i, erf(U.getFloat(x + 4 * i)));
                     }
@@ -104,19 +101,21 @@ final class SmallElementwise {
             }
             case RSQRT -> {
                 long x = address(in[0]);
-                long n = out.length();
-                for (long i = 0; i < n; i++) {
-                    U.putFloat(z + 4 * i, (float) (1.0 / Math.sqrt(U.getFloat(x + 4 * i))));
-                }
+                inChunks(out.length(), 1, (from, to) -> {
+                    for (long i = from; i < to; i++) {
+                        U.putFloat(z + 4 * i, (float) (1.0 / Math.sqrt(U.getFloat(x + 4 * i))));
+                    }
+                });
             }
             default -> {
                 float s = in.length == 2 ? in[1].getFloat(0) : ((ScalarOp) op).scalar().getFloat(0);
                 long x = address(in[0]);
-                long n = out.length();
-                for (long i = 0; i < n; i++) {
-                    float a = U.getFloat(x + 4 * i);
-                    U.putFloat(z + 4 * i, kind == Kind.ADD_SCALAR ? a + s : kind == Kind.SUB_SCALAR ? a - s : a * s);
-                }
+                inChunks(out.length(), 1, (from, to) -> {
+                    for (long i = from; i < to; i++) {
+                        float a = U.getFloat(x + 4 * i);
+                        U.putFloat(z + 4 * i, kind == Kind.ADD_SCALAR ? a + s : kind == Kind.SUB_SCALAR ? a - s : a * s);
+                    }
+                });
             }
         }
     }
@@ -145,34 +144,54 @@ final class SmallElementwise {
         long pa = address(a);
         long pb = address(b);
         long inner = o[3];
-        for (long i0 = 0; i0 < o[0]; i0++) {
-            for (long i1 = 0; i1 < o[1]; i1++) {
-                for (long i2 = 0; i2 < o[2]; i2++) {
-                    long xa = pa + 4 * (i0 * sa[0] + i1 * sa[1] + i2 * sa[2]);
-                    long xb = pb + 4 * (i0 * sb[0] + i1 * sb[1] + i2 * sb[2]);
-                    long xz = z + 4 * (((i0 * o[1] + i1) * o[2] + i2) * inner);
-                    long da = 4 * sa[3];
-                    long db = 4 * sb[3];
-                    switch (kind) {
-                        case ADD -> {
-                            for (long j = 0; j < inner; j++) {
-                                U.putFloat(xz + 4 * j, U.getFloat(xa + da * j) + U.getFloat(xb + db * j));
-                            }
+        long da = 4 * sa[3];
+        long db = 4 * sb[3];
+        // one "row" per (i0, i1, i2); rows are split over the cores for large arrays
+        inChunks(o[0] * o[1] * o[2], inner, (from, to) -> {
+            for (long row = from; row < to; row++) {
+                long i2 = row % o[2];
+                long i1 = row / o[2] % o[1];
+                long i0 = row / (o[2] * o[1]);
+                long xa = pa + 4 * (i0 * sa[0] + i1 * sa[1] + i2 * sa[2]);
+                long xb = pb + 4 * (i0 * sb[0] + i1 * sb[1] + i2 * sb[2]);
+                long xz = z + 4 * row * inner;
+                switch (kind) {
+                    case ADD -> {
+                        for (long j = 0; j < inner; j++) {
+                            U.putFloat(xz + 4 * j, U.getFloat(xa + da * j) + U.getFloat(xb + db * j));
                         }
-                        case SUB -> {
-                            for (long j = 0; j < inner; j++) {
-                                U.putFloat(xz + 4 * j, U.getFloat(xa + da * j) - U.getFloat(xb + db * j));
-                            }
+                    }
+                    case SUB -> {
+                        for (long j = 0; j < inner; j++) {
+                            U.putFloat(xz + 4 * j, U.getFloat(xa + da * j) - U.getFloat(xb + db * j));
                         }
-                        default -> {
-                            for (long j = 0; j < inner; j++) {
-                                U.putFloat(xz + 4 * j, U.getFloat(xa + da * j) * U.getFloat(xb + db * j));
-                            }
+                    }
+                    default -> {
+                        for (long j = 0; j < inner; j++) {
+                            U.putFloat(xz + 4 * j, U.getFloat(xa + da * j) * U.getFloat(xb + db * j));
                         }
                     }
                 }
             }
+        });
+    }
+
+    /** A range {@code [from, to)} of rows. */
+    private interface Rows {
+        void run(long from, long to);
+    }
+
+    /**
+     * Runs {@code rows} rows of {@code width} elements: inline for small arrays, else in one chunk per core (the
+     * native threads are idle meanwhile).
+     */
+    private static void inChunks(long rows, long width, Rows body) {
+        long chunks = Math.max(1, Math.min(CORES, rows * width / PARALLEL_MIN));
+        if (chunks == 1) {
+            body.run(0, rows);
+            return;
         }
+        IntStream.range(0, (int) chunks).parallel().forEach(c -> body.run(rows * c / chunks, rows * (c + 1) / chunks));
     }
 
     /** Element strides of a row-major array of {@code shape} read as the rank-4 {@code out} (0 on broadcast axes). */

@@ -29,7 +29,9 @@ class SmallElementwiseTest {
             {{2, 12, 1, 9}, {2, 1, 1, 9}},  // attention scores + mask
             {{2, 3, 5}, {5}},               // rank 3 with a rank-1 operand
             {{4, 1, 6}, {1, 5, 1}},         // both broadcast
-            {{7}, {7}}};
+            {{7}, {7}},
+            {{64, 768}, {1, 768}},          // large enough to be split over the cores
+            {{2, 12, 16, 128}, {2, 1, 16, 128}}};
 
     @Test
     void binaryOpsEqualLibnd4jBitForBit() {
@@ -45,14 +47,14 @@ class SmallElementwiseTest {
 
     @Test
     void scalarOpsAndRsqrtEqualLibnd4j() {
-        INDArray x = Nd4j.rand(DataType.FLOAT, 8, 3072).addi(0.01);
+        INDArray x = Nd4j.rand(DataType.FLOAT, 16, 3072).addi(0.01);          // split over the cores
         assertEquals(SmallElementwise.Kind.ADD_SCALAR, SmallElementwise.kindOf(new ScalarAdd(x, 1e-5)));
         runBoth(new ScalarAdd(x, null, x.ulike(), 1e-5), SmallElementwise.Kind.ADD_SCALAR, 0, x);
         runBoth(new ScalarMultiplication(x, null, x.ulike(), 0.7071067811865476), SmallElementwise.Kind.MUL_SCALAR, 0, x);
         runBoth(new ScalarSubtraction(x, null, x.ulike(), 3.5), SmallElementwise.Kind.SUB_SCALAR, 0, x);
         // the scalar as a second input array, as SameDiff feeds it
         INDArray[] withScalar = {x, Nd4j.scalar(DataType.FLOAT, 2.5f)};
-        INDArray z = Nd4j.create(DataType.FLOAT, 8, 3072);
+        INDArray z = Nd4j.create(DataType.FLOAT, 16, 3072);
         SmallElementwise.run(SmallElementwise.Kind.MUL_SCALAR, new ScalarMultiplication(x, 0), withScalar, z);
         assertArrayEquals(x.mul(2.5f).data().asFloat(), z.data().asFloat());
         runBoth(new RSqrt(x, x.ulike()), SmallElementwise.Kind.RSQRT, 2e-7, x);
