@@ -37,9 +37,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * each call just executes the ops one after another. Intermediate arrays go back to a pool after their last use and
  * are reused (within a call and across calls of the same shapes); arrays handed back to the caller are always
  * fresh, or destination arrays the caller passed (see {@link #output(Map, Map, String...)}). 2-D matmuls run as
- * one GEMM into a preallocated row-major output, through whichever of two kernels (BLAS {@code sgemm}, or
- * libnd4j's {@code matmul} op, which is oneDNN's in the oneDNN build) measured faster for that shape (see
- * {@link MatmulKernels}).
+ * one GEMM into a preallocated row-major output, through the kernel {@link MatmulKernels} picks for their shape;
+ * small elementwise ops, erf, column slices, gathers ({@link JavaKernels}) and a decode step's attention products
+ * ({@link SmallBatchedMatmul}) run in Java.
  *
  * <p>Supports the op kinds forward graphs use: custom ops, legacy transform / scalar / pairwise / reduce ops and
  * {@code identity}; graphs with control flow (loops, switch, tensor arrays) are rejected. Not thread-safe: callers
@@ -156,11 +156,7 @@ public final class GraphExecutor {
     static boolean sameMemory(INDArray a, INDArray b) {
         return !a.isEmpty() && !b.isEmpty() && a.dataType() == b.dataType()
                 && Arrays.equals(a.shape(), b.shape()) && Arrays.equals(a.stride(), b.stride())
-                && address(a) == address(b);
-    }
-
-    private static long address(INDArray a) {
-        return a.data().address() + a.offset() * a.data().getElementSize();
+                && JavaKernels.address(a) == JavaKernels.address(b);
     }
 
     /** Starts (or with false stops) timing every op by kind; read with {@link #profile()}. */
@@ -320,7 +316,7 @@ public final class GraphExecutor {
         int[] release;
         boolean[] fresh;
         /** Set if the op may run in Java on small arrays. */
-        private SmallElementwise.Kind small;
+        private final JavaKernels.Kind small;
         /** {@code {from, to}} if the op takes columns of a matrix (then a Java block copy). */
         private final long[] columns;
         /** The axis (0 or 1) of a gather from a matrix (then Java copies), else -1. */
@@ -343,14 +339,10 @@ public final class GraphExecutor {
             this.oc = kind == Kind.IDENTITY ? null : Nd4j.getExecutioner().buildContext();
             this.transA = transA;
             this.transB = transB;
-            this.small = kind == Kind.CUSTOM || kind == Kind.LEGACY ? SmallElementwise.kindOf(op) : null;
-            if (small != null && (out.length != 1 || outTypes[0] != DataType.FLOAT)) {
-                this.small = null;
-            }
-            this.columns = kind == Kind.CUSTOM && in.length == 1 && out.length == 1 && outTypes[0] == DataType.FLOAT
-                    ? SmallElementwise.columnSlice(op) : null;
-            this.gatherAxis = kind == Kind.CUSTOM && in.length == 2 && out.length == 1 && outTypes[0] == DataType.FLOAT
-                    ? SmallElementwise.gatherAxis(op) : -1;
+            boolean oneFloat = out.length == 1 && outTypes[0] == DataType.FLOAT;
+            this.small = oneFloat && (kind == Kind.CUSTOM || kind == Kind.LEGACY) ? JavaKernels.kindOf(op) : null;
+            this.columns = oneFloat && kind == Kind.CUSTOM && in.length == 1 ? JavaKernels.columnSlice(op) : null;
+            this.gatherAxis = oneFloat && kind == Kind.CUSTOM && in.length == 2 ? JavaKernels.gatherAxis(op) : -1;
         }
 
         static Step of(SameDiffOp sdo, GraphExecutor ex) {
@@ -391,7 +383,7 @@ public final class GraphExecutor {
             if (small != null && runSmall(v, ex, used)) {
                 return;
             }
-            if (gatherAxis >= 0 && SmallElementwise.canGather(v[in[0]], v[in[1]])) {
+            if (gatherAxis >= 0 && JavaKernels.canGather(v[in[0]], v[in[1]])) {
                 INDArray x = v[in[0]];
                 INDArray indices = v[in[1]];
                 if (!constantIndices || indices != lastIndices) {   // constant indices (rotary) are read once
@@ -400,16 +392,15 @@ public final class GraphExecutor {
                 }
                 long[] shape = gatherAxis == 0 ? new long[]{lastIndexValues.length, x.size(1)}
                         : new long[]{x.size(0), lastIndexValues.length};
-                INDArray o = ex.allocate(LongShapeDescriptor.fromShape(shape, DataType.FLOAT), fresh[0], used);
-                SmallElementwise.gather(x, lastIndexValues, gatherAxis, o);
+                INDArray o = floatOutput(shape, ex, used);
+                JavaKernels.gather(x, lastIndexValues, gatherAxis, o);
                 v[out[0]] = o;
                 return;
             }
-            if (columns != null && SmallElementwise.canSlice(v[in[0]], columns[1])) {
+            if (columns != null && JavaKernels.canSlice(v[in[0]], columns[1])) {
                 INDArray x = v[in[0]];
-                INDArray o = ex.allocate(LongShapeDescriptor.fromShape(new long[]{x.size(0), columns[1] - columns[0]},
-                        DataType.FLOAT), fresh[0], used);
-                SmallElementwise.copyColumns(x, columns[0], columns[1], o);
+                INDArray o = floatOutput(new long[]{x.size(0), columns[1] - columns[0]}, ex, used);
+                JavaKernels.copyColumns(x, columns[0], columns[1], o);
                 v[out[0]] = o;
                 return;
             }
@@ -422,18 +413,23 @@ public final class GraphExecutor {
             }
         }
 
-        /** Runs the op in Java if its arrays are small enough (see {@link SmallElementwise}); false if not. */
+        /** An F32 array for this step's (single) output: pooled, or fresh if it is handed to the caller. */
+        private INDArray floatOutput(long[] shape, GraphExecutor ex, Set<ShapeKey> used) {
+            return ex.allocate(LongShapeDescriptor.fromShape(shape, DataType.FLOAT), fresh[0], used);
+        }
+
+        /** Runs the op in Java if its arrays are small enough (see {@link JavaKernels}); false if not. */
         private boolean runSmall(INDArray[] v, GraphExecutor ex, Set<ShapeKey> used) {
             INDArray[] args = new INDArray[in.length];
             for (int i = 0; i < in.length; i++) {
                 args[i] = v[in[i]];
             }
-            long[] shape = SmallElementwise.outputShape(small, args);
+            long[] shape = JavaKernels.outputShape(small, args);
             if (shape == null) {
                 return false;
             }
-            INDArray o = ex.allocate(LongShapeDescriptor.fromShape(shape, DataType.FLOAT), fresh[0], used);
-            SmallElementwise.run(small, op, args, o);
+            INDArray o = floatOutput(shape, ex, used);
+            JavaKernels.run(small, op, args, o);
             v[out[0]] = o;
             return true;
         }
@@ -442,8 +438,7 @@ public final class GraphExecutor {
             INDArray a = v[in[0]];
             INDArray b = v[in[1]];
             if (SmallBatchedMatmul.applies(a, b, transA, transB)) {      // a decode step's attention products
-                INDArray c = ex.allocate(LongShapeDescriptor.fromShape(SmallBatchedMatmul.outputShape(a, b, transB),
-                        DataType.FLOAT), fresh[0], used);
+                INDArray c = floatOutput(SmallBatchedMatmul.outputShape(a, b, transB), ex, used);
                 SmallBatchedMatmul.run(a, b, transB, c);
                 v[out[0]] = c;
                 return;

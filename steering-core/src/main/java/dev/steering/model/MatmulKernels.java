@@ -1,5 +1,6 @@
 package dev.steering.model;
 
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import org.nd4j.nativeblas.NativeOpsHolder;
@@ -93,7 +94,13 @@ public final class MatmulKernels {
 
     /** True if the loaded libnd4j was built with oneDNN. */
     public static boolean oneDnnLoaded() {
-        return NativeOpsHolder.getInstance().getDeviceNativeOps().buildInfo().contains("HAVE_ONEDNN");
+        return OneDnn.LOADED;
+    }
+
+    /** Asks libnd4j once, when first needed (it cannot change while the process runs). */
+    private static final class OneDnn {
+        static final boolean LOADED = NativeOpsHolder.getInstance().getDeviceNativeOps().buildInfo()
+                .contains("HAVE_ONEDNN");
     }
 
     /**
@@ -125,15 +132,16 @@ public final class MatmulKernels {
     private record Shape(long m, long k, long n, boolean transA, boolean transB) {
     }
 
-    /** The measurement of one shape: alternates kernels until both have their timed calls, then sticks. */
+    /** The measurement of one shape: cycles through the kernels until each had its timed calls, then sticks. */
     static final class Trial {
         private final Shape shape;
         private int calls;
-        private final long[] best = {Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE};
+        private final long[] best = new long[KERNELS.length];
         private Kernel decided;
 
         private Trial(Shape shape) {
             this.shape = shape;
+            Arrays.fill(best, Long.MAX_VALUE);
         }
 
         Choice next() {
@@ -161,10 +169,6 @@ public final class MatmulKernels {
                 LOG.debug("matmul {}: {} (best blas {} µs, op {} µs, transposed blas {} µs)", shape, decided,
                         best[0] / 1000, best[1] / 1000, best[2] / 1000);
             }
-        }
-
-        Kernel decided() {
-            return decided;
         }
     }
 }

@@ -28,7 +28,7 @@ final class SmallBatchedMatmul {
 
     /** Whether {@code a × b} (b transposed if {@code transB}) can run here. */
     static boolean applies(INDArray a, INDArray b, boolean transA, boolean transB) {
-        if (!SmallElementwise.available() || transA || a.rank() != 4 || b.rank() != 4 || a.dataType() != DataType.FLOAT
+        if (!JavaKernels.available() || transA || a.rank() != 4 || b.rank() != 4 || a.dataType() != DataType.FLOAT
                 || b.dataType() != DataType.FLOAT || a.isEmpty() || b.isEmpty()
                 || a.stride(3) != 1 || b.stride(3) != 1) {
             return false;
@@ -58,9 +58,9 @@ final class SmallBatchedMatmul {
         long s = a.size(2);
         long k = a.size(3);
         long n = transB ? b.size(2) : b.size(3);
-        long pa = SmallElementwise.address(a);
-        long pb = SmallElementwise.address(b);
-        long pc = SmallElementwise.address(c);
+        long pa = JavaKernels.address(a);
+        long pb = JavaKernels.address(b);
+        long pc = JavaKernels.address(c);
         long[] sa = a.stride();
         long[] sb = b.stride();
         IntStream.range(0, (int) (batch * heads)).parallel().forEach(bh -> {
@@ -74,19 +74,19 @@ final class SmallBatchedMatmul {
                 long rowC = baseC + 4 * i * n;
                 if (transB) {                       // c[i, j] = a[i, :] · b[j, :]
                     for (long j = 0; j < n; j++) {
-                        SmallElementwise.putFloat(rowC + 4 * j, dot(rowA, baseB + 4 * j * sb[2], k));
+                        JavaKernels.putFloat(rowC + 4 * j, dot(rowA, baseB + 4 * j * sb[2], k));
                     }
                 } else {                            // c[i, :] = Σ_t a[i, t] · b[t, :]
                     for (long j = 0; j < n; j++) {
-                        SmallElementwise.putFloat(rowC + 4 * j, 0f);
+                        JavaKernels.putFloat(rowC + 4 * j, 0f);
                     }
                     for (long t = 0; t < k; t++) {
-                        float w = SmallElementwise.getFloat(rowA + 4 * t);
+                        float w = JavaKernels.getFloat(rowA + 4 * t);
                         long rowB = baseB + 4 * t * sb[2];
                         for (long j = 0; j < n; j++) {
                             long at = rowC + 4 * j;
-                            SmallElementwise.putFloat(at, SmallElementwise.getFloat(at)
-                                    + w * SmallElementwise.getFloat(rowB + 4 * j));
+                            JavaKernels.putFloat(at, JavaKernels.getFloat(at)
+                                    + w * JavaKernels.getFloat(rowB + 4 * j));
                         }
                     }
                 }
@@ -104,13 +104,13 @@ final class SmallBatchedMatmul {
         for (; i + 4 <= len; i += 4) {
             long ox = x + 4 * i;
             long oy = y + 4 * i;
-            s0 += SmallElementwise.getFloat(ox) * SmallElementwise.getFloat(oy);
-            s1 += SmallElementwise.getFloat(ox + 4) * SmallElementwise.getFloat(oy + 4);
-            s2 += SmallElementwise.getFloat(ox + 8) * SmallElementwise.getFloat(oy + 8);
-            s3 += SmallElementwise.getFloat(ox + 12) * SmallElementwise.getFloat(oy + 12);
+            s0 += JavaKernels.getFloat(ox) * JavaKernels.getFloat(oy);
+            s1 += JavaKernels.getFloat(ox + 4) * JavaKernels.getFloat(oy + 4);
+            s2 += JavaKernels.getFloat(ox + 8) * JavaKernels.getFloat(oy + 8);
+            s3 += JavaKernels.getFloat(ox + 12) * JavaKernels.getFloat(oy + 12);
         }
         for (; i < len; i++) {
-            s0 += SmallElementwise.getFloat(x + 4 * i) * SmallElementwise.getFloat(y + 4 * i);
+            s0 += JavaKernels.getFloat(x + 4 * i) * JavaKernels.getFloat(y + 4 * i);
         }
         return (s0 + s1) + (s2 + s3);
     }

@@ -14,6 +14,7 @@ import dev.steering.model.GptNeoX;
 import dev.steering.model.GptNeoXConfig;
 import dev.steering.model.GraphExecutor;
 import dev.steering.model.LanguageModel;
+import dev.steering.model.MatmulKernels;
 import dev.steering.weights.InMemoryTensors;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 
 /**
  * {@code bench}: steered, KV-cached, batched greedy generation on a GPT-NeoX with Pythia shapes and random weights,
@@ -41,17 +43,19 @@ public final class BenchCommand implements FlagCommand {
     }
 
     @Override
-    public java.util.Set<String> flags() {
-        return java.util.Set.of("profile");
+    public Set<String> flags() {
+        return Set.of("profile");
     }
 
     @Override
     public String usage() {
-        return "usage: steering bench [--shape pythia-160m] [--batch 8] [--prompt 32] [--new 64] [--repeats 2] [--profile]\n"
+        return "usage: steering bench [--shape pythia-160m] [--batch 8] [--prompt 32] [--new 64] [--repeats 2]"
+                + " [--profile]\n"
                 + "Runs steered greedy generation (add at blocks.{L/2}.hook_resid_post) on random weights with the\n"
                 + "named model's shapes; prints {\"prefill_tok_s\",\"decode_tok_s\",\"peak_rss_mb\",...}. Best of\n"
-                + "--repeats runs after one warm-up, as torch_bench.py. --profile then prints where the time goes (per op kind, one prefill and\n"
-                + "the decode steps of one generation) to stderr. Shapes: " + SHAPES.keySet();
+                + "--repeats runs after one warm-up, as torch_bench.py. --profile then prints where the time goes\n"
+                + "(per op kind, one prefill and the decode steps of one generation) to stderr. Shapes: "
+                + SHAPES.keySet();
     }
 
     @Override
@@ -120,7 +124,7 @@ public final class BenchCommand implements FlagCommand {
         out.put("peak_rss_mb", peakRssMb());
         out.put("threads", org.nd4j.linalg.factory.Nd4j.getEnvironment().maxThreads());
         out.put("omp_wait_policy", String.valueOf(System.getenv("OMP_WAIT_POLICY")));
-        out.put("libnd4j", dev.steering.model.MatmulKernels.oneDnnLoaded() ? "onednn" : "plain");
+        out.put("libnd4j", MatmulKernels.oneDnnLoaded() ? "onednn" : "plain");
         System.out.println(new ObjectMapper().writeValueAsString(out));
         if (profile) {
             profile(graph, prompts, fresh);

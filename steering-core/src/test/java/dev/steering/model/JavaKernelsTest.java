@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The Java kernels give what libnd4j gives, for every broadcasting pattern the forward graphs use. */
-class SmallElementwiseTest {
+class JavaKernelsTest {
     private static final long[][][] PAIRS = {
             {{8, 768}, {8, 768}},           // same shape
             {{8, 768}, {1, 768}},           // bias row
@@ -39,25 +39,25 @@ class SmallElementwiseTest {
         for (long[][] p : PAIRS) {
             INDArray a = Nd4j.randn(DataType.FLOAT, p[0]);
             INDArray b = Nd4j.randn(DataType.FLOAT, p[1]);
-            check(new AddOp(a, b), SmallElementwise.Kind.ADD, a, b);
-            check(new SubOp(a, b), SmallElementwise.Kind.SUB, a, b);
-            check(new MulOp(a, b), SmallElementwise.Kind.MUL, a, b);
+            check(new AddOp(a, b), JavaKernels.Kind.ADD, a, b);
+            check(new SubOp(a, b), JavaKernels.Kind.SUB, a, b);
+            check(new MulOp(a, b), JavaKernels.Kind.MUL, a, b);
         }
     }
 
     @Test
     void scalarOpsAndRsqrtEqualLibnd4j() {
         INDArray x = Nd4j.rand(DataType.FLOAT, 16, 3072).addi(0.01);          // split over the cores
-        assertEquals(SmallElementwise.Kind.ADD_SCALAR, SmallElementwise.kindOf(new ScalarAdd(x, 1e-5)));
-        runBoth(new ScalarAdd(x, null, x.ulike(), 1e-5), SmallElementwise.Kind.ADD_SCALAR, 0, x);
-        runBoth(new ScalarMultiplication(x, null, x.ulike(), 0.7071067811865476), SmallElementwise.Kind.MUL_SCALAR, 0, x);
-        runBoth(new ScalarSubtraction(x, null, x.ulike(), 3.5), SmallElementwise.Kind.SUB_SCALAR, 0, x);
+        assertEquals(JavaKernels.Kind.ADD_SCALAR, JavaKernels.kindOf(new ScalarAdd(x, 1e-5)));
+        runBoth(new ScalarAdd(x, null, x.ulike(), 1e-5), JavaKernels.Kind.ADD_SCALAR, 0, x);
+        runBoth(new ScalarMultiplication(x, null, x.ulike(), 0.7071067811865476), JavaKernels.Kind.MUL_SCALAR, 0, x);
+        runBoth(new ScalarSubtraction(x, null, x.ulike(), 3.5), JavaKernels.Kind.SUB_SCALAR, 0, x);
         // the scalar as a second input array, as SameDiff feeds it
         INDArray[] withScalar = {x, Nd4j.scalar(DataType.FLOAT, 2.5f)};
         INDArray z = Nd4j.create(DataType.FLOAT, 16, 3072);
-        SmallElementwise.run(SmallElementwise.Kind.MUL_SCALAR, new ScalarMultiplication(x, 0), withScalar, z);
+        JavaKernels.run(JavaKernels.Kind.MUL_SCALAR, new ScalarMultiplication(x, 0), withScalar, z);
         assertArrayEquals(x.mul(2.5f).data().asFloat(), z.data().asFloat());
-        runBoth(new RSqrt(x, x.ulike()), SmallElementwise.Kind.RSQRT, 2e-7, x);
+        runBoth(new RSqrt(x, x.ulike()), JavaKernels.Kind.RSQRT, 2e-7, x);
     }
 
     @Test
@@ -68,28 +68,28 @@ class SmallElementwiseTest {
             x.putScalar(1, 9f);
             x.putScalar(2, -1e-4f);
             var op = new org.nd4j.linalg.api.ops.impl.transforms.strict.Erf(x, x.ulike());
-            assertEquals(SmallElementwise.Kind.ERF, SmallElementwise.kindOf(op));
-            assertNotNull(SmallElementwise.outputShape(SmallElementwise.Kind.ERF, new INDArray[]{x}));
-            runBoth(op, SmallElementwise.Kind.ERF, 0, x, 3.5e-7);
+            assertEquals(JavaKernels.Kind.ERF, JavaKernels.kindOf(op));
+            assertNotNull(JavaKernels.outputShape(JavaKernels.Kind.ERF, new INDArray[]{x}));
+            runBoth(op, JavaKernels.Kind.ERF, 0, x, 3.5e-7);
         }
-        assertEquals(0f, SmallElementwise.erf(0f));
-        assertEquals(1f, SmallElementwise.erf(10f));
-        assertEquals(-SmallElementwise.erf(0.7f), SmallElementwise.erf(-0.7f));
+        assertEquals(0f, JavaKernels.erf(0f));
+        assertEquals(1f, JavaKernels.erf(10f));
+        assertEquals(-JavaKernels.erf(0.7f), JavaKernels.erf(-0.7f));
     }
 
     @Test
     void declinesWhatItDoesNotCover() {
         INDArray big = Nd4j.create(DataType.FLOAT, 256, 3072);                   // prefill-sized: native
-        assertNull(SmallElementwise.outputShape(SmallElementwise.Kind.ADD, new INDArray[]{big, big}));
+        assertNull(JavaKernels.outputShape(JavaKernels.Kind.ADD, new INDArray[]{big, big}));
         INDArray m = Nd4j.rand(DataType.FLOAT, 8, 16);
         INDArray view = m.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
                 org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 8));
-        assertNull(SmallElementwise.outputShape(SmallElementwise.Kind.ADD, new INDArray[]{view, view}));
+        assertNull(JavaKernels.outputShape(JavaKernels.Kind.ADD, new INDArray[]{view, view}));
         INDArray d = Nd4j.create(DataType.DOUBLE, 8, 16);
-        assertNull(SmallElementwise.outputShape(SmallElementwise.Kind.MUL, new INDArray[]{d, d}));
-        assertNull(SmallElementwise.outputShape(SmallElementwise.Kind.ADD,
+        assertNull(JavaKernels.outputShape(JavaKernels.Kind.MUL, new INDArray[]{d, d}));
+        assertNull(JavaKernels.outputShape(JavaKernels.Kind.ADD,
                 new INDArray[]{Nd4j.create(DataType.FLOAT, 3, 4), Nd4j.create(DataType.FLOAT, 3, 5)}));
-        assertNotNull(SmallElementwise.outputShape(SmallElementwise.Kind.ADD, new INDArray[]{m, m}));
+        assertNotNull(JavaKernels.outputShape(JavaKernels.Kind.ADD, new INDArray[]{m, m}));
     }
 
     @Test
@@ -98,17 +98,17 @@ class SmallElementwiseTest {
         var x = sd.placeHolder("x", DataType.FLOAT, -1, 10);
         var cols = Ops.columns(x, 3, 7);
         var op = sd.getOps().get(cols.getCreator().getOwnName()).getOp();
-        assertArrayEquals(new long[]{3, 7}, SmallElementwise.columnSlice(op));
+        assertArrayEquals(new long[]{3, 7}, JavaKernels.columnSlice(op));
         INDArray in = Nd4j.rand(DataType.FLOAT, 5, 10);
-        assertTrue(SmallElementwise.canSlice(in, 7));
+        assertTrue(JavaKernels.canSlice(in, 7));
         INDArray out = Nd4j.create(DataType.FLOAT, 5, 4);
-        SmallElementwise.copyColumns(in, 3, 7, out);
+        JavaKernels.copyColumns(in, 3, 7, out);
         assertEquals(in.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
                 org.nd4j.linalg.indexing.NDArrayIndex.interval(3, 7)).dup('c'), out);
         // other slices (rows, steps) are not column slices
         var rows = x.get(org.nd4j.autodiff.samediff.SDIndex.interval(1, 3), org.nd4j.autodiff.samediff.SDIndex.all());
-        assertNull(SmallElementwise.columnSlice(sd.getOps().get(rows.getCreator().getOwnName()).getOp()));
-        assertEquals(false, SmallElementwise.canSlice(in, 11));
+        assertNull(JavaKernels.columnSlice(sd.getOps().get(rows.getCreator().getOwnName()).getOp()));
+        assertEquals(false, JavaKernels.canSlice(in, 11));
     }
 
     @Test
@@ -116,45 +116,45 @@ class SmallElementwiseTest {
         INDArray table = Nd4j.rand(DataType.FLOAT, 50, 16);
         INDArray ids = Nd4j.createFromArray(3L, 0L, 49L, 3L);
         var rowsOp = new org.nd4j.linalg.api.ops.impl.shape.Gather(table, ids, 0);
-        assertEquals(0, SmallElementwise.gatherAxis(rowsOp));
-        assertTrue(SmallElementwise.canGather(table, ids));
+        assertEquals(0, JavaKernels.gatherAxis(rowsOp));
+        assertTrue(JavaKernels.canGather(table, ids));
         INDArray rows = Nd4j.create(DataType.FLOAT, 4, 16);
-        SmallElementwise.gather(table, ids.toLongVector(), 0, rows);
+        JavaKernels.gather(table, ids.toLongVector(), 0, rows);
         assertEquals(Nd4j.exec(rowsOp)[0], rows);
         long[] perm = new long[16];
         for (int j = 0; j < 16; j++) {
             perm[j] = (j + 4) % 16;
         }
         var colsOp = new org.nd4j.linalg.api.ops.impl.shape.Gather(table, Nd4j.createFromArray(perm), 1);
-        assertEquals(1, SmallElementwise.gatherAxis(colsOp));
+        assertEquals(1, JavaKernels.gatherAxis(colsOp));
         INDArray cols = Nd4j.create(DataType.FLOAT, 50, 16);
-        SmallElementwise.gather(table, perm, 1, cols);
+        JavaKernels.gather(table, perm, 1, cols);
         assertEquals(Nd4j.exec(colsOp)[0], cols);
         org.junit.jupiter.api.Assertions.assertThrows(IndexOutOfBoundsException.class,
-                () -> SmallElementwise.gather(table, new long[]{50}, 0, Nd4j.create(DataType.FLOAT, 1, 16)));
+                () -> JavaKernels.gather(table, new long[]{50}, 0, Nd4j.create(DataType.FLOAT, 1, 16)));
     }
 
-    private static void check(DifferentialFunction op, SmallElementwise.Kind kind, INDArray a, INDArray b) {
-        assertEquals(kind, SmallElementwise.kindOf(op));
-        long[] shape = SmallElementwise.outputShape(kind, new INDArray[]{a, b});
+    private static void check(DifferentialFunction op, JavaKernels.Kind kind, INDArray a, INDArray b) {
+        assertEquals(kind, JavaKernels.kindOf(op));
+        long[] shape = JavaKernels.outputShape(kind, new INDArray[]{a, b});
         assertNotNull(shape, kind + " " + java.util.Arrays.toString(a.shape()) + " " + java.util.Arrays.toString(b.shape()));
-        INDArray want = kind == SmallElementwise.Kind.ADD ? a.add(b) : kind == SmallElementwise.Kind.SUB ? a.sub(b) : a.mul(b);
+        INDArray want = kind == JavaKernels.Kind.ADD ? a.add(b) : kind == JavaKernels.Kind.SUB ? a.sub(b) : a.mul(b);
         INDArray got = Nd4j.create(DataType.FLOAT, shape);
-        SmallElementwise.run(kind, op, new INDArray[]{a, b}, got);
+        JavaKernels.run(kind, op, new INDArray[]{a, b}, got);
         assertArrayEquals(want.shape(), got.shape());
         assertArrayEquals(want.dup('c').data().asFloat(), got.data().asFloat(), kind + " " + java.util.Arrays.toString(shape));
     }
 
-    private static void runBoth(org.nd4j.linalg.api.ops.Op op, SmallElementwise.Kind kind, double tol, INDArray x) {
+    private static void runBoth(org.nd4j.linalg.api.ops.Op op, JavaKernels.Kind kind, double tol, INDArray x) {
         runBoth(op, kind, tol, x, 0);
     }
 
     /** Java vs libnd4j within {@code tol} relative plus {@code abs} absolute. */
-    private static void runBoth(org.nd4j.linalg.api.ops.Op op, SmallElementwise.Kind kind, double tol, INDArray x,
+    private static void runBoth(org.nd4j.linalg.api.ops.Op op, JavaKernels.Kind kind, double tol, INDArray x,
                                 double abs) {
-        assertEquals(kind, SmallElementwise.kindOf((DifferentialFunction) op));
+        assertEquals(kind, JavaKernels.kindOf((DifferentialFunction) op));
         INDArray got = Nd4j.create(DataType.FLOAT, x.shape());
-        SmallElementwise.run(kind, (DifferentialFunction) op, new INDArray[]{x}, got);
+        JavaKernels.run(kind, (DifferentialFunction) op, new INDArray[]{x}, got);
         INDArray want = Nd4j.exec(op);                     // into its own output: x is not touched
         float[] w = want.data().asFloat();
         float[] g = got.data().asFloat();

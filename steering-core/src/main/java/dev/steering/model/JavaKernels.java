@@ -9,19 +9,19 @@ import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.api.ops.ScalarOp;
 
 /**
- * Elementwise arithmetic on small F32 arrays, and column slices, in Java. A decode step runs ~300 adds, multiplies, scalar ops and
- * rsqrts on arrays of a few thousand floats; through libnd4j each costs ~40-70 µs of fixed overhead (argument
- * packing, op lookup, validation), here a few µs. Large arrays (prefill) stay native, where the loops are
- * vectorised and threaded.
+ * Kernels the executor runs in Java on the arrays' memory instead of through libnd4j, where a call costs ~40-70 µs
+ * of fixed overhead (argument packing, op lookup, validation) and some kernels are generic and slow. A decode step
+ * runs ~300 adds, multiplies, scalar ops and rsqrts on arrays of a few thousand floats: here a few µs each.
  *
  * <p>Covers {@code add}, {@code subtract}, {@code multiply} with NumPy broadcasting (rank ≤ 4), the scalar ops
  * {@code add_scalar}, {@code sub_scalar}, {@code mul_scalar} and {@code rsqrt}, on row-major contiguous F32 arrays
- * whose result has at most {@value #MAX_LENGTH} elements ({@link #outputShape} returns null for anything else and
- * the caller runs the native op); {@code erf} at any size (see {@link #erf}); and column slices of matrices of any
- * size (a block copy per row). Add, subtract and multiply are exact IEEE operations, so results equal libnd4j's bit
- * for bit; {@code rsqrt} is rounded from double precision (within 1 ulp of libnd4j's).
+ * whose result has at most {@value #MAX_LENGTH} elements (larger arrays stay native, where the loops are vectorised
+ * and threaded; {@link #outputShape} returns null for anything not covered and the caller runs the native op);
+ * {@code erf} at any size (see {@link #erf}); column slices and gathers of matrices of any size (block copies). Add,
+ * subtract and multiply are exact IEEE operations, so results equal libnd4j's bit for bit; {@code rsqrt} is
+ * rounded from double precision (within 1 ulp of libnd4j's). Large arrays are split over the cores.
  */
-final class SmallElementwise {
+final class JavaKernels {
     /** Largest result (elements) computed here. */
     static final int MAX_LENGTH = 1 << 17;
     /** Arrays of at least this many elements are split over the cores. */
@@ -29,7 +29,7 @@ final class SmallElementwise {
     private static final int CORES = Runtime.getRuntime().availableProcessors();
     private static final sun.misc.Unsafe U = unsafe();
 
-    private SmallElementwise() {
+    private JavaKernels() {
     }
 
     /** The kind of op, or null if not covered. */
@@ -323,9 +323,9 @@ final class SmallElementwise {
         return true;
     }
 
-    /** Address of an F32 array's first element (views included: their buffer's address plus their offset). */
+    /** Address of an array's first element (views included: their buffer's address plus their offset). */
     static long address(INDArray a) {
-        return a.data().address() + 4 * a.offset();
+        return a.data().address() + a.offset() * a.data().getElementSize();
     }
 
     /** Whether the Java kernels can run (they need {@code sun.misc.Unsafe}). */
