@@ -2,6 +2,7 @@ package dev.steering;
 
 import dev.steering.hub.ModelLocator;
 import dev.steering.model.LanguageModel;
+import dev.steering.model.LoadOptions;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -20,7 +21,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * builder and steered view made from it.
  */
 public final class Steering {
-    private static final Map<Path, LanguageModel> LOADED = new ConcurrentHashMap<>();
+    private record Key(Path dir, LoadOptions options) {
+    }
+
+    private static final Map<Key, LanguageModel> LOADED = new ConcurrentHashMap<>();
 
     private Steering() {
     }
@@ -28,6 +32,11 @@ public final class Steering {
     /** A builder over the model {@code spec} (loaded now, or reused if already loaded). */
     public static SteeringBuilder model(String spec) {
         return new SteeringBuilder(load(spec));
+    }
+
+    /** A builder over the model {@code spec} loaded with these options (e.g. a precision). */
+    public static SteeringBuilder model(String spec, LoadOptions options) {
+        return new SteeringBuilder(load(spec, options));
     }
 
     /** A builder over an already loaded model. */
@@ -40,12 +49,22 @@ public final class Steering {
      * lives as long as the JVM: do not close it (use {@link #loadUnshared} for a model you own and close).
      */
     public static LanguageModel load(String spec) {
+        return load(spec, LoadOptions.defaults());
+    }
+
+    /** As {@link #load(String)}, with these options (one shared copy per directory and options). */
+    public static LanguageModel load(String spec, LoadOptions options) {
         Path dir = ModelLocator.locate(spec).toAbsolutePath().normalize();
-        return LOADED.computeIfAbsent(dir, d -> LanguageModel.load(d, spec));
+        return LOADED.computeIfAbsent(new Key(dir, options), k -> LanguageModel.load(k.dir(), spec, k.options()));
     }
 
     /** Loads a model without sharing it (the caller owns it and should close it). */
     public static LanguageModel loadUnshared(String spec) {
-        return LanguageModel.load(ModelLocator.locate(spec), spec);
+        return loadUnshared(spec, LoadOptions.defaults());
+    }
+
+    /** Loads a model with these options without sharing it (the caller owns it and should close it). */
+    public static LanguageModel loadUnshared(String spec, LoadOptions options) {
+        return LanguageModel.load(ModelLocator.locate(spec), spec, options);
     }
 }

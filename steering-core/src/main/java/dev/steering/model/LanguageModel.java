@@ -53,8 +53,17 @@ public final class LanguageModel implements AutoCloseable {
         return load(dir, dir.toString());
     }
 
-    /** Loads a checkpoint directory; {@code id} is recorded as the model's name. */
+    /** Loads a checkpoint directory at F32; {@code id} is recorded as the model's name. */
     public static LanguageModel load(Path dir, String id) {
+        return load(dir, id, LoadOptions.defaults());
+    }
+
+    /** Loads a checkpoint directory with these options; {@code id} is recorded as the model's name. */
+    public static LanguageModel load(Path dir, String id, LoadOptions options) {
+        if (options.precision() != Precision.FLOAT32) {
+            throw new IllegalArgumentException("precision " + options.precision() + " is not supported yet: "
+                    + "load at float32");
+        }
         long t0 = System.nanoTime();
         try (Checkpoint ckpt = Checkpoint.open(dir)) {
             String origin = dir.resolve("config.json").toString();
