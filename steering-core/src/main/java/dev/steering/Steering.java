@@ -4,6 +4,7 @@ import dev.steering.hub.ModelLocator;
 import dev.steering.model.LanguageModel;
 import dev.steering.model.LoadOptions;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -17,8 +18,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * }</pre>
  * A model spec is an alias ({@code pythia-160m}), a Hugging Face repo id with an optional revision
  * ({@code EleutherAI/pythia-160m@step3000}) or a local checkpoint directory; missing files are downloaded into the
- * Hugging Face cache (see {@link ModelLocator}). Each resolved checkpoint is loaded once per JVM and shared by every
- * builder and steered view made from it.
+ * Hugging Face cache (see {@link ModelLocator}). Each resolved checkpoint (per {@link LoadOptions}) is loaded once
+ * per JVM and shared by every builder and steered view made from it, until {@link #unload} or {@link #clear()}
+ * frees it.
  */
 public final class Steering {
     private record Key(Path dir, LoadOptions options) {
@@ -29,14 +31,17 @@ public final class Steering {
     private Steering() {
     }
 
-    /** A builder over the model {@code spec} (loaded now, or reused if already loaded). */
+    /**
+     * A builder over the shared copy of the model {@code spec} (loaded now, or reused if already loaded). The
+     * builder borrows the shared copy: it works until {@link #unload} or {@link #clear()} frees it.
+     */
     public static SteeringBuilder model(String spec) {
-        return new SteeringBuilder(load(spec));
+        return model(spec, LoadOptions.defaults());
     }
 
-    /** A builder over the model {@code spec} loaded with these options (e.g. a precision). */
+    /** As {@link #model(String)}, loaded with these options (e.g. a precision). */
     public static SteeringBuilder model(String spec, LoadOptions options) {
-        return new SteeringBuilder(load(spec, options));
+        return new SteeringBuilder(shared(spec, options));
     }
 
     /** A builder over an already loaded model. */
@@ -45,8 +50,10 @@ public final class Steering {
     }
 
     /**
-     * Resolves and loads a model, reusing a copy this JVM already loaded from the same directory. The shared copy
-     * lives as long as the JVM: do not close it (use {@link #loadUnshared} for a model you own and close).
+     * Resolves and loads a model, reusing the copy this JVM shares for the same directory and options. The caller
+     * holds one use of the shared copy: closing it (try-with-resources) releases that use and never breaks other
+     * users or later loads; the copy itself stays loaded for the next caller until {@link #unload} or
+     * {@link #clear()}.
      */
     public static LanguageModel load(String spec) {
         return load(spec, LoadOptions.defaults());
@@ -54,8 +61,50 @@ public final class Steering {
 
     /** As {@link #load(String)}, with these options (one shared copy per directory and options). */
     public static LanguageModel load(String spec, LoadOptions options) {
+        while (true) {
+            LanguageModel m = shared(spec, options);
+            if (m.retain()) {
+                return m;
+            }
+            // freed by a concurrent unload between lookup and retain: load again
+        }
+    }
+
+    private static LanguageModel shared(String spec, LoadOptions options) {
         Path dir = ModelLocator.locate(spec).toAbsolutePath().normalize();
-        return LOADED.computeIfAbsent(new Key(dir, options), k -> LanguageModel.load(k.dir(), spec, k.options()));
+        return LOADED.compute(new Key(dir, options),
+                (k, m) -> m != null && !m.isClosed() ? m : LanguageModel.load(k.dir(), spec, k.options()));
+    }
+
+    /**
+     * Drops the shared copies of {@code spec} (every precision): each is freed now, or when its last caller of
+     * {@link #load} closes it. Builders made by {@link #model(String)} over it stop working.
+     *
+     * @return whether a copy was shared
+     */
+    public static boolean unload(String spec) {
+        Path dir = ModelLocator.locate(spec).toAbsolutePath().normalize();
+        boolean any = false;
+        for (Key k : List.copyOf(LOADED.keySet())) {
+            if (k.dir().equals(dir)) {
+                LanguageModel m = LOADED.remove(k);
+                if (m != null) {
+                    m.close();
+                    any = true;
+                }
+            }
+        }
+        return any;
+    }
+
+    /** Drops every shared model, as {@link #unload} does for one. */
+    public static void clear() {
+        for (Key k : List.copyOf(LOADED.keySet())) {
+            LanguageModel m = LOADED.remove(k);
+            if (m != null) {
+                m.close();
+            }
+        }
     }
 
     /** Loads a model without sharing it (the caller owns it and should close it). */

@@ -88,13 +88,33 @@ public final class Generator {
         DecodeState state = new DecodeState(tokens);
         ForwardInputs in = state.prefill(tokens, padId);
         // One cache for the whole batch, written in place: the prefill and every decode step fit in its capacity.
-        KvCache cache = graph.emptyCache(b, in.seqLength() + cfg.maxNewTokens());
+        KvCache[] cache = {graph.emptyCache(b, in.seqLength() + cfg.maxNewTokens())};
+        try {
+            decode(in, cache, state, samplers, rng, rows, cfg);
+        } finally {
+            cache[0].close();                   // the buffers (views are not closeable), also when a step failed
+        }
+        List<Completion> out = new ArrayList<>();
+        for (int r = 0; r < b; r++) {
+            TokenizedPrompt p = prompts.get(r);
+            long[] ids = rows[r].tokens();
+            String text = tokenizer == null ? null : tokenizer.decode(ids);
+            out.add(new Completion(p.id(), p.text(), p.tokens(), ids, text, rows[r].logprobs(), rows[r].entropies(),
+                    cfg.stopAtEos() && ids.length > 0 && ids[ids.length - 1] == eosId));
+        }
+        return out;
+    }
+
+    /** Prefill and decode steps of one batch; {@code cache[0]} always holds the newest cache (the caller's to close). */
+    private void decode(ForwardInputs in, KvCache[] cache, DecodeState state, Sampler[] samplers,
+                        SplittableRandom[] rng, Row[] rows, GenerationConfig cfg) {
+        int b = rows.length;
         for (int step = 0; step < cfg.maxNewTokens(); step++) {
-            ForwardResult res = graph.run(in, cache, List.<HookPoint>of());
-            if (!res.cache().sharesBuffersWith(cache)) {
-                cache.close();                  // ours alone, replaced: free it now, not at the next GC
+            ForwardResult res = graph.run(in, cache[0], List.<HookPoint>of());
+            if (!res.cache().sharesBuffersWith(cache[0])) {
+                cache[0].close();               // ours alone, replaced: free it now, not at the next GC
             }
-            cache = res.cache();
+            cache[0] = res.cache();
             float[] logits = toFloats(res.logits());
             int vocab = (int) res.logits().size(1);
             res.logits().close();
@@ -121,16 +141,6 @@ public final class Generator {
             }
             in = state.step(next);
         }
-        cache.close();                          // the buffers (views are not closeable)
-        List<Completion> out = new ArrayList<>();
-        for (int r = 0; r < b; r++) {
-            TokenizedPrompt p = prompts.get(r);
-            long[] ids = rows[r].tokens();
-            String text = tokenizer == null ? null : tokenizer.decode(ids);
-            out.add(new Completion(p.id(), p.text(), p.tokens(), ids, text, rows[r].logprobs(), rows[r].entropies(),
-                    cfg.stopAtEos() && ids.length > 0 && ids[ids.length - 1] == eosId));
-        }
-        return out;
     }
 
     /** The values of an F32 array in row-major order, copied in bulk (the buffer's per-element reader is slow). */

@@ -1,9 +1,6 @@
 package dev.steering.hooks;
 
 import dev.steering.direction.SteeringVector;
-import org.nd4j.autodiff.samediff.SDVariable;
-import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Projection ablation, {@code x ← x − a·(x·v̂)v̂}: {@code a = 1} removes the component along the direction
@@ -20,12 +17,25 @@ public record Ablate(double alpha) implements Intervention {
     }
 
     @Override
-    public SDVariable apply(SameDiff sd, SDVariable x, SDVariable mask, SteeringVector direction) {
+    public ActivationEdit bind(SteeringVector direction) {
         float[] u = direction.unit();
-        SDVariable column = sd.constant(Nd4j.create(u, new long[]{u.length, 1}, 'c'));
-        SDVariable row = sd.constant(Nd4j.create(u, new long[]{1, u.length}, 'c'));
-        SDVariable projection = sd.mmul(x, column);                   // [rows, 1] = x·v̂
-        return x.sub(projection.mul(mask).mul(alpha).mul(row));
+        float[] row = new float[u.length];
+        return x -> {
+            for (int r = 0; r < x.rows(); r++) {
+                if (x.selected(r)) {
+                    x.read(r, row);
+                    double projection = 0;                              // x·v̂, accumulated in double
+                    for (int j = 0; j < row.length; j++) {
+                        projection += (double) row[j] * u[j];
+                    }
+                    float s = (float) (alpha * projection);
+                    for (int j = 0; j < row.length; j++) {
+                        row[j] -= s * u[j];
+                    }
+                    x.write(r, row);
+                }
+            }
+        };
     }
 
     @Override

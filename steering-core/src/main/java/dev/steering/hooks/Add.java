@@ -1,8 +1,6 @@
 package dev.steering.hooks;
 
 import dev.steering.direction.SteeringVector;
-import org.nd4j.autodiff.samediff.SDVariable;
-import org.nd4j.autodiff.samediff.SameDiff;
 
 /**
  * Additive steering, {@code x ← x + a·v}. With {@link #alpha(double)} {@code v} is the unit direction
@@ -25,10 +23,20 @@ public record Add(double coefficient, boolean rawScale) implements Intervention 
     }
 
     @Override
-    public SDVariable apply(SameDiff sd, SDVariable x, SDVariable mask, SteeringVector direction) {
+    public ActivationEdit bind(SteeringVector direction) {
         float[] step = rawScale ? direction.scaledRaw(coefficient) : direction.scaledUnit(coefficient);
-        SDVariable delta = sd.constant(org.nd4j.linalg.factory.Nd4j.create(step, new long[]{1, step.length}, 'c'));
-        return x.add(mask.mul(delta));
+        float[] row = new float[step.length];
+        return x -> {
+            for (int r = 0; r < x.rows(); r++) {
+                if (x.selected(r)) {
+                    x.read(r, row);
+                    for (int j = 0; j < row.length; j++) {
+                        row[j] += step[j];
+                    }
+                    x.write(r, row);
+                }
+            }
+        };
     }
 
     @Override

@@ -1,29 +1,44 @@
 package dev.steering.hooks;
 
 import dev.steering.direction.SteeringVector;
-import org.nd4j.autodiff.samediff.SDVariable;
-import org.nd4j.autodiff.samediff.SameDiff;
 
 /**
- * An edit of a hook's activations, compiled into the model's SameDiff graph. Implementations are immutable and
- * describe themselves; {@link Add} and {@link Ablate} are the built-in ones, and users may write their own.
- *
- * <p>{@code x} is 2-D {@code [rows, hidden]} (rows are batch × positions of the current call); {@code mask} is
- * {@code [rows, 1]} with 1 on the rows the edit applies to and 0 elsewhere (see {@link Positions}). An
- * implementation must leave masked-out rows unchanged.
+ * An edit of a hook's activations, applied at run time: the forward graph has every hook point live, and each call
+ * passes its edits as data (hook, intervention, vector, positions), so changing a strength or a direction never
+ * rebuilds anything. Implementations are immutable and describe themselves; {@link Add} and {@link Ablate} are the
+ * built-in ones, and users may write their own in plain Java:
+ * <pre>{@code
+ * record Clamp(double max) implements Intervention {
+ *     public ActivationEdit bind(SteeringVector v) {
+ *         float[] u = v.unit();
+ *         return x -> {
+ *             float[] row = new float[x.width()];
+ *             for (int r = 0; r < x.rows(); r++) {
+ *                 if (!x.selected(r)) continue;
+ *                 x.read(r, row);
+ *                 double p = 0;
+ *                 for (int j = 0; j < row.length; j++) p += row[j] * u[j];
+ *                 double excess = Math.max(0, p - max);
+ *                 for (int j = 0; j < row.length; j++) row[j] -= (float) (excess * u[j]);
+ *                 x.write(r, row);
+ *             }
+ *         };
+ *     }
+ *     public String describe() { return "clamp(max=" + max + ")"; }
+ *     public String kind() { return "clamp"; }
+ *     public double strength() { return max; }
+ * }
+ * }</pre>
+ * An implementation must leave unselected rows unchanged.
  */
 public interface Intervention {
 
     /**
-     * Adds the edit to the graph.
+     * Binds the intervention to a direction for one forward call (precompute scaled vectors here, not per row).
      *
-     * @param sd        the graph under construction
-     * @param x         the hook's activations {@code [rows, hidden]}
-     * @param mask      {@code [rows, 1]}: 1 where the edit applies
      * @param direction the steering vector (raw, with its norm)
-     * @return the edited activations, same shape as {@code x}
      */
-    SDVariable apply(SameDiff sd, SDVariable x, SDVariable mask, SteeringVector direction);
+    ActivationEdit bind(SteeringVector direction);
 
     /** A short description, e.g. {@code add(alpha=2.0)}, used in logs, file metadata and results. */
     String describe();

@@ -1,6 +1,5 @@
 package dev.steering.model;
 
-import dev.steering.hooks.Edit;
 import dev.steering.hooks.HookPoint;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -15,8 +14,8 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Builds one SameDiff forward graph: the placeholders every architecture shares (token ids, attention mask,
- * positions, KV cache, edit masks), named hook points with their edits, and the unembedding. An
- * {@link Architecture} calls it from top to bottom; {@link #build()} returns the finished {@link ForwardGraph}.
+ * positions, KV cache), named hook points (edited at run time by the engine), and the unembedding. An
+ * {@link Architecture} calls it from top to bottom; {@link #build()} returns the finished {@link SameDiffEngine}.
  *
  * <p>Activations are 2-D {@code [rows, hidden]}, rows = batch × sequence (row-major), so projections are plain
  * matmuls; attention reshapes to {@code [batch, heads, seq, headDim]} and back.
@@ -42,7 +41,6 @@ public final class GraphBuilder {
     private final Weights weights;
     private final boolean trainable;
     private final boolean kvCache;
-    private final List<Edit> edits;
     private final Map<HookPoint, String> hookVariables = new LinkedHashMap<>();
     private final TreeSet<Integer> rotaryWidths = new TreeSet<>();
     private final SDVariable inputIds;
@@ -62,23 +60,20 @@ public final class GraphBuilder {
 
     /**
      * @param weights   the model's tensors (held once; shared by every graph built from them)
-     * @param edits     the interventions compiled into this graph
      * @param trainable true to make weights trainable variables (training) instead of constants (inference)
      */
-    public GraphBuilder(Weights weights, List<Edit> edits, boolean trainable) {
-        this(weights, edits, trainable, true);
+    public GraphBuilder(Weights weights, boolean trainable) {
+        this(weights, trainable, true);
     }
 
     /**
      * @param weights   the model's tensors (held once; shared by every graph built from them)
-     * @param edits     the interventions compiled into this graph
      * @param trainable true to make weights trainable variables (training) instead of constants (inference)
      * @param kvCache   false to build a graph without the KV cache placeholders and outputs (a whole-sequence forward
      *                  pass, as training uses); inference graphs keep the cache
      */
-    public GraphBuilder(Weights weights, List<Edit> edits, boolean trainable, boolean kvCache) {
+    public GraphBuilder(Weights weights, boolean trainable, boolean kvCache) {
         this.weights = weights;
-        this.edits = List.copyOf(edits);
         this.trainable = trainable;
         this.kvCache = kvCache;
         this.inputIds = sd.placeHolder(INPUT_IDS, DataType.INT64, -1, -1);
@@ -126,18 +121,12 @@ public final class GraphBuilder {
     }
 
     /**
-     * Marks a hook point: applies the edits bound to it, in order, and names the result so it can be read. The
-     * value read at a hook is the value that flows on, i.e. after its edits.
+     * Marks a hook point: names the value that flows on as the hook's own variable (an identity, which the executor
+     * runs as an alias, or as a copy edited in place when a call edits this hook). Reading a hook gives its value
+     * after its edits.
      */
     public SDVariable hook(HookPoint hook, SDVariable x) {
-        SDVariable out = x;
-        for (int i = 0; i < edits.size(); i++) {
-            Edit e = edits.get(i);
-            if (e.hook().equals(hook)) {
-                SDVariable mask = sd.placeHolder(editMaskName(i), DataType.FLOAT, -1, 1);
-                out = e.intervention().apply(sd, out, mask, e.vector());
-            }
-        }
+        SDVariable out = sd.identity(hookVariableName(hook), x);
         hookVariables.put(hook, out.name());
         return out;
     }
@@ -276,17 +265,22 @@ public final class GraphBuilder {
         return sd.identity(LOGITS, out);
     }
 
-    /** Finishes the graph. */
-    public ForwardGraph build() {
+    /** Finishes the graph, run by kernels suited to this JVM's backend. */
+    public SameDiffEngine build() {
+        return build(Kernels.forBackend());
+    }
+
+    /** Finishes the graph, run by these kernels. */
+    public SameDiffEngine build(Kernels kernels) {
         if (!logits) {
             throw new IllegalStateException("architecture did not call unembed()");
         }
-        return new ForwardGraph(sd, hookVariables, edits, rotary, new ArrayList<>(rotaryWidths), tokenRows,
-                positionRows, cachedLayers, cacheShape[0], cacheShape[1], slidingWindow);
+        return new SameDiffEngine(sd, hookVariables, rotary, new ArrayList<>(rotaryWidths), tokenRows,
+                positionRows, cachedLayers, cacheShape[0], cacheShape[1], slidingWindow, kernels);
     }
 
-    static String editMaskName(int i) {
-        return "edit." + i + ".mask";
+    static String hookVariableName(HookPoint hook) {
+        return "hook." + hook.name();
     }
 
     static String rotaryCosName(int width) {

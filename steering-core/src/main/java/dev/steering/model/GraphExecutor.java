@@ -9,12 +9,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.nd4j.autodiff.functions.DifferentialFunction;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.VariableType;
 import org.nd4j.autodiff.samediff.internal.SameDiffOp;
 import org.nd4j.autodiff.samediff.internal.Variable;
+import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
@@ -43,33 +45,50 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  *
  * <p>Supports the op kinds forward graphs use: custom ops, legacy transform / scalar / pairwise / reduce ops and
  * {@code identity}; graphs with control flow (loops, switch, tensor arrays) are rejected. Not thread-safe: callers
- * serialise calls (as {@link ForwardGraph} does).
+ * serialise calls (as {@link SameDiffEngine} does).
+ *
+ * <p>With {@link Kernels#ND4J} every op runs through ND4J (no Java kernel touches host memory), as any backend
+ * requires. Identities run as aliases, except the edited ones of a call: their input is copied and the call's edit
+ * function changes the copy in place (see {@link #output(Map, Map, Map, String...)}).
  */
-public final class GraphExecutor {
+public final class GraphExecutor implements AutoCloseable {
     private final SameDiff sd;
     private final Map<String, Integer> slots = new HashMap<>();
     private final List<String> slotNames = new ArrayList<>();
-    private final Map<List<String>, Plan> plans = new HashMap<>();
+    private final Map<PlanKey, Plan> plans = new HashMap<>();
     private final Map<ShapeKey, ArrayDeque<INDArray>> pool = new HashMap<>();
+    private final Kernels mode;
     private final MatmulKernels kernels;
     /** Per op name: [calls, nanoseconds], when profiling. */
     private Map<String, long[]> profile;
 
+    /** An executor with the kernels of this JVM's backend. */
     public GraphExecutor(SameDiff sd) {
-        this(sd, MatmulKernels.fromSystemProperty());
+        this(sd, Kernels.forBackend());
+    }
+
+    /** An executor running these kernels. */
+    public GraphExecutor(SameDiff sd, Kernels mode) {
+        this(sd, mode, MatmulKernels.fromSystemProperty());
     }
 
     /** An executor whose 2-D matmuls use {@code kernels}. */
-    GraphExecutor(SameDiff sd, MatmulKernels kernels) {
+    GraphExecutor(SameDiff sd, Kernels mode, MatmulKernels kernels) {
         this.sd = sd;
-        this.kernels = kernels;
+        this.mode = mode;
+        this.kernels = mode == Kernels.JAVA ? kernels : MatmulKernels.always(MatmulKernels.Kernel.BLAS);
     }
 
     /**
      * Computes {@code outputs} from the placeholder values in {@code feed} (as {@code sd.output(feed, outputs)}).
      */
     public Map<String, INDArray> output(Map<String, INDArray> feed, String... outputs) {
-        return output(feed, Map.of(), outputs);
+        return output(feed, Map.of(), Map.of(), outputs);
+    }
+
+    /** As {@link #output(Map, Map, Map, String...)} without edits. */
+    public Map<String, INDArray> output(Map<String, INDArray> feed, Map<String, INDArray> into, String... outputs) {
+        return output(feed, into, Map.of(), outputs);
     }
 
     /**
@@ -79,9 +98,13 @@ public final class GraphExecutor {
      * {@code concat} writes each input into its slice of the destination and skips an input that already is that
      * slice (same memory address and strides): so appending to a buffer whose prefix is fed as input 0 copies only
      * the appended part. Any other op computes as usual and its result is copied into the destination.
+     *
+     * @param edits functions that edit, in place, the value of an identity op's output variable (a hook point)
+     *              before any op reads it
      */
-    public Map<String, INDArray> output(Map<String, INDArray> feed, Map<String, INDArray> into, String... outputs) {
-        Plan plan = plans.computeIfAbsent(List.of(outputs), this::plan);
+    public Map<String, INDArray> output(Map<String, INDArray> feed, Map<String, INDArray> into,
+                                        Map<String, Consumer<INDArray>> edits, String... outputs) {
+        Plan plan = plans.computeIfAbsent(new PlanKey(List.of(outputs), Set.copyOf(edits.keySet())), this::plan);
         INDArray[] dest = destinations(into, outputs);
         INDArray[] values = new INDArray[slotNames.size()];
         for (int i = 0; i < plan.external.length; i++) {
@@ -106,6 +129,9 @@ public final class GraphExecutor {
                     st.runInto(values, dest, this, used);
                 } else {
                     st.run(values, this, used);
+                }
+                if (st.kind == Kind.EDIT) {
+                    edits.get(slotNames.get(st.out[0])).accept(values[st.out[0]]);
                 }
                 if (profile != null) {
                     long[] p = profile.computeIfAbsent(st.kind == Kind.MATMUL ? "matmul "
@@ -152,11 +178,38 @@ public final class GraphExecutor {
         return dest;
     }
 
-    /** Whether {@code a} and {@code b} are the same elements of the same memory (address, shape and strides). */
+    /** Whether {@code a} and {@code b} are the same elements of the same buffer (offset, shape and strides). */
     static boolean sameMemory(INDArray a, INDArray b) {
         return !a.isEmpty() && !b.isEmpty() && a.dataType() == b.dataType()
                 && Arrays.equals(a.shape(), b.shape()) && Arrays.equals(a.stride(), b.stride())
-                && JavaKernels.address(a) == JavaKernels.address(b);
+                && a.offset() == b.offset() && root(a.data()) == root(b.data());
+    }
+
+    private static DataBuffer root(DataBuffer b) {
+        DataBuffer u = b.underlyingDataBuffer();
+        return u == null ? b : u;
+    }
+
+    /**
+     * Frees the pooled buffers and the ops' native contexts (arrays handed to callers are theirs). A later call
+     * plans again.
+     */
+    @Override
+    public void close() {
+        pool.values().forEach(q -> q.forEach(INDArray::close));
+        pool.clear();
+        for (Plan p : plans.values()) {
+            for (Step st : p.steps()) {
+                if (st.oc != null) {
+                    try {
+                        st.oc.close();
+                    } catch (Exception e) {
+                        throw new IllegalStateException("cannot free the context of op '" + st.op.getOwnName() + "'", e);
+                    }
+                }
+            }
+        }
+        plans.clear();
     }
 
     /** Starts (or with false stops) timing every op by kind; read with {@link #profile()}. */
@@ -200,7 +253,17 @@ public final class GraphExecutor {
         }
     }
 
-    private Plan plan(List<String> outputs) {
+    private Plan plan(PlanKey key) {
+        List<String> outputs = key.outputs();
+        Set<Integer> edited = new HashSet<>();
+        for (String e : key.edited()) {
+            Variable v = sd.getVariables().get(e);
+            if (v == null || v.getOutputOfOp() == null
+                    || !(sd.getOps().get(v.getOutputOfOp()).getOp() instanceof Identity)) {
+                throw new IllegalArgumentException("'" + e + "' is not the output of an identity op: cannot edit it");
+            }
+            edited.add(slot(e));
+        }
         Map<String, SameDiffOp> ops = sd.getOps();
         Map<String, Variable> vars = sd.getVariables();
         List<SameDiffOp> order = new ArrayList<>();
@@ -252,7 +315,7 @@ public final class GraphExecutor {
         Step[] steps = new Step[order.size()];
         for (int i = 0; i < steps.length; i++) {
             SameDiffOp sdo = order.get(i);
-            steps[i] = Step.of(sdo, this);
+            steps[i] = Step.of(sdo, this, edited);
             if (steps[i].kind == Kind.IDENTITY) {
                 int in = steps[i].in[0];
                 owner.put(steps[i].out[0], owner.getOrDefault(in, in));
@@ -299,10 +362,14 @@ public final class GraphExecutor {
         return new Plan(steps, ext, constants);
     }
 
+    private record PlanKey(List<String> outputs, Set<String> edited) {
+    }
+
     private record Plan(Step[] steps, int[] external, INDArray[] constants) {
     }
 
-    private enum Kind { IDENTITY, MATMUL, CUSTOM, LEGACY }
+    /** EDIT: an identity whose output a call edits (a copy of the input, then the edit). */
+    private enum Kind { IDENTITY, EDIT, MATMUL, CUSTOM, LEGACY }
 
     private static final class Step {
         final DifferentialFunction op;
@@ -329,23 +396,27 @@ public final class GraphExecutor {
         private long[][] lastSignature;
         private List<LongShapeDescriptor> lastShapes;
 
+        /** Whether Java kernels may run (host memory). */
+        private final boolean java;
+
         private Step(DifferentialFunction op, Kind kind, int[] in, int[] out, DataType[] outTypes, boolean transA,
-                     boolean transB) {
+                     boolean transB, boolean java) {
+            this.java = java;
             this.op = op;
             this.kind = kind;
             this.in = in;
             this.out = out;
             this.outTypes = outTypes;
-            this.oc = kind == Kind.IDENTITY ? null : Nd4j.getExecutioner().buildContext();
+            this.oc = kind == Kind.IDENTITY || kind == Kind.EDIT ? null : Nd4j.getExecutioner().buildContext();
             this.transA = transA;
             this.transB = transB;
-            boolean oneFloat = out.length == 1 && outTypes[0] == DataType.FLOAT;
+            boolean oneFloat = out.length == 1 && outTypes[0] == DataType.FLOAT && java;
             this.small = oneFloat && (kind == Kind.CUSTOM || kind == Kind.LEGACY) ? JavaKernels.kindOf(op) : null;
             this.columns = oneFloat && kind == Kind.CUSTOM && in.length == 1 ? JavaKernels.columnSlice(op) : null;
             this.gatherAxis = oneFloat && kind == Kind.CUSTOM && in.length == 2 ? JavaKernels.gatherAxis(op) : -1;
         }
 
-        static Step of(SameDiffOp sdo, GraphExecutor ex) {
+        static Step of(SameDiffOp sdo, GraphExecutor ex, Set<Integer> edited) {
             DifferentialFunction df = sdo.getOp();
             List<String> ins = sdo.getInputsToOp() == null ? List.of() : sdo.getInputsToOp();
             int[] in = ins.stream().mapToInt(ex::slot).toArray();
@@ -356,7 +427,7 @@ public final class GraphExecutor {
             boolean ta = false;
             boolean tb = false;
             if (df instanceof Identity) {
-                kind = Kind.IDENTITY;
+                kind = edited.contains(out[0]) ? Kind.EDIT : Kind.IDENTITY;
             } else if (df instanceof Mmul m && in.length == 2) {
                 long[] ia = m.iArgs();
                 ta = ia.length > 0 && ia[0] != 0;
@@ -373,7 +444,7 @@ public final class GraphExecutor {
                 throw new UnsupportedOperationException("op kind not supported by GraphExecutor: "
                         + df.getClass().getName() + " ('" + df.getOwnName() + "')");
             }
-            Step step = new Step(df, kind, in, out, types, ta, tb);
+            Step step = new Step(df, kind, in, out, types, ta, tb, ex.mode == Kernels.JAVA);
             step.constantIndices = ins.size() == 2
                     && ex.sd.getVariable(ins.get(1)).getVariableType() == VariableType.CONSTANT;
             return step;
@@ -406,6 +477,12 @@ public final class GraphExecutor {
             }
             switch (kind) {
                 case IDENTITY -> v[out[0]] = v[in[0]];
+                case EDIT -> {
+                    INDArray x = v[in[0]];
+                    INDArray o = ex.allocate(LongShapeDescriptor.fromShape(x.shape(), x.dataType()), fresh[0], used);
+                    o.assign(x);
+                    v[out[0]] = o;
+                }
                 case MATMUL -> matmul(v, ex, used);
                 case CUSTOM -> custom(v, ex, used);
                 case LEGACY -> legacy(v, ex, used);
@@ -437,7 +514,7 @@ public final class GraphExecutor {
         private void matmul(INDArray[] v, GraphExecutor ex, Set<ShapeKey> used) {
             INDArray a = v[in[0]];
             INDArray b = v[in[1]];
-            if (SmallBatchedMatmul.applies(a, b, transA, transB)) {      // a decode step's attention products
+            if (java && SmallBatchedMatmul.applies(a, b, transA, transB)) {      // a decode step's attention products
                 INDArray c = floatOutput(SmallBatchedMatmul.outputShape(a, b, transB), ex, used);
                 SmallBatchedMatmul.run(a, b, transB, c);
                 v[out[0]] = c;

@@ -10,25 +10,26 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A loaded model: configuration, weights (held once), optional tokenizer, and the forward graphs built from them.
- * Graphs are built per set of edits and cached, so many steered views share one copy of the weights. Thread-safe.
+ * A loaded model: configuration, weights (held once), optional tokenizer, and the one forward engine built from
+ * them. Edits are data passed at run time, so every steered view ({@link #graph(List)}) shares one graph, its
+ * buffers and the weights. Thread-safe. {@link #close()} frees the engine, the weights and the tokenizer; a model
+ * shared through {@code Steering.load} is freed when its last user closes it.
  */
 public final class LanguageModel implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LanguageModel.class);
+    /** Forward graphs built in this JVM (all models): one per model and engine. */
+    private static final java.util.concurrent.atomic.AtomicLong GRAPHS_BUILT = new java.util.concurrent.atomic.AtomicLong();
 
     private final String id;
     private final Architecture architecture;
     private final TextTokenizer tokenizer;
     private final String revision;
     private final ChatTemplate chatTemplate;
-    /** Graphs are small (weights are shared), but sweeps build many: keep the most recently used. */
-    private static final int MAX_CACHED_GRAPHS = 16;
-    private final Map<List<Edit>, ForwardGraph> graphs = new java.util.LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<List<Edit>, ForwardGraph> eldest) {
-            return size() > MAX_CACHED_GRAPHS;
-        }
-    };
+    private final Object lock = new Object();
+    private ForwardEngine engine;
+    /** Users of a shared model (see {@link #retain()}); the model is freed when the count reaches 0. */
+    private int users = 1;
+    private boolean closed;
 
     /**
      * @param id           how the model was named (repo id, alias or directory), for metadata
@@ -148,7 +149,10 @@ public final class LanguageModel implements AutoCloseable {
         return chatTemplate.render(List.of(Map.of("role", "user", "content", text)), true);
     }
 
-    /** The forward graph with these edits compiled in (built on first use, then cached). */
+    /**
+     * A view of the model's forward pass with these edits (validated here). Nothing is built per view: the engine
+     * is built on first use and shared by every view, and edits are applied at run time.
+     */
     public ForwardGraph graph(List<Edit> edits) {
         for (Edit e : edits) {
             e.hook().checkWithin(config().numLayers());
@@ -157,26 +161,73 @@ public final class LanguageModel implements AutoCloseable {
                         + " but " + id + " has hidden size " + config().hiddenSize());
             }
         }
-        List<Edit> key = List.copyOf(edits);
-        synchronized (graphs) {
-            ForwardGraph g = graphs.get(key);
-            if (g == null) {
-                GraphBuilder b = new GraphBuilder(architecture.weights(), key, false);
-                architecture.forward(b);
-                g = b.build();
-                graphs.put(key, g);
+        return new ForwardGraph(engine(), edits);
+    }
+
+    /** The forward engine (built on first use). */
+    public ForwardEngine engine() {
+        synchronized (lock) {
+            if (closed) {
+                throw new IllegalStateException(id + " was closed");
             }
-            return g;
+            if (engine == null) {
+                long t0 = System.nanoTime();
+                GraphBuilder b = new GraphBuilder(architecture.weights(), false);
+                architecture.forward(b);
+                engine = b.build();
+                LOG.debug("built forward graph #{} ({}, {} kernels) for {} in {} ms", GRAPHS_BUILT.incrementAndGet(),
+                        engine.getClass().getSimpleName(), engine.kernels(), id, (System.nanoTime() - t0) / 1_000_000);
+            }
+            return engine;
         }
     }
 
+    /** Forward graphs built in this JVM so far, over all models (edits never build one). */
+    public static long graphsBuilt() {
+        return GRAPHS_BUILT.get();
+    }
+
+    /** Whether {@link #close()} has freed this model. */
+    public boolean isClosed() {
+        synchronized (lock) {
+            return closed;
+        }
+    }
+
+    /**
+     * Registers one more user of a shared model: each user's {@link #close()} releases one use, and the last frees
+     * the model. Returns false (and changes nothing) if the model is already freed.
+     */
+    public boolean retain() {
+        synchronized (lock) {
+            if (closed) {
+                return false;
+            }
+            users++;
+            return true;
+        }
+    }
+
+    /**
+     * Releases one use; the last frees the engine's buffers, the weights and the tokenizer. Arrays a caller got
+     * from a forward call (logits, activations, caches) stay the caller's.
+     */
     @Override
     public void close() {
-        synchronized (graphs) {
-            graphs.clear();
+        synchronized (lock) {
+            if (closed || --users > 0) {
+                return;
+            }
+            closed = true;
+            if (engine != null) {
+                engine.close();
+                engine = null;
+            }
+            architecture.weights().close();
         }
         if (tokenizer != null) {
             tokenizer.close();
         }
+        LOG.debug("closed {}", id);
     }
 }

@@ -12,7 +12,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * A model's parameters in F32, keyed by the names its architecture class uses in the graph. Held once in memory
  * and shared (not copied) by every graph built from them.
  */
-public final class Weights {
+public final class Weights implements AutoCloseable {
     private final Map<String, INDArray> arrays;
 
     Weights(Map<String, INDArray> arrays) {
@@ -31,6 +31,19 @@ public final class Weights {
     /** Names and arrays, in load order (unmodifiable). */
     public Map<String, INDArray> asMap() {
         return arrays;
+    }
+
+    /**
+     * Frees the arrays' native memory (once; later closes do nothing). Every graph built over these weights must be
+     * closed or unused by then.
+     */
+    @Override
+    public synchronized void close() {
+        for (INDArray a : arrays.values()) {
+            if (!a.wasClosed() && a.closeable()) {
+                a.close();
+            }
+        }
     }
 
     /** Total number of parameters. */

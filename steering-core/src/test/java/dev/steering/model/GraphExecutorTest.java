@@ -1,9 +1,5 @@
 package dev.steering.model;
 
-import dev.steering.direction.SteeringVector;
-import dev.steering.hooks.Add;
-import dev.steering.hooks.Edit;
-import dev.steering.hooks.HookPoint;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,18 +21,15 @@ class GraphExecutorTest {
      */
     @ParameterizedTest
     @CsvSource({"gpt-neox-tiny,BLAS", "gpt2-tiny,BLAS", "gpt-neox-tiny,OP", "gpt-neox-tiny,BLAS_TRANSPOSED",
-            "gpt2-tiny,BLAS_TRANSPOSED", "gpt-neox-tiny,MEASURE", "gpt2-tiny,MEASURE"})
+            "gpt2-tiny,BLAS_TRANSPOSED", "gpt-neox-tiny,MEASURE", "gpt2-tiny,MEASURE", "gpt-neox-tiny,ND4J",
+            "gpt2-tiny,ND4J"})
     void equalsSameDiffOutputOnPrefillAndDecode(String fixture, String kernels) {
         try (LanguageModel model = LanguageModel.load(Reference.fixture(fixture))) {
             int layers = model.config().numLayers();
-            float[] v = new float[model.config().hiddenSize()];
-            for (int i = 0; i < v.length; i++) {
-                v[i] = (float) Math.cos(i + 0.5);
-            }
-            ForwardGraph graph = model.graph(List.of(Edit.everywhere(HookPoint.residPost(layers / 2), Add.alpha(2),
-                    SteeringVector.of(v))));
+            SameDiffEngine graph = (SameDiffEngine) model.engine();
             SameDiff sd = graph.sameDiff();
-            GraphExecutor ex = new GraphExecutor(sd, kernels.equals("MEASURE") ? MatmulKernels.measuring()
+            GraphExecutor ex = kernels.equals("ND4J") ? new GraphExecutor(sd, Kernels.ND4J)
+                    : new GraphExecutor(sd, Kernels.JAVA, kernels.equals("MEASURE") ? MatmulKernels.measuring()
                     : MatmulKernels.always(MatmulKernels.Kernel.valueOf(kernels)));
             List<String> outs = new ArrayList<>(List.of(GraphBuilder.LOGITS));
             for (int l = 0; l < layers; l++) {
@@ -89,8 +82,8 @@ class GraphExecutorTest {
         }
     }
 
-    /** The placeholder values {@link ForwardGraph#run} feeds (cache from {@code past} outputs, or empty). */
-    private static Map<String, INDArray> feed(ForwardGraph graph, ForwardInputs in, Map<String, INDArray> past) {
+    /** The placeholder values {@link SameDiffEngine#run} feeds (cache from {@code past} outputs, or empty). */
+    private static Map<String, INDArray> feed(SameDiffEngine graph, ForwardInputs in, Map<String, INDArray> past) {
         Map<String, INDArray> feed = new LinkedHashMap<>(graph.feed(in, past == null ? null : cacheOf(past)));
         return feed;
     }

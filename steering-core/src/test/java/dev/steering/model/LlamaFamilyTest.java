@@ -29,7 +29,7 @@ class LlamaFamilyTest {
     @Test
     void slidingWindowMaskHidesKeysWindowOrMorePositionsBack() {
         ForwardInputs in = ForwardInputs.single(new long[]{1, 2, 3, 4});
-        float[] m = ForwardGraph.attentionMask(in, 2).data().asFloat();
+        float[] m = SameDiffEngine.attentionMask(in, 2).data().asFloat();
         for (int i = 0; i < 4; i++) {
             for (int j = 0; j < 4; j++) {
                 boolean visible = j <= i && i - j < 2;

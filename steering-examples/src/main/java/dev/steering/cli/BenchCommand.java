@@ -13,6 +13,7 @@ import dev.steering.model.ForwardInputs;
 import dev.steering.model.GptNeoX;
 import dev.steering.model.GptNeoXConfig;
 import dev.steering.model.GraphExecutor;
+import dev.steering.model.SameDiffEngine;
 import dev.steering.model.LanguageModel;
 import dev.steering.model.MatmulKernels;
 import dev.steering.weights.InMemoryTensors;
@@ -134,11 +135,11 @@ public final class BenchCommand implements FlagCommand {
 
     /** One profiled prefill, then one profiled generation whose prefill is subtracted: op kind → time. */
     private static void profile(ForwardGraph graph, List<long[]> prompts, int fresh) {
-        GraphExecutor ex = graph.executor();
-        if (ex == null) {
-            System.err.println("--profile needs the default executor (not -Dsteering.executor=samediff)");
+        if (!(graph.engine() instanceof SameDiffEngine engine)) {
+            System.err.println("--profile needs the SameDiff engine");
             return;
         }
+        GraphExecutor ex = engine.executor();
         ex.setProfiling(true);
         graph.run(ForwardInputs.leftPadded(prompts, 0), null, List.of());
         Map<String, long[]> prefill = new LinkedHashMap<>();

@@ -2,7 +2,7 @@ package dev.steering.toy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.steering.model.ForwardGraph;
+import dev.steering.model.SameDiffEngine;
 import dev.steering.model.ForwardInputs;
 import dev.steering.model.GptNeoX;
 import dev.steering.model.GptNeoXConfig;
@@ -70,7 +70,7 @@ public final class ToyTrainer {
 
     /** The result: config, tokenizer, trained graph-named weights and the loss curve. */
     public record Trained(GptNeoXConfig config, ToyTokenizer tokenizer, Map<String, INDArray> weights,
-                          ForwardGraph graph, List<double[]> losses) {
+                          SameDiffEngine graph, List<double[]> losses) {
     }
 
     private ToyTrainer() {
@@ -87,9 +87,9 @@ public final class ToyTrainer {
         ToyTokenizer tok = ToyTokenizer.fromTexts(ToyCorpus.vocabularyTexts());
         GptNeoXConfig cfg = config(tok.size());
         GptNeoX arch = new GptNeoX(cfg, new InMemoryTensors(GptNeoX.initialTensors(cfg, s.seed())), "toy init");
-        GraphBuilder g = new GraphBuilder(arch.weights(), List.of(), true, false);
+        GraphBuilder g = new GraphBuilder(arch.weights(), true, false);
         arch.forward(g);
-        ForwardGraph graph = g.build();
+        SameDiffEngine graph = g.build();
         SameDiff sd = graph.sameDiff();
         SDVariable labels = sd.placeHolder(LABELS, DataType.FLOAT, -1, cfg.vocabSize());
         SDVariable logits = sd.getVariable(GraphBuilder.LOGITS);
@@ -154,7 +154,7 @@ public final class ToyTrainer {
     }
 
     /** A right-padded batch: every row's logits, labels = next token weighted (prompt 0.3, response 1, pads 0). */
-    static Map<String, INDArray> batch(ForwardGraph graph, ToyTokenizer tok, int vocab, List<ToyCorpus.Example> ex,
+    static Map<String, INDArray> batch(SameDiffEngine graph, ToyTokenizer tok, int vocab, List<ToyCorpus.Example> ex,
                                        int n, SplittableRandom random) {
         List<long[]> seqs = new ArrayList<>();
         int[] promptLens = new int[n];
