@@ -23,6 +23,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * frees it.
  */
 public final class Steering {
+    static {
+        dev.steering.NativeRuntime.prepare();          // before ND4J's native library loads
+    }
+
     private record Key(Path dir, LoadOptions options) {
     }
 

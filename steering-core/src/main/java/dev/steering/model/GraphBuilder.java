@@ -21,6 +21,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * matmuls; attention reshapes to {@code [batch, heads, seq, headDim]} and back.
  */
 public final class GraphBuilder {
+    static {
+        dev.steering.NativeRuntime.prepare();          // before ND4J's native library loads
+    }
+
     /** Placeholder: token ids {@code [batch, seq]} (INT64). */
     public static final String INPUT_IDS = "input_ids";
     /** Placeholder: additive attention mask {@code [batch, 1, seq, past+seq]}: 0 = attend, −1e9 = masked. */

@@ -16,6 +16,10 @@ import org.slf4j.LoggerFactory;
  * shared through {@code Steering.load} is freed when its last user closes it.
  */
 public final class LanguageModel implements AutoCloseable {
+    static {
+        dev.steering.NativeRuntime.prepare();          // before ND4J's native library loads
+    }
+
     private static final Logger LOG = LoggerFactory.getLogger(LanguageModel.class);
     /** Forward graphs built in this JVM (all models): one per model and engine. */
     private static final java.util.concurrent.atomic.AtomicLong GRAPHS_BUILT = new java.util.concurrent.atomic.AtomicLong();
@@ -61,6 +65,7 @@ public final class LanguageModel implements AutoCloseable {
 
     /** Loads a checkpoint directory with these options; {@code id} is recorded as the model's name. */
     public static LanguageModel load(Path dir, String id, LoadOptions options) {
+        options.device().check();
         if (options.precision() != Precision.FLOAT32) {
             throw new IllegalArgumentException("precision " + options.precision() + " is not supported yet: "
                     + "load at float32");

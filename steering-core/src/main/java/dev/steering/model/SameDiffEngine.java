@@ -20,6 +20,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * and are applied at their hook points as the executor reaches them. Thread-safe: calls are serialised.
  */
 public final class SameDiffEngine implements ForwardEngine {
+    static {
+        dev.steering.NativeRuntime.prepare();          // before ND4J's native library loads
+    }
+
     /** Additive mask value for a key that may not be attended. */
     static final float MASKED = -1e9f;
 

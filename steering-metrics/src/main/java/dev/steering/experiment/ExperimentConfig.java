@@ -26,7 +26,7 @@ public record ExperimentConfig(Model model, Data data, Generation generation, Di
 
     /**
      * @param name   alias, repo id or directory
-     * @param device {@code cpu} (the CUDA backend is chosen at build time, see docs)
+     * @param device {@code cpu} or {@code cuda}: must match the JVM's ND4J backend (chosen at build time, see docs)
      * @param dtype  {@code float32}
      * @param chat   prompt through the model's chat template (instruction-tuned models)
      */
@@ -122,6 +122,13 @@ public record ExperimentConfig(Model model, Data data, Generation generation, Di
         check(model != null && model.name() != null && !model.name().isBlank(), origin, "model.name", "must be set");
         check(model.device() == null || model.device().equals("cpu") || model.device().equals("cuda"), origin,
                 "model.device", "must be cpu or cuda");
+        if (model.device() != null) {
+            try {
+                dev.steering.model.Device.parse(model.device()).check();
+            } catch (IllegalArgumentException e) {
+                check(false, origin, "model.device", e.getMessage());
+            }
+        }
         check(model.dtype() == null || model.dtype().equals("float32"), origin, "model.dtype",
                 "must be float32 (weights are computed in F32)");
         check(data.maxPromptsPerSplit() > 0, origin, "data.max_prompts_per_split", "must be positive");
