@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Reads hook activations one left-padded batch at a time (so memory stays bounded by a batch, not the prompt set)
@@ -20,7 +19,7 @@ final class ActivationReads {
 
     /** Receives one prompt's unpadded activations, {@code [seq, hidden]} per hook. */
     interface Sink {
-        void accept(int prompt, Map<HookPoint, INDArray> activations);
+        void accept(int prompt, Map<HookPoint, float[][]> activations);
     }
 
     /** Runs the prompts in batches of {@code batchSize} and hands every prompt's activations to {@code sink}. */
@@ -29,7 +28,7 @@ final class ActivationReads {
             List<long[]> batch = prompts.subList(start, Math.min(prompts.size(), start + batchSize));
             Map<HookPoint, ActivationCache> read = Activations.read(graph, batch, hooks, batchSize);
             for (int r = 0; r < batch.size(); r++) {
-                Map<HookPoint, INDArray> one = new LinkedHashMap<>();
+                Map<HookPoint, float[][]> one = new LinkedHashMap<>();
                 for (HookPoint h : hooks) {
                     one.put(h, read.get(h).get(r));
                 }
@@ -39,12 +38,17 @@ final class ActivationReads {
     }
 
     /** The activation at {@code offset} (negative, from the end: −1 is the last token) of one sequence. */
-    static double[] row(INDArray seq, int offset) {
-        int n = (int) seq.size(0);
+    static double[] row(float[][] seq, int offset) {
+        int n = seq.length;
         if (offset >= 0 || -offset > n) {
             throw new IllegalArgumentException("position " + offset + " is outside a prompt of " + n + " tokens");
         }
-        return seq.getRow(n + offset).dup().data().asDouble();
+        float[] r = seq[n + offset];
+        double[] out = new double[r.length];
+        for (int j = 0; j < r.length; j++) {
+            out[j] = r[j];
+        }
+        return out;
     }
 
     /** One row per prompt: {@code hook} at {@code offset}. */

@@ -14,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The contrastive forced-prefix direction (the library's default): for each prompt, run
@@ -196,14 +195,14 @@ public final class ContrastivePrefix implements DirectionMethod {
     }
 
     /** The activation of one forced sequence at the configured position ({@code prefixLen} last tokens). */
-    private double[] read(INDArray seq, int prefixLen) {
-        int n = (int) seq.size(0);
-        int d = (int) seq.size(1);
+    private double[] read(float[][] seq, int prefixLen) {
+        int n = seq.length;
+        int d = seq[0].length;
         double[] out = new double[d];
         int from = position == Position.PREFIX_LAST ? n - 1 : n - prefixLen;
         for (int t = from; t < n; t++) {
             for (int j = 0; j < d; j++) {
-                out[j] += seq.getDouble(t, j);
+                out[j] += seq[t][j];
             }
         }
         for (int j = 0; j < d; j++) {

@@ -4,9 +4,9 @@ import dev.steering.hooks.HookPoint;
 import dev.steering.model.ForwardGraph;
 import dev.steering.model.ForwardInputs;
 import dev.steering.model.ForwardResult;
+import dev.steering.model.HostArrays;
 import dev.steering.model.KvCache;
 import dev.steering.model.TextTokenizer;
-import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -14,8 +14,6 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.IntConsumer;
 import java.util.stream.IntStream;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Batched, KV-cached generation on one forward graph (with whatever edits it compiled in). Prompts are
@@ -115,7 +113,7 @@ public final class Generator {
                 cache[0].close();               // ours alone, replaced: free it now, not at the next GC
             }
             cache[0] = res.cache();
-            float[] logits = toFloats(res.logits());
+            float[] logits = HostArrays.toFloats(res.logits());
             int vocab = (int) res.logits().size(1);
             res.logits().close();
             long[] next = new long[b];
@@ -141,17 +139,6 @@ public final class Generator {
             }
             in = state.step(next);
         }
-    }
-
-    /** The values of an F32 array in row-major order, copied in bulk (the buffer's per-element reader is slow). */
-    static float[] toFloats(INDArray a) {
-        INDArray c = a.ordering() == 'c' && !a.isView() && a.dataType() == DataType.FLOAT ? a
-                : a.castTo(DataType.FLOAT).dup('c');
-        float[] out = new float[(int) c.length()];
-        FloatBuffer fb = c.data().asNioFloat();
-        fb.position((int) c.offset());
-        fb.get(out);
-        return out;
     }
 
     /** The growing output of one row. */

@@ -1,30 +1,55 @@
 package dev.steering.hooks;
 
 import java.util.List;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * One hook's activations for a list of prompts, without padding: entry {@code i} is {@code [seq_i, hidden]}.
+ * One hook's activations for a list of prompts, without padding, as plain Java arrays: entry {@code i} is
+ * {@code [seq_i][width]} (TransformerLens's cache of one hook, per prompt).
  *
- * @param hook   where they were read
- * @param arrays per prompt, in input order
+ * @param hook      where they were read
+ * @param sequences per prompt, in input order; each row is one position
  */
-public record ActivationCache(HookPoint hook, List<INDArray> arrays) {
+public record ActivationCache(HookPoint hook, List<float[][]> sequences) {
 
-    /** Activations of prompt {@code i}, {@code [seq_i, hidden]}. */
-    public INDArray get(int i) {
-        return arrays.get(i);
+    public ActivationCache {
+        sequences = List.copyOf(sequences);
+    }
+
+    /** Activations of prompt {@code i}, {@code [seq_i][width]} (the cache's own arrays: do not modify). */
+    public float[][] get(int i) {
+        return sequences.get(i);
     }
 
     /** Number of prompts. */
     public int size() {
-        return arrays.size();
+        return sequences.size();
     }
 
-    /** The last position of every prompt, {@code [prompts, hidden]}. */
-    public INDArray lastPositions() {
-        INDArray[] rows = arrays.stream().map(a -> a.getRow(a.size(0) - 1).reshape(1, a.size(1))).toArray(INDArray[]::new);
-        return Nd4j.vstack(rows);
+    /** Number of positions of prompt {@code i}. */
+    public int length(int i) {
+        return sequences.get(i).length;
+    }
+
+    /**
+     * The activation of prompt {@code i} at {@code position}: 0 … length−1, or negative from the end (−1 is the
+     * last token), in double precision.
+     */
+    public double[] row(int i, int position) {
+        float[][] seq = sequences.get(i);
+        int at = position < 0 ? seq.length + position : position;
+        if (at < 0 || at >= seq.length) {
+            throw new IllegalArgumentException("position " + position + " is outside prompt " + i + " of "
+                    + seq.length + " tokens");
+        }
+        double[] out = new double[seq[at].length];
+        for (int j = 0; j < out.length; j++) {
+            out[j] = seq[at][j];
+        }
+        return out;
+    }
+
+    /** The last position of every prompt, {@code [prompts][width]}. */
+    public float[][] lastPositions() {
+        return sequences.stream().map(s -> s[s.length - 1]).toArray(float[][]::new);
     }
 }

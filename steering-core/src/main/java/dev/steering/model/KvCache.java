@@ -20,9 +20,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  *   over those buffers with the longer prefix. <b>Ownership rule:</b> once a cache with capacity was extended by a
  *   {@code run}, only the returned cache may be used; the older {@code KvCache} object is stale (a second run on it
  *   would overwrite positions the newer cache holds), and any use of it — {@code run}, {@code feed}, {@link #keys()},
- *   {@link #values()} — throws {@link IllegalStateException}. A {@code run} that does not fit (or runs through
- *   SameDiff's own session) falls back to the growing behaviour: it returns a growing cache of fresh arrays and
- *   leaves this one valid and unchanged.</li>
+ *   {@link #values()} — throws {@link IllegalStateException}. A {@code run} that does not fit falls back to the
+ *   growing behaviour: it returns a growing cache of fresh arrays and leaves this one valid and unchanged.</li>
  * </ul>
  * {@link #close()} frees the native memory: the owned buffers of a cache with capacity (shared by every cache over
  * them: close only the newest, once), or the arrays of a growing cache.

@@ -93,7 +93,7 @@ class DifferenceInMeansTest {
         }
     }
 
-    private static double[] row(org.nd4j.linalg.api.ndarray.INDArray seq, int offset) {
+    private static double[] row(float[][] seq, int offset) {
         return ActivationReads.row(seq, offset);
     }
 }

@@ -22,6 +22,7 @@ public final class Main {
 
     public static void main(String[] argv) {
         preferOneDnn();
+        dev.steering.NativeRuntime.prepare();             // OpenMP's wait policy, before ND4J loads
         System.exit(run(argv, System.err));
     }
 

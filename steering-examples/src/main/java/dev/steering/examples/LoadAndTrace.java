@@ -19,8 +19,9 @@ public final class LoadAndTrace {
             var run = base.run(List.of("How do I bake bread?"));
             for (int layer = 0; layer < model.config().numLayers(); layer++) {
                 ActivationCache c = run.cache("blocks." + layer + ".hook_resid_post");
-                System.out.printf("blocks.%d.hook_resid_post  shape %s  last-token norm %.3f%n", layer,
-                        java.util.Arrays.toString(c.get(0).shape()), c.lastPositions().norm2Number().doubleValue());
+                double[] last = c.row(0, -1);
+                System.out.printf("blocks.%d.hook_resid_post  [%d positions, %d]  last-token norm %.3f%n", layer,
+                        c.length(0), last.length, Math.sqrt(java.util.Arrays.stream(last).map(x -> x * x).sum()));
             }
         }
     }

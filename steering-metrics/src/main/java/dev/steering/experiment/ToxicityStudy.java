@@ -30,7 +30,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.LongStream;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -238,12 +237,13 @@ public final class ToxicityStudy {
         Map<HookPoint, List<double[]>> out = new LinkedHashMap<>();
         for (HookPoint h : hooks) {
             List<double[]> rows = new ArrayList<>();
-            for (INDArray seq : acts.get(h).arrays()) {
-                int n = (int) seq.size(0);
+            ActivationCache cache = acts.get(h);
+            for (int i = 0; i < cache.size(); i++) {
+                int n = cache.length(i);
                 int from = Math.max(0, n - cfg.caa().poolLastTokens());
                 List<double[]> last = new ArrayList<>();
                 for (int t = from; t < n; t++) {
-                    last.add(seq.getRow(t).dup().data().asDouble());
+                    last.add(cache.row(i, t));
                 }
                 rows.add(MeanDifference.mean(last));
             }
