@@ -74,6 +74,20 @@ class JavaKernelsTest {
         }
         assertEquals(0f, JavaKernels.erf(0f));
         assertEquals(1f, JavaKernels.erf(10f));
+        // the vectorisable block loop equals the scalar formula bit for bit, signed zeros, infinities and NaN too
+        float[] special = {0f, -0f, 1e-45f, -1e-45f, 1e-30f, 0.5f, -3f, 40f, Float.POSITIVE_INFINITY,
+                Float.NEGATIVE_INFINITY, Float.NaN};
+        INDArray big = Nd4j.randn(DataType.FLOAT, 3, 5000).muli(2);
+        for (int i = 0; i < special.length; i++) {
+            big.putScalar(i, special[i]);
+        }
+        INDArray z = Nd4j.create(DataType.FLOAT, 3, 5000);
+        JavaKernels.run(JavaKernels.Kind.ERF, null, new INDArray[]{big}, z);
+        float[] in = big.data().asFloat();
+        float[] got = z.data().asFloat();
+        for (int i = 0; i < in.length; i++) {
+            assertEquals(Float.floatToIntBits(JavaKernels.erf(in[i])), Float.floatToIntBits(got[i]), "erf(" + in[i] + ")");
+        }
         assertEquals(-JavaKernels.erf(0.7f), JavaKernels.erf(-0.7f));
     }
 

@@ -124,7 +124,9 @@ public final class BenchCommand implements FlagCommand {
         out.put("decode_tok_s", round(batch * (fresh - 1) / bestDecode));
         out.put("peak_rss_mb", peakRssMb());
         out.put("threads", org.nd4j.linalg.factory.Nd4j.getEnvironment().maxThreads());
-        out.put("omp_wait_policy", String.valueOf(System.getenv("OMP_WAIT_POLICY")));
+        out.put("omp_wait_policy", dev.steering.NativeRuntime.ompWaitPolicy());
+        out.put("kernels", graph.engine().kernels().toString());
+        out.put("graphs_built", dev.steering.model.LanguageModel.graphsBuilt());
         out.put("libnd4j", MatmulKernels.oneDnnLoaded() ? "onednn" : "plain");
         System.out.println(new ObjectMapper().writeValueAsString(out));
         if (profile) {
