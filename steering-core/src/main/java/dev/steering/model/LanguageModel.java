@@ -122,11 +122,43 @@ public final class LanguageModel implements AutoCloseable {
     }
 
     /**
-     * The token ids of a prompt: the raw text, or with {@code chat} the text as the user's message rendered through
-     * the chat template with the assistant's turn opened ({@code add_generation_prompt}).
+     * The token ids of a prompt under the default {@link BosConvention#TOKENIZER}: the raw text, or with
+     * {@code chat} the text as the user's message rendered through the chat template with the assistant's turn
+     * opened ({@code add_generation_prompt}).
      */
     public long[] encodePrompt(String text, boolean chat) {
-        return requireTokenizer().encode(chat ? chatPrompt(text) : text);
+        return encodePrompt(Prompt.of(text, chat), BosConvention.TOKENIZER);
+    }
+
+    /**
+     * The token ids of a prompt: plain text as {@code bos} says, a conversation rendered through the chat template
+     * and encoded without adding special tokens (the template writes them; {@link BosConvention#PREPEND_BOS} puts
+     * the BOS token first when the template did not).
+     */
+    public long[] encodePrompt(Prompt prompt, BosConvention bos) {
+        return tokenize(prompt, bos).ids();
+    }
+
+    /** The token ids and token strings of a prompt, as {@link #encodePrompt(Prompt, BosConvention)}. */
+    public TextTokenizer.Tokens tokenize(Prompt prompt, BosConvention bos) {
+        TextTokenizer tok = requireTokenizer();
+        if (!prompt.isChat()) {
+            return tok.tokenize(prompt.text(), bos);
+        }
+        TextTokenizer.Tokens t = tok.tokenize(render(prompt), BosConvention.NONE);
+        return bos == BosConvention.PREPEND_BOS ? tok.withBos(t) : t;
+    }
+
+    /** The text a prompt gives the tokenizer: plain text as it is, a conversation rendered by the chat template. */
+    public String render(Prompt prompt) {
+        if (!prompt.isChat()) {
+            return prompt.text();
+        }
+        if (chatTemplate == null) {
+            throw new IllegalStateException(id + " has no chat template (tokenizer_config.json chat_template or "
+                    + "chat_template.jinja): prompt it without chat");
+        }
+        return chatTemplate.render(prompt.messages(), prompt.addGenerationPrompt());
     }
 
     /**
@@ -135,17 +167,9 @@ public final class LanguageModel implements AutoCloseable {
      */
     public int postInstructionTokens() {
         String marker = "\u0000steering-user-message\u0000";
-        String rendered = chatPrompt(marker);
+        String rendered = render(Prompt.user(marker));
         int at = rendered.lastIndexOf(marker);
         return requireTokenizer().encode(rendered.substring(at + marker.length())).length;
-    }
-
-    private String chatPrompt(String text) {
-        if (chatTemplate == null) {
-            throw new IllegalStateException(id + " has no chat template (tokenizer_config.json chat_template or "
-                    + "chat_template.jinja): prompt it without chat");
-        }
-        return chatTemplate.render(List.of(Map.of("role", "user", "content", text)), true);
     }
 
     /** The forward graph with these edits compiled in (built on first use, then cached). */
