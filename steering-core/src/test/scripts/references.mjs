@@ -181,8 +181,10 @@ const TEXTS = ["How do I bake bread?", "", " leading space", "<|endoftext|> and 
 const encodings = [];
 for (const name of ["llama-3.1", "qwen3", "llama-2", "gpt-neox"]) {
     const tokenizer = tokenizers[name] ??= loadTokenizer(name);
-    const bos = name === "gpt-neox" ? "<|endoftext|>"
-        : tokenString(JSON.parse(fs.readFileSync(packageFile(TOKENIZERS[name], "tokenizer_config.json"))).bos_token);
+    // TransformerLens: the tokenizer's bos_token, or its eos_token when it has none (Qwen)
+    const config = name === "gpt-neox" ? { bos_token: "<|endoftext|>" }
+        : JSON.parse(fs.readFileSync(packageFile(TOKENIZERS[name], "tokenizer_config.json")));
+    const bos = tokenString(config.bos_token) ?? tokenString(config.eos_token);
     for (const text of TEXTS) {
         const withSpecial = tokenizer.encode(text).ids;
         const none = tokenizer.encode(text, { add_special_tokens: false }).ids;

@@ -96,19 +96,27 @@ public final class TextTokenizer implements AutoCloseable {
         return tokenize(text, bos).ids();
     }
 
-    /** Token ids and token strings of a prompt's text, started by {@code bos}. */
+    /**
+     * Token ids and token strings of a prompt's text, started by {@code bos}. {@link BosConvention#PREPEND_BOS} is
+     * TransformerLens's {@code to_tokens}: the tokenizer's own encoding if its post-processor adds a BOS (it does
+     * for the empty string), else the BOS token and then that encoding, even if the text itself starts with it.
+     */
     public Tokens tokenize(String text, BosConvention bos) {
         Encoding e = tokenizer.encode(text, bos != BosConvention.NONE, false);
         Tokens t = new Tokens(e.getIds(), List.of(e.getTokens()));
-        return bos == BosConvention.PREPEND_BOS ? withBos(t) : t;
+        return bos == BosConvention.PREPEND_BOS && encode("", true).length == 0 ? prependBos(t) : t;
     }
 
-    /** {@code tokens} with the BOS token first: prepended unless it is already there. */
+    /** {@code tokens} with the BOS token first: prepended unless it is already there (for rendered chat prompts). */
     public Tokens withBos(Tokens tokens) {
-        long id = bosId();
-        if (tokens.ids().length > 0 && tokens.ids()[0] == id) {
+        if (tokens.ids().length > 0 && tokens.ids()[0] == bosId()) {
             return tokens;
         }
+        return prependBos(tokens);
+    }
+
+    private Tokens prependBos(Tokens tokens) {
+        long id = bosId();
         long[] ids = new long[tokens.ids().length + 1];
         ids[0] = id;
         System.arraycopy(tokens.ids(), 0, ids, 1, tokens.ids().length);
