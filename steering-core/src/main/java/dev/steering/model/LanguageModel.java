@@ -18,9 +18,8 @@ public final class LanguageModel implements AutoCloseable {
 
     private final String id;
     private final Architecture architecture;
-    private final TextTokenizer tokenizer;
+    private final PromptEncoder prompts;
     private final String revision;
-    private final ChatTemplate chatTemplate;
     /** Graphs are small (weights are shared), but sweeps build many: keep the most recently used. */
     private static final int MAX_CACHED_GRAPHS = 16;
     private final Map<List<Edit>, ForwardGraph> graphs = new java.util.LinkedHashMap<>(16, 0.75f, true) {
@@ -43,9 +42,8 @@ public final class LanguageModel implements AutoCloseable {
                           ChatTemplate chatTemplate) {
         this.id = id;
         this.architecture = architecture;
-        this.tokenizer = tokenizer;
+        this.prompts = new PromptEncoder(id, tokenizer, chatTemplate);
         this.revision = revision;
-        this.chatTemplate = chatTemplate;
     }
 
     /** Loads a Hugging Face checkpoint directory (config.json, weights, optional tokenizer.json). */
@@ -105,20 +103,22 @@ public final class LanguageModel implements AutoCloseable {
 
     /** The tokenizer, if the checkpoint has one. */
     public Optional<TextTokenizer> tokenizer() {
-        return Optional.ofNullable(tokenizer);
+        return prompts.tokenizer();
     }
 
     /** The tokenizer, or an error saying the checkpoint has none and token ids must be given. */
     public TextTokenizer requireTokenizer() {
-        if (tokenizer == null) {
-            throw new IllegalStateException(id + " has no tokenizer.json: give token ids instead of text");
-        }
-        return tokenizer;
+        return prompts.requireTokenizer();
     }
 
     /** The checkpoint's chat template, if it ships one (instruction-tuned models). */
     public Optional<ChatTemplate> chatTemplate() {
-        return Optional.ofNullable(chatTemplate);
+        return prompts.chatTemplate();
+    }
+
+    /** How this model's prompts become token ids (tokenizer, chat template, BOS conventions). */
+    public PromptEncoder prompts() {
+        return prompts;
     }
 
     /**
@@ -130,35 +130,9 @@ public final class LanguageModel implements AutoCloseable {
         return encodePrompt(Prompt.of(text, chat), BosConvention.TOKENIZER);
     }
 
-    /**
-     * The token ids of a prompt: plain text as {@code bos} says, a conversation rendered through the chat template
-     * and encoded without adding special tokens (the template writes them; {@link BosConvention#PREPEND_BOS} puts
-     * the BOS token first when the template did not).
-     */
+    /** The token ids of a prompt, as {@link PromptEncoder#tokenize}. */
     public long[] encodePrompt(Prompt prompt, BosConvention bos) {
-        return tokenize(prompt, bos).ids();
-    }
-
-    /** The token ids and token strings of a prompt, as {@link #encodePrompt(Prompt, BosConvention)}. */
-    public TextTokenizer.Tokens tokenize(Prompt prompt, BosConvention bos) {
-        TextTokenizer tok = requireTokenizer();
-        if (!prompt.isChat()) {
-            return tok.tokenize(prompt.text(), bos);
-        }
-        TextTokenizer.Tokens t = tok.tokenize(render(prompt), BosConvention.NONE);
-        return bos == BosConvention.PREPEND_BOS ? tok.withBos(t) : t;
-    }
-
-    /** The text a prompt gives the tokenizer: plain text as it is, a conversation rendered by the chat template. */
-    public String render(Prompt prompt) {
-        if (!prompt.isChat()) {
-            return prompt.text();
-        }
-        if (chatTemplate == null) {
-            throw new IllegalStateException(id + " has no chat template (tokenizer_config.json chat_template or "
-                    + "chat_template.jinja): prompt it without chat");
-        }
-        return chatTemplate.render(prompt.messages(), prompt.addGenerationPrompt());
+        return prompts.tokenize(prompt, bos).ids();
     }
 
     /**
@@ -166,10 +140,7 @@ public final class LanguageModel implements AutoCloseable {
      * Arditi et al., e.g. Llama-3's {@code <|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n}).
      */
     public int postInstructionTokens() {
-        String marker = "\u0000steering-user-message\u0000";
-        String rendered = render(Prompt.user(marker));
-        int at = rendered.lastIndexOf(marker);
-        return requireTokenizer().encode(rendered.substring(at + marker.length())).length;
+        return prompts.postInstructionTokens();
     }
 
     /** The forward graph with these edits compiled in (built on first use, then cached). */
@@ -199,8 +170,6 @@ public final class LanguageModel implements AutoCloseable {
         synchronized (graphs) {
             graphs.clear();
         }
-        if (tokenizer != null) {
-            tokenizer.close();
-        }
+        prompts.closeTokenizer();
     }
 }
