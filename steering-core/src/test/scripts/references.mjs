@@ -132,6 +132,7 @@ const CONVERSATIONS = {
 const FAMILIES = {
     "llama-3": ["llama-3", "llama-3.1", {}],
     "llama-3.1-lenml": ["llama-3.1-lenml", "llama-3.1", {}],
+    "llama-3.1": ["llama-3.1", "llama-3.1", {}],
     "llama-3.2": ["llama-3.2", "llama-3.1", { date_string: "26 Jul 2024" }],
     "qwen2.5": ["qwen2.5", null, {}],
     "qwen3": ["qwen3", "qwen3", {}],
