@@ -141,6 +141,7 @@ public final class OutcomeConditioned implements DirectionMethod {
         meta.put("method", name());
         meta.put("labeler", labelerName);
         meta.put("position", Integer.toString(position));
+        meta.put(ProvenanceMetadata.BOS, prompts.bosLabel());
         meta.put("n_refused", Integer.toString(refusedPrompts.size()));
         meta.put("n_complied", Integer.toString(compliedPrompts.size()));
         meta.put("min_per_class", Integer.toString(minPerClass));
