@@ -80,7 +80,7 @@ public final class RefusalStudy {
                 throw new IllegalArgumentException("split " + split + " has no prompts");
             }
             this.splits.put(split, ps.stream().map(p -> new TokenizedPrompt(p.id(), p.prompt(),
-                    model.encodePrompt(p.prompt(), cfg.model().chat()), BosConvention.TOKENIZER)).toList());
+                    p.encode(model, cfg.model().chat()), BosConvention.TOKENIZER)).toList());
         }
         this.store = new ResultStore(runDir);
     }

@@ -85,7 +85,7 @@ public final class ToxicityStudy {
                 throw new IllegalArgumentException("subset " + s + " has no prompts");
             }
             subsets.put(s, ps.stream().map(p -> new TokenizedPrompt(p.id(), p.prompt(),
-                    model.encodePrompt(p.prompt(), cfg.model().chat()), BosConvention.TOKENIZER)).toList());
+                    p.encode(model, cfg.model().chat()), BosConvention.TOKENIZER)).toList());
         }
         this.store = new ResultStore(runDir, ToxicityColumns.SCHEMA);
     }
