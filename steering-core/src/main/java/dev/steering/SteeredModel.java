@@ -90,9 +90,12 @@ public final class SteeredModel {
                 .generate(prompts, cfg, progress);
     }
 
-    /** Runs text prompts (teacher-forced, no generation) and keeps every hook's activations. */
+    /**
+     * Runs text prompts (teacher-forced, no generation; encoded as {@code tokenizer(text)}) and keeps every hook's
+     * activations.
+     */
     public RunResult run(List<String> prompts) {
-        return runTokens(prompts.stream().map(p -> model.requireTokenizer().encode(p)).toList(),
+        return runTokens(prompts.stream().map(p -> model.encodePrompt(p, false)).toList(),
                 HookPoint.all(model.config().numLayers()));
     }
 

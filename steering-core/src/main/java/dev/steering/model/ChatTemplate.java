@@ -33,11 +33,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A model's chat template ({@code chat_template.jinja}, or {@code chat_template} in {@code tokenizer_config.json}),
- * rendered by a Jinja engine (Jinjava) set up like Hugging Face's {@code apply_chat_template}: {@code trim_blocks},
- * {@code lstrip_blocks}, no trailing newline kept, the tokenizer's special tokens ({@code bos_token},
- * {@code eos_token}, …) as variables, {@code raise_exception(msg)}, {@code strftime_now(fmt)}, Python's
- * {@code tojson} (with {@code ", "} / {@code ": "} separators and {@code indent}), and the Python string methods
- * templates call ({@code .strip()}, {@code .startswith()}, {@code .split()}, {@code .upper()}, …). Thread-safe.
+ * rendered by a Jinja engine (Jinjava) set up to give what Hugging Face's {@code apply_chat_template} gives in
+ * Python: message content is data (never interpreted as template syntax), {@code trim_blocks},
+ * {@code lstrip_blocks}, no trailing newline kept, Python syntax Jinjava parses differently rewritten
+ * ({@link JinjaSyntax}: slices with a step, keyword arguments with operators), {@code trim} and the string methods
+ * stripping Unicode whitespace as {@code str.strip}, the tokenizer's special tokens ({@code bos_token},
+ * {@code eos_token}, …) as variables, {@code raise_exception(msg)} failing the rendering,
+ * {@code strftime_now(fmt)}, Python's {@code tojson} (with {@code ", "} / {@code ": "} separators and
+ * {@code indent}), and the Python string methods templates call ({@code .strip()}, {@code .startswith()},
+ * {@code .split()}, {@code .upper()}, …). Thread-safe.
  */
 public final class ChatTemplate {
     private static final Logger LOG = LoggerFactory.getLogger(ChatTemplate.class);
