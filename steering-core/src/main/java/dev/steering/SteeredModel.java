@@ -1,5 +1,6 @@
 package dev.steering;
 
+import dev.steering.direction.ProvenanceMetadata;
 import dev.steering.generate.Completion;
 import dev.steering.generate.GenerationConfig;
 import dev.steering.generate.Generator;
@@ -8,7 +9,9 @@ import dev.steering.hooks.ActivationCache;
 import dev.steering.hooks.Edit;
 import dev.steering.hooks.HookPoint;
 import dev.steering.model.Activations;
+import dev.steering.model.ChatMessage;
 import dev.steering.model.LanguageModel;
+import dev.steering.model.Prompt;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -45,24 +48,54 @@ public final class SteeredModel {
         return generate(List.of(prompt), GenerationConfig.defaults()).get(0);
     }
 
-    /** Completions of text prompts, ids {@code "0"}, {@code "1"}, ... (they seed sampling). */
+    /** Greedy completion of one conversation (system / user / assistant turns) with the defaults. */
+    public Completion complete(List<ChatMessage> conversation) {
+        return generatePrompts(List.of(Prompt.chat(conversation)), GenerationConfig.defaults()).get(0);
+    }
+
+    /**
+     * Completions of text prompts, ids {@code "0"}, {@code "1"}, ... (they seed sampling); with
+     * {@link GenerationConfig#chat()} each text is the user's message of a conversation.
+     */
     public List<Completion> generate(List<String> prompts, GenerationConfig cfg) {
+        return generatePrompts(prompts.stream().map(p -> Prompt.of(p, cfg.chat())).toList(), cfg);
+    }
+
+    /**
+     * Completions of prompts (plain texts or conversations), ids {@code "0"}, {@code "1"}, ...; text prompts start as
+     * {@link GenerationConfig#bos()} says.
+     */
+    public List<Completion> generatePrompts(List<Prompt> prompts, GenerationConfig cfg) {
         List<TokenizedPrompt> in = new ArrayList<>();
         for (int i = 0; i < prompts.size(); i++) {
-            in.add(new TokenizedPrompt(Integer.toString(i), prompts.get(i), model.encodePrompt(prompts.get(i), cfg.chat())));
+            Prompt p = prompts.get(i);
+            String text = p.isChat() ? p.messages().get(p.messages().size() - 1).content() : p.text();
+            in.add(new TokenizedPrompt(Integer.toString(i), text, model.encodePrompt(p, cfg.bos()), cfg.bos()));
         }
         return generateTokens(in, cfg, n -> { });
     }
 
-    /** Completions of tokenized prompts with their own ids; {@code progress} hears the count of finished prompts. */
+    /**
+     * Completions of tokenized prompts with their own ids; {@code progress} hears the count of finished prompts.
+     *
+     * @throws IllegalArgumentException if an edit's direction was built under another BOS convention than a
+     *                                  prompt's, unless {@link GenerationConfig#allowBosMismatch()}
+     */
     public List<Completion> generateTokens(List<TokenizedPrompt> prompts, GenerationConfig cfg, IntConsumer progress) {
+        for (Edit e : edits) {
+            prompts.stream().map(TokenizedPrompt::bos).distinct()
+                    .forEach(b -> ProvenanceMetadata.checkBos(e.vector(), b, cfg.allowBosMismatch()));
+        }
         return new Generator(model.graph(edits), model.tokenizer().orElse(null), padId(), model.config().eosTokenId())
                 .generate(prompts, cfg, progress);
     }
 
-    /** Runs text prompts (teacher-forced, no generation) and keeps every hook's activations. */
+    /**
+     * Runs text prompts (teacher-forced, no generation; encoded as {@code tokenizer(text)}) and keeps every hook's
+     * activations.
+     */
     public RunResult run(List<String> prompts) {
-        return runTokens(prompts.stream().map(p -> model.requireTokenizer().encode(p)).toList(),
+        return runTokens(prompts.stream().map(p -> model.encodePrompt(p, false)).toList(),
                 HookPoint.all(model.config().numLayers()));
     }
 

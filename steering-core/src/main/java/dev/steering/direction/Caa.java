@@ -1,6 +1,7 @@
 package dev.steering.direction;
 
 import dev.steering.hooks.HookPoint;
+import dev.steering.model.BosConvention;
 import dev.steering.model.ForwardGraph;
 import dev.steering.model.LanguageModel;
 import dev.steering.model.TextTokenizer;
@@ -140,6 +141,7 @@ public final class Caa implements DirectionMethod {
         meta.put("n_pairs", Integer.toString(items.size()));
         meta.put("matching_set_hash", PromptHash.of(pos));
         meta.put("not_matching_set_hash", PromptHash.of(neg));
+        meta.put(ProvenanceMetadata.BOS, BosConvention.TOKENIZER.id());
         return MeanDifference.of(diffs, ProvenanceMetadata.describe(model, hook, meta),
                 "the CAA vector at " + hook.name() + " (matching and non-matching answers give the same activations)");
     }
@@ -163,9 +165,9 @@ public final class Caa implements DirectionMethod {
         int at = withQuestion.indexOf("{letter}");
         String before = withQuestion.substring(0, at);
         String full = before + letter + withQuestion.substring(at + "{letter}".length()).replace("{letter}", letter);
-        long[] all = tok.encode(full);
-        long[] upTo = tok.encode(before);
-        long[] through = tok.encode(before + letter);
+        long[] all = tok.encode(full, BosConvention.TOKENIZER);
+        long[] upTo = tok.encode(before, BosConvention.TOKENIZER);
+        long[] through = tok.encode(before + letter, BosConvention.TOKENIZER);
         if (through.length != upTo.length + 1 || !startsWith(through, upTo) || !startsWith(all, through)) {
             throw new IllegalArgumentException("the tokenizer does not give the answer letter '" + letter
                     + "' a token of its own in \"" + full + "\" (it merges with the surrounding text), so there is "

@@ -3,7 +3,9 @@ package dev.steering.direction;
 import dev.steering.hooks.ActivationCache;
 import dev.steering.hooks.HookPoint;
 import dev.steering.model.Activations;
+import dev.steering.model.BosConvention;
 import dev.steering.model.LanguageModel;
+import dev.steering.model.Prompt;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -68,10 +70,11 @@ public final class ContrastivePrefix implements DirectionMethod {
     private final Position position;
     private final int batchSize;
     private final boolean chat;
+    private final BosConvention bos;
 
     private ContrastivePrefix(List<String> prompts, List<long[]> promptTokens, String refusalPrefix,
                               String compliancePrefix, long[] refusalTokens, long[] complianceTokens,
-                              Position position, int batchSize, boolean chat) {
+                              Position position, int batchSize, boolean chat, BosConvention bos) {
         this.prompts = prompts;
         this.promptTokens = promptTokens;
         this.refusalPrefix = refusalPrefix;
@@ -81,12 +84,13 @@ public final class ContrastivePrefix implements DirectionMethod {
         this.position = position;
         this.batchSize = batchSize;
         this.chat = chat;
+        this.bos = bos;
     }
 
     /** The default prefixes and position, over a small built-in set of mild harmful-ish prompts. */
     public static ContrastivePrefix defaults() {
         return new ContrastivePrefix(defaultPrompts(), null, REFUSAL_PREFIX, COMPLIANCE_PREFIX, null, null,
-                Position.PREFIX_LAST, 8, false);
+                Position.PREFIX_LAST, 8, false, BosConvention.TOKENIZER);
     }
 
     /** Uses these prompt texts. */
@@ -95,7 +99,7 @@ public final class ContrastivePrefix implements DirectionMethod {
             throw new IllegalArgumentException("ContrastivePrefix needs at least one prompt");
         }
         return new ContrastivePrefix(List.copyOf(texts), null, refusalPrefix, compliancePrefix, refusalTokens,
-                complianceTokens, position, batchSize, chat);
+                complianceTokens, position, batchSize, chat, bos);
     }
 
     /** Uses prompts given as token ids (for models without a tokenizer). */
@@ -104,13 +108,13 @@ public final class ContrastivePrefix implements DirectionMethod {
             throw new IllegalArgumentException("ContrastivePrefix needs at least one prompt");
         }
         return new ContrastivePrefix(null, List.copyOf(tokens), refusalPrefix, compliancePrefix, refusalTokens,
-                complianceTokens, position, batchSize, chat);
+                complianceTokens, position, batchSize, chat, bos);
     }
 
     /** Sets the prefix texts. */
     public ContrastivePrefix prefixes(String refusal, String compliance) {
         return new ContrastivePrefix(prompts, promptTokens, Objects.requireNonNull(refusal),
-                Objects.requireNonNull(compliance), null, null, position, batchSize, chat);
+                Objects.requireNonNull(compliance), null, null, position, batchSize, chat, bos);
     }
 
     /** Sets the prefixes as token ids. */
@@ -119,7 +123,7 @@ public final class ContrastivePrefix implements DirectionMethod {
             throw new IllegalArgumentException("prefixes must have at least one token");
         }
         return new ContrastivePrefix(prompts, promptTokens, null, null, refusal.clone(), compliance.clone(),
-                position, batchSize, chat);
+                position, batchSize, chat, bos);
     }
 
     /** Where to read. {@link Position#LAST_PROMPT_TOKEN} is rejected (the difference there is zero). */
@@ -131,7 +135,7 @@ public final class ContrastivePrefix implements DirectionMethod {
                     + "or prefix-mean");
         }
         return new ContrastivePrefix(prompts, promptTokens, refusalPrefix, compliancePrefix, refusalTokens,
-                complianceTokens, p, batchSize, chat);
+                complianceTokens, p, batchSize, chat, bos);
     }
 
     /** Prompts per forward batch. */
@@ -140,7 +144,7 @@ public final class ContrastivePrefix implements DirectionMethod {
             throw new IllegalArgumentException("batch size must be ≥ 1");
         }
         return new ContrastivePrefix(prompts, promptTokens, refusalPrefix, compliancePrefix, refusalTokens,
-                complianceTokens, position, b, chat);
+                complianceTokens, position, b, chat, bos);
     }
 
     /**
@@ -149,7 +153,13 @@ public final class ContrastivePrefix implements DirectionMethod {
      */
     public ContrastivePrefix chat(boolean c) {
         return new ContrastivePrefix(prompts, promptTokens, refusalPrefix, compliancePrefix, refusalTokens,
-                complianceTokens, position, batchSize, c);
+                complianceTokens, position, batchSize, c, bos);
+    }
+
+    /** How text prompts start ({@link BosConvention#TOKENIZER} by default); recorded in the direction's metadata. */
+    public ContrastivePrefix bos(BosConvention b) {
+        return new ContrastivePrefix(prompts, promptTokens, refusalPrefix, compliancePrefix, refusalTokens,
+                complianceTokens, position, batchSize, chat, Objects.requireNonNull(b));
     }
 
     @Override
@@ -161,7 +171,7 @@ public final class ContrastivePrefix implements DirectionMethod {
     public DirectionResult build(LanguageModel model, HookPoint hook) {
         hook.checkWithin(model.config().numLayers());
         List<long[]> base = promptTokens != null ? promptTokens
-                : prompts.stream().map(p -> model.encodePrompt(p, chat)).toList();
+                : prompts.stream().map(p -> model.encodePrompt(Prompt.of(p, chat), bos)).toList();
         long[] ref = refusalTokens != null ? refusalTokens : model.requireTokenizer().encode(refusalPrefix);
         long[] comp = complianceTokens != null ? complianceTokens : model.requireTokenizer().encode(compliancePrefix);
         List<long[]> refusal = new ArrayList<>();
@@ -189,6 +199,7 @@ public final class ContrastivePrefix implements DirectionMethod {
         meta.put("compliance_prefix", compliancePrefix != null ? compliancePrefix : java.util.Arrays.toString(comp));
         meta.put("n_prompts", Integer.toString(base.size()));
         meta.put("chat", Boolean.toString(chat));
+        meta.put(ProvenanceMetadata.BOS, promptTokens != null ? ProvenanceMetadata.GIVEN_IDS : bos.id());
         meta.put("prompt_set_hash", PromptHash.of(base));
         return MeanDifference.of(diffs, ProvenanceMetadata.describe(model, hook, meta),
                 "the contrastive direction at " + hook.name() + " (the prefixes do not change the activations read there)");

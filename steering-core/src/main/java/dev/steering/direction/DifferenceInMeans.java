@@ -5,7 +5,9 @@ import dev.steering.hooks.Add;
 import dev.steering.hooks.Edit;
 import dev.steering.hooks.HookPoint;
 import dev.steering.model.ForwardGraph;
+import dev.steering.model.BosConvention;
 import dev.steering.model.LanguageModel;
+import dev.steering.model.Prompt;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -100,16 +102,29 @@ public final class DifferenceInMeans implements DirectionMethod {
      * (Arditi's {@code eoi_toks}).
      */
     public static DifferenceInMeans ofChat(LanguageModel model, List<String> harmful, List<String> harmless) {
-        return ofTokens(chatTokens(model, harmful), chatTokens(model, harmless)).lastTokens(model.postInstructionTokens());
+        DifferenceInMeans d = new DifferenceInMeans();
+        d.harmful = Prompts.ofChat(harmful, "harmful set");
+        d.harmless = Prompts.ofChat(harmless, "harmless set");
+        return d.lastTokens(model.postInstructionTokens());
     }
 
     /** Validation prompts rendered through the model's chat template (see {@link #ofChat}). */
     public DifferenceInMeans validationChat(LanguageModel model, List<String> harmfulVal, List<String> harmlessVal) {
-        return validationTokens(chatTokens(model, harmfulVal), chatTokens(model, harmlessVal));
+        return with(c -> {
+            c.harmfulVal = Prompts.ofChat(harmfulVal, "harmful validation set");
+            c.harmlessVal = Prompts.ofChat(harmlessVal, "harmless validation set");
+        });
     }
 
-    private static List<long[]> chatTokens(LanguageModel model, List<String> texts) {
-        return texts.stream().map(t -> model.encodePrompt(t, true)).toList();
+    /**
+     * Harmful and harmless training prompts as {@link Prompt}s (plain texts or conversations, e.g. with a system
+     * message), encoded under {@code bos}.
+     */
+    public static DifferenceInMeans ofPrompts(List<Prompt> harmful, List<Prompt> harmless, BosConvention bos) {
+        DifferenceInMeans d = new DifferenceInMeans();
+        d.harmful = Prompts.of(harmful, bos, "harmful set");
+        d.harmless = Prompts.of(harmless, bos, "harmless set");
+        return d;
     }
 
     /** Validation prompts for {@link #select} (Arditi: harmful from HarmBench-val, harmless from Alpaca). */
@@ -442,6 +457,7 @@ public final class DifferenceInMeans implements DirectionMethod {
         m.put("harmful_set_hash", PromptHash.of(a));
         m.put("harmless_set_hash", PromptHash.of(b));
         m.put("batch_size", Integer.toString(batchSize));
+        m.put(ProvenanceMetadata.BOS, harmful.bosLabel());
         return m;
     }
 

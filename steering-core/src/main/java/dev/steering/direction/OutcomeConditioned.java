@@ -115,7 +115,7 @@ public final class OutcomeConditioned implements DirectionMethod {
         List<TokenizedPrompt> in = new ArrayList<>();
         for (int i = 0; i < tokens.size(); i++) {
             in.add(new TokenizedPrompt(Integer.toString(i), prompts.texts() == null ? null : prompts.texts().get(i),
-                    tokens.get(i)));
+                    tokens.get(i), prompts.bos()));
         }
         int eos = model.config().eosTokenId();
         return new Generator(model.graph(List.of()), model.tokenizer().orElse(null), Math.max(0, eos), eos)
@@ -141,6 +141,7 @@ public final class OutcomeConditioned implements DirectionMethod {
         meta.put("method", name());
         meta.put("labeler", labelerName);
         meta.put("position", Integer.toString(position));
+        meta.put(ProvenanceMetadata.BOS, prompts.bosLabel());
         meta.put("n_refused", Integer.toString(refusedPrompts.size()));
         meta.put("n_complied", Integer.toString(compliedPrompts.size()));
         meta.put("min_per_class", Integer.toString(minPerClass));

@@ -108,6 +108,7 @@ public final class Pca implements DirectionMethod {
         meta.put("n_pairs", Integer.toString(pos.size()));
         meta.put("positive_set_hash", PromptHash.of(pos));
         meta.put("negative_set_hash", PromptHash.of(neg));
+        meta.put(ProvenanceMetadata.BOS, positive.bosLabel());
         return result(hp, hn, centering, ProvenanceMetadata.describe(model, hook, meta));
     }
 

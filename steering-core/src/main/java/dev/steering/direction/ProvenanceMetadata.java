@@ -1,6 +1,7 @@
 package dev.steering.direction;
 
 import dev.steering.hooks.HookPoint;
+import dev.steering.model.BosConvention;
 import dev.steering.model.LanguageModel;
 import dev.steering.model.ModelConfig;
 import java.util.LinkedHashMap;
@@ -20,6 +21,13 @@ public final class ProvenanceMetadata {
     public static final String HIDDEN_SIZE = "hidden_size";
     /** Metadata key: number of layers. */
     public static final String NUM_LAYERS = "num_layers";
+    /**
+     * Metadata key: how the prompts the direction was read from start ({@link BosConvention#id()}, or
+     * {@link #GIVEN_IDS} for prompts given as token ids).
+     */
+    public static final String BOS = "bos";
+    /** The {@link #BOS} value of prompts given as token ids: their start is whatever the caller chose. */
+    public static final String GIVEN_IDS = "ids";
 
     private ProvenanceMetadata() {
     }
@@ -61,6 +69,22 @@ public final class ProvenanceMetadata {
             throw new IllegalArgumentException("steering vector was computed on a model with " + layers + " layers"
                     + describeSource(v) + ", " + model.id() + " has " + c.numLayers());
         }
+    }
+
+    /**
+     * Fails if {@code v} was read from prompts started under another {@link BosConvention} than {@code used}:
+     * activations differ too much for such a direction to mean the same, so mixing must be asked for
+     * ({@code allowMismatch}). Vectors without the entry (older files, other tools) or from prompts given as ids,
+     * and prompts of unknown convention ({@code used == null}) are not checked.
+     */
+    public static void checkBos(SteeringVector v, BosConvention used, boolean allowMismatch) {
+        String built = v.metadata().get(BOS);
+        if (allowMismatch || used == null || built == null || built.equals(GIVEN_IDS) || built.equals(used.id())) {
+            return;
+        }
+        throw new IllegalArgumentException("steering vector" + describeSource(v) + " was built from prompts started by"
+                + " the '" + built + "' BOS convention, but these prompts use '" + used.id() + "': build the direction"
+                + " with the same convention, or allow the mismatch explicitly");
     }
 
     private static String describeSource(SteeringVector v) {

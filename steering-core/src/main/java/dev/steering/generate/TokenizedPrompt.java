@@ -1,16 +1,24 @@
 package dev.steering.generate;
 
+import dev.steering.model.BosConvention;
+
 /**
  * A prompt ready for generation.
  *
  * @param id     a stable id (seeds the prompt's sampler, so sampling never depends on batching)
  * @param text   the prompt text, or null when only tokens are known
  * @param tokens the prompt's token ids (non-empty)
+ * @param bos    how the tokens start, or null when they were given as ids (not checked against directions)
  */
-public record TokenizedPrompt(String id, String text, long[] tokens) {
+public record TokenizedPrompt(String id, String text, long[] tokens, BosConvention bos) {
     public TokenizedPrompt {
         if (tokens.length == 0) {
             throw new IllegalArgumentException("prompt '" + id + "' has no tokens");
         }
+    }
+
+    /** A prompt given as token ids, of no known BOS convention. */
+    public TokenizedPrompt(String id, String text, long[] tokens) {
+        this(id, text, tokens, null);
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
+import com.hubspot.jinjava.LegacyOverrides;
 import com.hubspot.jinjava.el.JinjavaInterpreterResolver;
 import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import com.hubspot.jinjava.interpret.RenderResult;
@@ -32,24 +33,30 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A model's chat template ({@code chat_template.jinja}, or {@code chat_template} in {@code tokenizer_config.json}),
- * rendered by a Jinja engine (Jinjava) set up like Hugging Face's {@code apply_chat_template}: {@code trim_blocks},
- * {@code lstrip_blocks}, no trailing newline kept, the tokenizer's special tokens ({@code bos_token},
- * {@code eos_token}, …) as variables, {@code raise_exception(msg)}, {@code strftime_now(fmt)}, Python's
- * {@code tojson} (with {@code ", "} / {@code ": "} separators and {@code indent}), and the Python string methods
- * templates call ({@code .strip()}, {@code .startswith()}, {@code .split()}, {@code .upper()}, …). Thread-safe.
+ * rendered by a Jinja engine (Jinjava) set up to give what Hugging Face's {@code apply_chat_template} gives in
+ * Python: message content is data (never interpreted as template syntax), {@code trim_blocks},
+ * {@code lstrip_blocks}, no trailing newline kept, Python syntax Jinjava parses differently rewritten
+ * ({@link JinjaSyntax}: slices with a step, keyword arguments with operators), {@code trim} and the string methods
+ * stripping Unicode whitespace as {@code str.strip}, the tokenizer's special tokens ({@code bos_token},
+ * {@code eos_token}, …) as variables, {@code raise_exception(msg)} failing the rendering,
+ * {@code strftime_now(fmt)}, Python's {@code tojson} (with {@code ", "} / {@code ": "} separators and
+ * {@code indent}), and the Python string methods templates call ({@code .strip()}, {@code .startswith()},
+ * {@code .split()}, {@code .upper()}, …). Thread-safe.
  */
 public final class ChatTemplate {
     private static final Logger LOG = LoggerFactory.getLogger(ChatTemplate.class);
     private static final List<String> SPECIAL_TOKENS = List.of("bos_token", "eos_token", "unk_token", "sep_token",
             "pad_token", "cls_token", "mask_token");
     private static final List<String> FUNCTIONS = List.of("raise_exception", "strftime_now");
+    /** The context variable holding the {@link Raised} of a rendering. */
+    private static final String RAISED = "__steering_raised__";
     private static final Jinjava JINJA = engine();
 
     private final String source;
     private final Map<String, String> specialTokens;
 
     private ChatTemplate(String source, Map<String, String> specialTokens) {
-        this.source = jinjaWhitespace(source);
+        this.source = JinjaSyntax.rewrite(jinjaWhitespace(source));
         this.specialTokens = Map.copyOf(specialTokens);
     }
 
@@ -118,42 +125,49 @@ public final class ChatTemplate {
     }
 
     /**
-     * Renders a conversation.
+     * Renders a conversation, as {@code apply_chat_template(messages, add_generation_prompt=…, tokenize=False)}.
      *
-     * @param messages            each with {@code role} and {@code content}
      * @param addGenerationPrompt append the header that starts the assistant's turn
      * @throws IllegalArgumentException if the template raises ({@code raise_exception}) or fails, with its message
      */
-    public String render(List<Map<String, String>> messages, boolean addGenerationPrompt) {
+    public String render(List<ChatMessage> messages, boolean addGenerationPrompt) {
+        return render(messages, addGenerationPrompt, Map.of());
+    }
+
+    /**
+     * Renders a conversation with extra template variables, as the keyword arguments of
+     * {@code apply_chat_template} (e.g. {@code enable_thinking=False} for Qwen3, {@code date_string} for Llama-3.x).
+     *
+     * @throws IllegalArgumentException if the template raises ({@code raise_exception}) or fails, with its message
+     */
+    public String render(List<ChatMessage> messages, boolean addGenerationPrompt, Map<String, ?> variables) {
         Map<String, Object> vars = new HashMap<>(specialTokens);
         for (String function : FUNCTIONS) {
             vars.put(function, "<built-in function " + function + ">");   // so that `is defined` holds, as in Python
         }
+        vars.putAll(variables);
         List<Map<String, Object>> copies = new ArrayList<>();
-        for (Map<String, String> m : messages) {
-            copies.add(new LinkedHashMap<>(m));
+        for (ChatMessage m : messages) {
+            Map<String, Object> copy = new LinkedHashMap<>();
+            copy.put("role", m.role());
+            copy.put("content", m.content());
+            copies.add(copy);
         }
         vars.put("messages", copies);
         vars.put("add_generation_prompt", addGenerationPrompt);
+        Raised raised = new Raised();
+        vars.put(RAISED, raised);
         RenderResult r = JINJA.renderForResult(source, vars);
+        if (raised.message != null) {
+            throw new IllegalArgumentException("chat template raised: " + raised.message);
+        }
         List<TemplateError> fatal = r.getErrors().stream()
                 .filter(e -> e.getSeverity() == TemplateError.ErrorType.FATAL).toList();
         if (!fatal.isEmpty()) {
             throw new IllegalArgumentException("chat template failed: " + String.join("; ",
-                    fatal.stream().map(ChatTemplate::message).toList()));
+                    fatal.stream().map(TemplateError::getMessage).toList()));
         }
         return r.getOutput();
-    }
-
-    private static String message(TemplateError e) {
-        Throwable t = e.getException();
-        while (t != null) {
-            if (t instanceof TemplateRaised raised) {
-                return raised.getMessage();
-            }
-            t = t.getCause();
-        }
-        return e.getMessage();
     }
 
     private static Jinjava engine() {
@@ -161,6 +175,11 @@ public final class ChatTemplate {
         resolver.add(new PythonStrings());
         resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_WRITE);
         Jinjava j = new Jinjava(JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(true)
+                .withNestedInterpretationEnabled(false)
+                .withLegacyOverrides(LegacyOverrides.newBuilder()
+                        .withParseWhitespaceControlStrictly(true)
+                        .withHandleBackslashInQuotesOnly(true)
+                        .build())
                 .withElResolver(resolver).build());
         try {
             j.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception",
@@ -171,12 +190,22 @@ public final class ChatTemplate {
             throw new IllegalStateException(e);
         }
         j.getGlobalContext().registerFilter(new PythonToJson());
+        j.getGlobalContext().registerFilter(new PythonTrim());
+        j.getGlobalContext().registerFilter(new PythonSlice());
         return j;
     }
 
-    /** {@code raise_exception(message)}: aborts rendering with the template's message. */
+    /**
+     * {@code raise_exception(message)}: records the template's message (rendering then fails with it, whatever
+     * Jinjava goes on to render) and stops the current expression.
+     */
     public static Object raiseException(String message) {
-        throw new TemplateRaised(message);
+        JinjavaInterpreter interpreter = JinjavaInterpreter.getCurrent();
+        Object raised = interpreter == null ? null : interpreter.getContext().get(RAISED);
+        if (raised instanceof Raised r && r.message == null) {
+            r.message = message;
+        }
+        throw new IllegalStateException(message);
     }
 
     /**
@@ -214,11 +243,9 @@ public final class ChatTemplate {
         return out.toString();
     }
 
-    /** What {@code raise_exception} throws. */
-    private static final class TemplateRaised extends RuntimeException {
-        TemplateRaised(String message) {
-            super(message);
-        }
+    /** The first message {@code raise_exception} was called with during one rendering. */
+    private static final class Raised {
+        private String message;
     }
 
     /** Python {@code str} methods on Java strings, tried before Jinjava's own (Java-bean) method resolution. */
@@ -241,9 +268,9 @@ public final class ChatTemplate {
         private static Object call(String s, String method, Object[] p) {
             String arg = p.length > 0 && p[0] != null ? p[0].toString() : null;
             return switch (method) {
-                case "strip" -> arg == null ? s.strip() : stripRight(stripLeft(s, arg), arg);
-                case "lstrip" -> arg == null ? s.stripLeading() : stripLeft(s, arg);
-                case "rstrip" -> arg == null ? s.stripTrailing() : stripRight(s, arg);
+                case "strip" -> PythonText.strip(s, arg);
+                case "lstrip" -> PythonText.stripLeft(s, arg);
+                case "rstrip" -> PythonText.stripRight(s, arg);
                 case "startswith" -> anyOf(p[0], s::startsWith);
                 case "endswith" -> anyOf(p[0], s::endsWith);
                 case "upper" -> s.toUpperCase(Locale.ROOT);
@@ -251,7 +278,7 @@ public final class ChatTemplate {
                 case "capitalize" -> s.isEmpty() ? s : s.substring(0, 1).toUpperCase(Locale.ROOT)
                         + s.substring(1).toLowerCase(Locale.ROOT);
                 case "title" -> title(s);
-                case "split" -> arg == null ? List.of(s.strip().isEmpty() ? new String[0] : s.strip().split("\\s+"))
+                case "split" -> arg == null ? PythonText.splitWhitespace(s)
                         : List.of(s.split(java.util.regex.Pattern.quote(arg), -1));
                 case "find" -> s.indexOf(arg);
                 case "count" -> arg.isEmpty() ? s.length() + 1 : (s.length() - s.replace(arg, "").length()) / arg.length();
@@ -265,22 +292,6 @@ public final class ChatTemplate {
                 return c.stream().anyMatch(x -> test.test(String.valueOf(x)));
             }
             return test.test(String.valueOf(prefixes));
-        }
-
-        private static String stripLeft(String s, String chars) {
-            int i = 0;
-            while (i < s.length() && chars.indexOf(s.charAt(i)) >= 0) {
-                i++;
-            }
-            return s.substring(i);
-        }
-
-        private static String stripRight(String s, String chars) {
-            int i = s.length();
-            while (i > 0 && chars.indexOf(s.charAt(i - 1)) >= 0) {
-                i--;
-            }
-            return s.substring(0, i);
         }
 
         private static String title(String s) {
@@ -321,6 +332,72 @@ public final class ChatTemplate {
         @Override
         public Class<?> getCommonPropertyType(ELContext context, Object base) {
             return null;
+        }
+    }
+
+    /** {@code x[start:stop:step]} (Python slicing of lists and strings), which {@link JinjaSyntax} rewrites to. */
+    private static final class PythonSlice implements Filter {
+        @Override
+        public String getName() {
+            return JinjaSyntax.SLICE_FILTER;
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, String... args) {
+            return filter(var, interpreter, (Object[]) args, Map.of());
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
+            List<Object> items = new ArrayList<>();
+            if (var instanceof String str) {
+                str.codePoints().forEach(c -> items.add(new String(Character.toChars(c))));
+            } else if (var instanceof Collection<?> c) {
+                items.addAll(c);
+            } else {
+                throw new IllegalArgumentException("cannot slice " + (var == null ? "none" : var.getClass().getSimpleName()));
+            }
+            int n = items.size();
+            long step = args.length > 2 && args[2] != null ? ((Number) args[2]).longValue() : 1;
+            if (step == 0) {
+                throw new IllegalArgumentException("slice step cannot be zero");
+            }
+            long start = bound(args.length > 0 ? args[0] : null, n, step < 0 ? n - 1 : 0, step);
+            long stop = bound(args.length > 1 ? args[1] : null, n, step < 0 ? -1 : n, step);
+            List<Object> out = new ArrayList<>();
+            for (long i = start; step > 0 ? i < stop : i > stop; i += step) {
+                out.add(items.get((int) i));
+            }
+            if (var instanceof String) {
+                return String.join("", out.stream().map(String::valueOf).toList());
+            }
+            return out;
+        }
+
+        /** Python's slice bound: negative counts from the end, then clamped to the range the step walks. */
+        private static long bound(Object given, int n, long absent, long step) {
+            if (given == null) {
+                return absent;
+            }
+            long i = ((Number) given).longValue();
+            if (i < 0) {
+                i += n;
+            }
+            return step > 0 ? Math.max(0, Math.min(i, n)) : Math.max(-1, Math.min(i, n - 1));
+        }
+    }
+
+    /** Jinja's {@code trim(chars=None)}: Python's {@code str.strip}, which strips all Unicode whitespace. */
+    private static final class PythonTrim implements Filter {
+        @Override
+        public String getName() {
+            return "trim";
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, String... args) {
+            String chars = args.length > 0 ? args[0] : null;
+            return var == null ? "" : PythonText.strip(var.toString(), chars);
         }
     }
 

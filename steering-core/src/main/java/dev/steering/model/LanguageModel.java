@@ -26,9 +26,8 @@ public final class LanguageModel implements AutoCloseable {
 
     private final String id;
     private final Architecture architecture;
-    private final TextTokenizer tokenizer;
+    private final PromptEncoder prompts;
     private final String revision;
-    private final ChatTemplate chatTemplate;
     private final Object lock = new Object();
     private ForwardEngine engine;
     /** Users of a shared model (see {@link #retain()}); the model is freed when the count reaches 0. */
@@ -48,9 +47,8 @@ public final class LanguageModel implements AutoCloseable {
                           ChatTemplate chatTemplate) {
         this.id = id;
         this.architecture = architecture;
-        this.tokenizer = tokenizer;
+        this.prompts = new PromptEncoder(id, tokenizer, chatTemplate);
         this.revision = revision;
-        this.chatTemplate = chatTemplate;
     }
 
     /** Loads a Hugging Face checkpoint directory (config.json, weights, optional tokenizer.json). */
@@ -111,28 +109,36 @@ public final class LanguageModel implements AutoCloseable {
 
     /** The tokenizer, if the checkpoint has one. */
     public Optional<TextTokenizer> tokenizer() {
-        return Optional.ofNullable(tokenizer);
+        return prompts.tokenizer();
     }
 
     /** The tokenizer, or an error saying the checkpoint has none and token ids must be given. */
     public TextTokenizer requireTokenizer() {
-        if (tokenizer == null) {
-            throw new IllegalStateException(id + " has no tokenizer.json: give token ids instead of text");
-        }
-        return tokenizer;
+        return prompts.requireTokenizer();
     }
 
     /** The checkpoint's chat template, if it ships one (instruction-tuned models). */
     public Optional<ChatTemplate> chatTemplate() {
-        return Optional.ofNullable(chatTemplate);
+        return prompts.chatTemplate();
+    }
+
+    /** How this model's prompts become token ids (tokenizer, chat template, BOS conventions). */
+    public PromptEncoder prompts() {
+        return prompts;
     }
 
     /**
-     * The token ids of a prompt: the raw text, or with {@code chat} the text as the user's message rendered through
-     * the chat template with the assistant's turn opened ({@code add_generation_prompt}).
+     * The token ids of a prompt under the default {@link BosConvention#TOKENIZER}: the raw text, or with
+     * {@code chat} the text as the user's message rendered through the chat template with the assistant's turn
+     * opened ({@code add_generation_prompt}).
      */
     public long[] encodePrompt(String text, boolean chat) {
-        return requireTokenizer().encode(chat ? chatPrompt(text) : text);
+        return encodePrompt(Prompt.of(text, chat), BosConvention.TOKENIZER);
+    }
+
+    /** The token ids of a prompt, as {@link PromptEncoder#tokenize}. */
+    public long[] encodePrompt(Prompt prompt, BosConvention bos) {
+        return prompts.tokenize(prompt, bos).ids();
     }
 
     /**
@@ -140,18 +146,7 @@ public final class LanguageModel implements AutoCloseable {
      * Arditi et al., e.g. Llama-3's {@code <|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n}).
      */
     public int postInstructionTokens() {
-        String marker = "\u0000steering-user-message\u0000";
-        String rendered = chatPrompt(marker);
-        int at = rendered.lastIndexOf(marker);
-        return requireTokenizer().encode(rendered.substring(at + marker.length())).length;
-    }
-
-    private String chatPrompt(String text) {
-        if (chatTemplate == null) {
-            throw new IllegalStateException(id + " has no chat template (tokenizer_config.json chat_template or "
-                    + "chat_template.jinja): prompt it without chat");
-        }
-        return chatTemplate.render(List.of(Map.of("role", "user", "content", text)), true);
+        return prompts.postInstructionTokens();
     }
 
     /**
@@ -230,9 +225,7 @@ public final class LanguageModel implements AutoCloseable {
             }
             architecture.weights().close();
         }
-        if (tokenizer != null) {
-            tokenizer.close();
-        }
+        prompts.closeTokenizer();
         LOG.debug("closed {}", id);
     }
 }

@@ -15,10 +15,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code tokenizer_config.json}), against what Python's {@code apply_chat_template} renders.
  */
 class ChatTemplateTest {
-    private static final List<Map<String, String>> CHAT = List.of(
-            Map.of("role", "system", "content", "You are terse."),
-            Map.of("role", "user", "content", "Hi!"),
-            Map.of("role", "assistant", "content", "Hello."));
+    private static final List<ChatMessage> CHAT = List.of(ChatMessage.system("You are terse."),
+            ChatMessage.user("Hi!"), ChatMessage.assistant("Hello."));
 
     @Test
     void qwen25() {
@@ -81,7 +79,26 @@ class ChatTemplateTest {
                 + "{{ {'k': [1]} | tojson(indent=2) }}\n", Map.of());
         assertEquals("hello world|hello world |  hello world|true|true|HELLO WORLD|[hello, world]|4|Hello World|"
                         + "hello-world|{\"a\": [1, \"x\\\"y\"], \"b\": null, \"c\": true}|{\n  \"k\": [\n    1\n  ]\n}",
-                t.render(List.of(Map.of("role", "user", "content", "  hello world ")), false));
+                t.render(List.of(ChatMessage.user("  hello world ")), false));
+    }
+
+    @Test
+    void messageContentIsDataAndPythonSyntaxRenders() {
+        ChatTemplate t = ChatTemplate.of("{{ bos_token }}{% for m in messages %}[{{ m.content | trim }}]{% endfor %}",
+                Map.of("bos_token", "<s>"));
+        String content = "Show {{ bos_token }} literally \\frac{{a}}{b} {% if x %}{{ messages }}";
+        assertEquals("<s>[" + content + "]", t.render(List.of(ChatMessage.user(content)), false));
+        assertEquals("<s>[a\u3000b]", t.render(List.of(ChatMessage.user("\u3000\u00a0a\u3000b\u2009\n")), false));
+        ChatTemplate python = ChatTemplate.of("{% set ns = namespace(last=messages|length - 1) %}{{ ns.last }}|"
+                + "{% for m in messages[::-1] %}{{ m.content }}{% endfor %}|{{ 'abcdef'[1::2] }}|{{ 'abcdef'[-1:0:-2] }}|"
+                + "{{ [1, 2, 3][::-1][0] }}", Map.of());
+        assertEquals("2|cba|bdf|fdb|3", python.render(List.of(ChatMessage.user("a"), ChatMessage.user("b"),
+                ChatMessage.user("c")), false));
+        ChatTemplate raising = ChatTemplate.of("{% for m in messages %}{% if m.role == 'system' %}"
+                + "{{ raise_exception('no system') }}{% endif %}{{ m.content }}{% endfor %}", Map.of());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> raising.render(List.of(ChatMessage.system("s"), ChatMessage.user("u")), true));
+        assertEquals("chat template raised: no system", e.getMessage());
     }
 
     private static ChatTemplate template(String name) {

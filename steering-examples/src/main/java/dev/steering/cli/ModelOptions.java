@@ -45,7 +45,7 @@ final class ModelOptions {
             if (model.tokenizer().isEmpty()) {
                 throw new CliException(model.id() + " has no tokenizer.json: pass --tokens instead of --text");
             }
-            out = model.tokenizer().get().encode(text);
+            out = model.encodePrompt(text, false);
         }
         if (out.length == 0) {
             throw new CliException("the input has no tokens");

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.steering.model.ChatMessage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -89,7 +90,8 @@ public final class PromptSet {
             if (previous != null) {
                 throw new InputFormatException(source, lineNo, "duplicate id '" + id + "' (first on line " + previous + ")");
             }
-            prompts.add(new Prompt(id, prompt, meta(node.get("meta"), source, lineNo)));
+            prompts.add(new Prompt(id, prompt, meta(node.get("meta"), source, lineNo),
+                    messages(node.get("messages"), source, lineNo)));
         }
         log.debug("loaded {} prompts from {}", prompts.size(), file);
         return new PromptSet(prompts);
@@ -107,6 +109,26 @@ public final class PromptSet {
             throw new InputFormatException(source, line, "empty id");
         }
         return v.asText();
+    }
+
+    /** The optional {@code "messages"}: earlier turns, each {@code {"role": ..., "content": ...}}. */
+    private static List<ChatMessage> messages(JsonNode messages, String source, int line) throws InputFormatException {
+        List<ChatMessage> out = new ArrayList<>();
+        if (messages == null || messages.isNull()) {
+            return out;
+        }
+        if (!messages.isArray()) {
+            throw new InputFormatException(source, line, "\"messages\" must be an array of {\"role\", \"content\"}");
+        }
+        for (int i = 0; i < messages.size(); i++) {
+            JsonNode m = messages.get(i);
+            if (!m.path("role").isTextual() || m.path("role").asText().isBlank() || !m.path("content").isTextual()) {
+                throw new InputFormatException(source, line, "message " + i + " needs string fields \"role\" and "
+                        + "\"content\"");
+            }
+            out.add(new ChatMessage(m.get("role").asText(), m.get("content").asText()));
+        }
+        return out;
     }
 
     private static Map<String, String> meta(JsonNode meta, String source, int line) throws InputFormatException {
@@ -136,6 +158,10 @@ public final class PromptSet {
             o.put("prompt", p.prompt());
             ObjectNode meta = o.putObject("meta");
             p.meta().forEach(meta::put);
+            if (!p.messages().isEmpty()) {
+                var messages = o.putArray("messages");
+                p.messages().forEach(m -> messages.addObject().put("role", m.role()).put("content", m.content()));
+            }
             sb.append(JSON.writeValueAsString(o)).append('\n');
         }
         TextFiles.writeAtomically(file, sb.toString());
@@ -143,9 +169,9 @@ public final class PromptSet {
     }
 
     /**
-     * A stable SHA-256 (lowercase hex) of the ids and prompt texts in order (each UTF-8, prefixed by its
-     * big-endian 4-byte length), for provenance: meta does not count, so
-     * re-annotating a set keeps its hash.
+     * A stable SHA-256 (lowercase hex) of the ids and prompt texts in order, then each prompt's messages' roles
+     * and contents (each UTF-8, prefixed by its big-endian 4-byte length), for provenance: meta does not count, so
+     * re-annotating a set keeps its hash (and a set without messages keeps the hash it had before they existed).
      */
     public String hash() {
         MessageDigest sha;
@@ -155,7 +181,9 @@ public final class PromptSet {
             throw new IllegalStateException("SHA-256 is required by every Java platform", e);
         }
         for (Prompt p : prompts) {
-            for (String s : new String[] {p.id(), p.prompt()}) {
+            List<String> parts = new ArrayList<>(List.of(p.id(), p.prompt()));
+            p.messages().forEach(m -> parts.addAll(List.of(m.role(), m.content())));
+            for (String s : parts) {
                 byte[] b = s.getBytes(StandardCharsets.UTF_8);
                 sha.update(java.nio.ByteBuffer.allocate(4).putInt(b.length).array());
                 sha.update(b);

@@ -22,6 +22,7 @@ import dev.steering.hooks.Intervention;
 import dev.steering.hooks.LayerSpec;
 import dev.steering.hooks.Positions;
 import dev.steering.metrics.CompletionScorer;
+import dev.steering.model.BosConvention;
 import dev.steering.model.LanguageModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -79,7 +80,7 @@ public final class RefusalStudy {
                 throw new IllegalArgumentException("split " + split + " has no prompts");
             }
             this.splits.put(split, ps.stream().map(p -> new TokenizedPrompt(p.id(), p.prompt(),
-                    model.encodePrompt(p.prompt(), cfg.model().chat()))).toList());
+                    p.encode(model, cfg.model().chat()), BosConvention.TOKENIZER)).toList());
         }
         this.store = new ResultStore(runDir);
     }

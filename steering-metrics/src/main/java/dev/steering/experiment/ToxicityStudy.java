@@ -21,6 +21,7 @@ import dev.steering.hooks.Positions;
 import dev.steering.metrics.toxicity.ToxicityMetric;
 import dev.steering.metrics.toxicity.ToxicityScore;
 import dev.steering.model.Activations;
+import dev.steering.model.BosConvention;
 import dev.steering.model.LanguageModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -83,7 +84,7 @@ public final class ToxicityStudy {
                 throw new IllegalArgumentException("subset " + s + " has no prompts");
             }
             subsets.put(s, ps.stream().map(p -> new TokenizedPrompt(p.id(), p.prompt(),
-                    model.encodePrompt(p.prompt(), cfg.model().chat()))).toList());
+                    p.encode(model, cfg.model().chat()), BosConvention.TOKENIZER)).toList());
         }
         this.store = new ResultStore(runDir, ToxicityColumns.SCHEMA);
     }

@@ -25,6 +25,42 @@ class PromptSetTest {
     }
 
     @Test
+    void promptsMayCarryEarlierTurnsOfAConversation() throws Exception {
+        Path f = dir.resolve("chat.jsonl");
+        Files.writeString(f, "{\"id\":\"a\",\"prompt\":\"And now {{ this }}?\",\"messages\":[{\"role\":\"system\","
+                + "\"content\":\"Be brief.\"},{\"role\":\"user\",\"content\":\"Hi\"},{\"role\":\"assistant\","
+                + "\"content\":\"Hello.\"}]}\n{\"id\":\"b\",\"prompt\":\"plain\"}\n");
+        PromptSet set = PromptSet.load(f);
+        assertEquals(List.of(dev.steering.model.ChatMessage.system("Be brief."), dev.steering.model.ChatMessage.user("Hi"),
+                dev.steering.model.ChatMessage.assistant("Hello.")), set.prompts().get(0).messages());
+        assertTrue(set.prompts().get(1).messages().isEmpty());
+        Path again = dir.resolve("again.jsonl");
+        set.write(again);
+        assertEquals(set, PromptSet.load(again));
+        assertNotEquals(set.hash(), new PromptSet(List.of(new Prompt("a", "And now {{ this }}?", null),
+                set.prompts().get(1))).hash(), "the messages count in the hash");
+        InputFormatException e = loadFails("{\"id\":\"a\",\"prompt\":\"x\",\"messages\":[{\"role\":\"user\"}]}\n");
+        assertTrue(e.getMessage().contains(":1: message 0 needs string fields"), e.getMessage());
+
+        Path model = dir.resolve("model");
+        Path neox = Path.of("../steering-core/src/test/resources/fixtures/gpt-neox-tiny");
+        Files.createDirectories(model);
+        for (String name : new String[]{"config.json", "model.safetensors", "tokenizer.json"}) {
+            Files.copy(neox.resolve(name), model.resolve(name));
+        }
+        Files.writeString(model.resolve("tokenizer_config.json"), "{\"chat_template\": \"{% for m in messages %}"
+                + "<{{ m.role }}>{{ m.content }}{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}\"}");
+        try (var m = dev.steering.model.LanguageModel.load(model)) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(m.requireTokenizer().encode(
+                    "<system>Be brief.<user>Hi<assistant>Hello.<user>And now {{ this }}?<assistant>"),
+                    set.prompts().get(0).encode(m, true));
+            IllegalArgumentException noChat = assertThrows(IllegalArgumentException.class,
+                    () -> set.prompts().get(0).encode(m, false));
+            assertTrue(noChat.getMessage().contains("model.chat: true"), noChat.getMessage());
+        }
+    }
+
+    @Test
     void roundTripKeepsUnicodeAndMeta() throws IOException {
         PromptSet set = new PromptSet(List.of(
                 new Prompt("a", "Wie backe ich Brot? 🍞\nZeile 2", Map.of("family", "cooking")),

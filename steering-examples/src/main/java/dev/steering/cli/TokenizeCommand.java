@@ -1,0 +1,134 @@
+package dev.steering.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.steering.hub.ModelLocator;
+import dev.steering.model.BosConvention;
+import dev.steering.model.ChatMessage;
+import dev.steering.model.LanguageModel;
+import dev.steering.model.Prompt;
+import dev.steering.model.PromptEncoder;
+import dev.steering.model.TextTokenizer;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code tokenize}: the token ids and token strings of a text or a conversation, as the model's prompts are encoded
+ * (the Java side of TransformerLens's {@code to_tokens} / {@code to_str_tokens}), for comparison with Python.
+ */
+public final class TokenizeCommand implements FlagCommand {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Override
+    public String name() {
+        return "tokenize";
+    }
+
+    @Override
+    public Set<String> flags() {
+        return Set.of("chat", "add-generation-prompt", "no-special-tokens", "prepend-bos");
+    }
+
+    @Override
+    public String usage() {
+        return """
+                usage: steering tokenize --model M (--text T | --messages FILE.json) [--chat] [--add-generation-prompt]
+                                         [--no-special-tokens | --prepend-bos]
+                Prints one JSON object: "ids", "tokens" (the token strings) and, for chat, the rendered "text".
+                  --model DIR_OR_ID        a checkpoint directory, a Hugging Face repo id or an alias (only its
+                                           tokenizer.json and tokenizer_config.json are read)
+                  --text "..."             the text; with --chat it is one user message
+                  --messages FILE.json     a conversation: [{"role": "system"|"user"|"assistant", "content": "..."}]
+                                           (implies --chat)
+                  --chat                   render through the model's chat template (encoded without adding special
+                                           tokens, as apply_chat_template(tokenize=True))
+                  --add-generation-prompt  open the assistant's turn after the last message (always for --text --chat)
+                  --no-special-tokens      plain text without the tokenizer's special tokens (add_special_tokens=False)
+                  --prepend-bos            TransformerLens's prepend_bos=True: the BOS token first
+                By default plain text goes through the tokenizer's post-processor, as Python's tokenizer(text).""";
+    }
+
+    @Override
+    public int run(Args args) throws IOException {
+        String spec = args.require("model");
+        String text = args.get("text");
+        Path messagesFile = args.get("messages") == null ? null : args.inputFile("messages");
+        boolean chat = args.flag("chat") || messagesFile != null;
+        boolean generationPrompt = args.flag("add-generation-prompt");
+        boolean none = args.flag("no-special-tokens");
+        boolean prepend = args.flag("prepend-bos");
+        args.finish();
+        if ((text == null) == (messagesFile == null)) {
+            throw new CliException("give exactly one of --text and --messages");
+        }
+        if (none && prepend) {
+            throw new CliException("--no-special-tokens and --prepend-bos exclude each other");
+        }
+        if (generationPrompt && !chat) {
+            throw new CliException("--add-generation-prompt needs --chat or --messages");
+        }
+        Prompt prompt = messagesFile != null ? Prompt.chat(messages(messagesFile), generationPrompt)
+                : chat ? Prompt.user(text) : Prompt.text(text);
+        BosConvention bos = none ? BosConvention.NONE : prepend ? BosConvention.PREPEND_BOS : BosConvention.TOKENIZER;
+        if (spec.startsWith(Bundled.MODEL_PREFIX)) {
+            try (LanguageModel model = Bundled.model(spec)) {
+                System.out.println(JSON.writeValueAsString(tokenize(model.prompts(), prompt, bos)));
+            }
+        } else {
+            try (PromptEncoder encoder = PromptEncoder.load(ModelLocator.locate(spec), spec)) {
+                System.out.println(JSON.writeValueAsString(tokenize(encoder, prompt, bos)));
+            }
+        }
+        return 0;
+    }
+
+    /** The printed object: {@code ids}, {@code tokens} and, for a chat prompt, the rendered {@code text}. */
+    static Map<String, Object> tokenize(PromptEncoder encoder, Prompt prompt, BosConvention bos) {
+        if (encoder.tokenizer().isEmpty()) {
+            throw new CliException("the model has no tokenizer.json");
+        }
+        TextTokenizer.Tokens t;
+        String rendered;
+        try {
+            rendered = encoder.render(prompt);
+            t = encoder.tokenize(prompt, bos);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new CliException(e.getMessage());
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("ids", t.ids());
+        out.put("tokens", t.tokens());
+        if (prompt.isChat()) {
+            out.put("text", rendered);
+        }
+        out.put("bos", bos.id());
+        return out;
+    }
+
+    /** A conversation file: a JSON array of {@code {"role", "content"}} objects. */
+    static List<ChatMessage> messages(Path file) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(file.toFile());
+        } catch (IOException e) {
+            throw new CliException(file + ": not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
+        }
+        if (root == null || !root.isArray() || root.isEmpty()) {
+            throw new CliException(file + ": expected a non-empty JSON array of {\"role\", \"content\"} messages");
+        }
+        List<ChatMessage> out = new ArrayList<>();
+        for (int i = 0; i < root.size(); i++) {
+            JsonNode m = root.get(i);
+            if (!m.path("role").isTextual() || !m.path("content").isTextual()) {
+                throw new CliException(file + ": message " + i + " needs string fields 'role' and 'content'");
+            }
+            out.add(new ChatMessage(m.get("role").textValue(), m.get("content").textValue()));
+        }
+        return out;
+    }
+}
