@@ -4,7 +4,6 @@ import dev.steering.hooks.Edit;
 import dev.steering.weights.Checkpoint;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
