@@ -89,6 +89,8 @@ final class JavaKernels {
      * @param op the op (for a scalar op's own scalar when it has no scalar input)
      */
     static void run(Kind kind, DifferentialFunction op, INDArray[] in, INDArray out) {
+        checkBounds(in);
+        checkBounds(out);
         long z = address(out);
         switch (kind) {
             case ADD, SUB, MUL -> broadcast(kind, in[0], in[1], out, z);
@@ -310,6 +312,11 @@ final class JavaKernels {
      * column permutation, rotary's rotate-half), rows over the cores.
      */
     static void gather(INDArray x, long[] idx, int axis, INDArray out) {
+        checkBounds(x, out);
+        if (out.size(axis) != idx.length || out.size(1 - axis) != x.size(1 - axis)) {
+            throw new IllegalArgumentException("gather of " + idx.length + " along axis " + axis + " of "
+                    + java.util.Arrays.toString(x.shape()) + " into " + java.util.Arrays.toString(out.shape()));
+        }
         for (long i : idx) {
             if (i < 0 || i >= x.size(axis)) {
                 throw new IndexOutOfBoundsException("gather index " + i + " outside 0.." + (x.size(axis) - 1));
@@ -342,6 +349,11 @@ final class JavaKernels {
 
     /** {@code out = x[:, from:to]}: one block copy per row. */
     static void copyColumns(INDArray x, long from, long to, INDArray out) {
+        checkBounds(x, out);
+        if (from < 0 || to > x.size(1) || out.size(0) != x.size(0) || out.size(1) != to - from) {
+            throw new IllegalArgumentException("columns " + from + ".." + to + " of "
+                    + java.util.Arrays.toString(x.shape()) + " into " + java.util.Arrays.toString(out.shape()));
+        }
         long rows = x.size(0);
         long cols = x.size(1);
         long width = to - from;
@@ -367,6 +379,34 @@ final class JavaKernels {
             expected *= shape[i];
         }
         return true;
+    }
+
+    /**
+     * Checks that every element the arrays' shapes and strides reach lies inside their buffers, so a shape bug is an
+     * exception here rather than a stray read or write of native memory.
+     */
+    static void checkBounds(INDArray... arrays) {
+        for (INDArray a : arrays) {
+            if (a.isEmpty()) {
+                continue;
+            }
+            long first = a.offset();
+            long last = first;
+            long[] shape = a.shape();
+            long[] stride = a.stride();
+            for (int i = 0; i < shape.length; i++) {
+                if (stride[i] < 0) {
+                    throw new IndexOutOfBoundsException("negative stride in " + java.util.Arrays.toString(stride));
+                }
+                last += (shape[i] - 1) * stride[i];
+            }
+            long capacity = a.data().underlyingLength();
+            if (first < 0 || last >= capacity) {
+                throw new IndexOutOfBoundsException("array " + java.util.Arrays.toString(shape) + " (strides "
+                        + java.util.Arrays.toString(stride) + ", offset " + first + ") reaches element " + last
+                        + " of a buffer of " + capacity);
+            }
+        }
     }
 
     /** Address of an array's first element (views included: their buffer's address plus their offset). */

@@ -53,11 +53,19 @@ final class SmallBatchedMatmul {
 
     /** {@code c = a × b} (or {@code a × bᵀ}); {@code c} is a fresh row-major array of {@link #outputShape}. */
     static void run(INDArray a, INDArray b, boolean transB, INDArray c) {
+        JavaKernels.checkBounds(a, b, c);
         long batch = a.size(0);
         long heads = a.size(1);
         long s = a.size(2);
         long k = a.size(3);
         long n = transB ? b.size(2) : b.size(3);
+        long bk = transB ? b.size(3) : b.size(2);
+        if (b.size(0) != batch || b.size(1) != heads || bk != k
+                || !java.util.Arrays.equals(c.shape(), new long[]{batch, heads, s, n})) {
+            throw new IllegalArgumentException("batched matmul of " + java.util.Arrays.toString(a.shape()) + " and "
+                    + java.util.Arrays.toString(b.shape()) + (transB ? "ᵀ" : "") + " into "
+                    + java.util.Arrays.toString(c.shape()));
+        }
         long pa = JavaKernels.address(a);
         long pb = JavaKernels.address(b);
         long pc = JavaKernels.address(c);
