@@ -44,7 +44,7 @@ public final class Bundled {
      */
     public static RobertaClassifier classifier(String spec) {
         if (!spec.startsWith(MODEL_PREFIX)) {
-            return ScoreCommand.loadClassifier(spec);
+            return RobertaClassifier.load(spec);
         }
         return RobertaClassifier.load(unpack(spec.substring(MODEL_PREFIX.length()), CLASSIFIER_FILES));
     }

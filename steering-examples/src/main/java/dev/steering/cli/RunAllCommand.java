@@ -26,7 +26,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import picocli.CommandLine.Option;
 import java.util.stream.Stream;
 
 /**
@@ -35,33 +35,27 @@ import java.util.stream.Stream;
  * ({@link ToxicityStudy}, docs/toxicity.md). The run id is derived from the config, so the same command resumes
  * an interrupted run; {@code --fresh} starts over.
  */
-public final class RunAllCommand implements FlagCommand {
-    @Override
-    public String name() {
-        return "run-all";
-    }
+@picocli.CommandLine.Command(name = "run-all", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Runs the whole refusal study (or, with a 'study: toxicity' config, the CAA toxicity study).",
+        footer = {"A config with 'study: toxicity' (e.g. --config toxicity) runs the CAA toxicity study "
+                + "(docs/toxicity.md).",
+                "Writes artifacts/runs/<run_id>/ (see docs/pipeline-outputs.md) and prints its path."})
+public final class RunAllCommand implements Command {
+    @Option(names = "--config", defaultValue = "default", paramLabel = "NAME|FILE",
+            description = "a YAML file or a bundled config: default, smoke, pythia-160m, toxicity (default: "
+                    + "${DEFAULT-VALUE})")
+    String configName;
+
+    @Option(names = "--set", paramLabel = "section.key=value",
+            description = "override one key, e.g. --set model.name=pythia-160m --set "
+                    + "experiment.output_dir=/tmp/runs (repeatable)")
+    List<String> overrides = new java.util.ArrayList<>();
+
+    @Option(names = "--fresh", description = "discard an earlier run with the same config instead of resuming it")
+    boolean fresh;
 
     @Override
-    public Set<String> flags() {
-        return Set.of("fresh");
-    }
-
-    @Override
-    public String usage() {
-        return "usage: steering run-all [--config NAME|FILE] [--set section.key=value ...] [--fresh]\n"
-                + "  --config   a YAML file or a bundled config: " + Bundled.CONFIGS + " (default: default)\n"
-                + "  --set      override one key, e.g. --set model.name=pythia-160m --set experiment.output_dir=/tmp/runs\n"
-                + "  --fresh    discard an earlier run with the same config instead of resuming it\n"
-                + "A config with 'study: toxicity' (e.g. --config toxicity) runs the CAA toxicity study (docs/toxicity.md).\n"
-                + "Writes artifacts/runs/<run_id>/ (see docs/pipeline-outputs.md) and prints its path.";
-    }
-
-    @Override
-    public int run(Args args) throws Exception {
-        String configName = args.get("config", "default");
-        List<String> overrides = args.getAll("set");
-        boolean fresh = args.flag("fresh");
-        args.finish();
+    public Integer call() throws Exception {
         YamlConfig.Source source;
         ExperimentConfig cfg;
         try {
@@ -74,7 +68,7 @@ public final class RunAllCommand implements FlagCommand {
             throw new CliException(e.getMessage());
         }
         Path runDir = prepare(cfg.experiment().outputDir(), cfg.model().name(), cfg.identity(), fresh);
-        try (LanguageModel model = Bundled.model(cfg.model().name())) {
+        try (LanguageModel model = Models.language(cfg.model().name())) {
             Map<String, List<Prompt>> prompts = loadPrompts(cfg, runDir);
             RefusalStudy study;
             try {
@@ -109,14 +103,14 @@ public final class RunAllCommand implements FlagCommand {
                 .stream().map(RealToxicityPrompts.Entry::toPrompt).toList());
         prompts.put(ToxicityColumns.BENIGN, rtp.benign(d.benignN(), d.seed(), d.benignThreshold())
                 .stream().map(RealToxicityPrompts.Entry::toPrompt).toList());
-        RobertaClassifier classifier = Bundled.classifier(cfg.classifier().name());
+        RobertaClassifier classifier = Models.classifier(cfg.classifier().name());
         if (classifier.tokenizer().isEmpty()) {
             classifier.close();
             throw new CliException("classifier.name " + cfg.classifier().name() + " has no tokenizer (tokenizer.json, "
                     + "or vocab.json and merges.txt)");
         }
         try (ToxicityMetric metric = new ToxicityMetric(classifier, cfg.classifier().batchSize());
-             LanguageModel model = Bundled.model(cfg.model().name())) {
+             LanguageModel model = Models.language(cfg.model().name())) {
             ToxicityStudy study;
             try {
                 study = new ToxicityStudy(cfg, model, metric, prompts, runDir, ConsoleProgress.create());
