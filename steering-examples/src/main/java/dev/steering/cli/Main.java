@@ -167,11 +167,17 @@ public final class Main {
         return msg == null ? "" : msg.strip().replaceAll("\\s*\\R\\s*", " ");
     }
 
+    /** The first message in the cause chain; a file-system failure also says why (its message is only a path). */
     private static String describe(Throwable e) {
         String msg = e.getMessage();
         for (Throwable c = e.getCause(); (msg == null || msg.isBlank()) && c != null; c = c.getCause()) {
             msg = c.getMessage();
         }
-        return msg == null ? e.getClass().getSimpleName() : msg;
+        msg = msg == null ? e.getClass().getSimpleName() : msg;
+        var fs = IoErrors.find(e);
+        if (fs.isPresent() && !msg.contains(IoErrors.why(fs.get()))) {
+            msg += " (" + IoErrors.reason(fs.get()) + ")";
+        }
+        return msg;
     }
 }

@@ -1,5 +1,7 @@
 package dev.steering.cli;
 
+import dev.steering.Steering;
+import dev.steering.hub.BundledModels;
 import dev.steering.hub.HubException;
 import dev.steering.hub.ModelRef;
 import dev.steering.metrics.toxicity.RobertaClassifier;
@@ -17,21 +19,25 @@ final class Models {
     /** The language model {@code spec} (the caller closes it). */
     static LanguageModel language(String spec) {
         checkSpec(spec);
-        return Bundled.model(spec);
+        return Steering.loadUnshared(spec);
     }
 
     /** The sequence classifier {@code spec} (the caller closes it). */
     static RobertaClassifier classifier(String spec) {
         checkSpec(spec);
         try {
-            return Bundled.classifier(spec);
+            return RobertaClassifier.load(spec);
         } catch (RuntimeException e) {
             throw new CliException("cannot load classifier " + spec + ": " + e.getMessage(), e);
         }
     }
 
     private static void checkSpec(String spec) {
-        if (spec.startsWith(Bundled.MODEL_PREFIX)) {
+        if (BundledModels.isBundled(spec)) {
+            if (!BundledModels.exists(spec)) {
+                throw new CliException("--model " + spec + ": no such bundled model (steering.jar bundles "
+                        + "bundled:toy-refusal and the classifier bundled:toxicity-tiny)");
+            }
             return;
         }
         ModelRef ref;

@@ -67,25 +67,83 @@ public final class RunAllCommand implements Command {
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage());
         }
-        Path runDir = prepare(cfg.experiment().outputDir(), cfg.model().name(), cfg.identity(), fresh);
-        try (LanguageModel model = Models.language(cfg.model().name())) {
-            Map<String, List<Prompt>> prompts = loadPrompts(cfg, runDir);
-            RefusalStudy study;
-            try {
-                study = new RefusalStudy(cfg, model, prompts, runDir, ConsoleProgress.create());
-            } catch (IllegalArgumentException e) {
-                throw new CliException(e.getMessage());
+        return inRunDir(cfg.experiment().outputDir(), cfg.model().name(), cfg.identity(), fresh, runDir -> {
+            try (LanguageModel model = Models.language(cfg.model().name())) {
+                Map<String, List<Prompt>> prompts = loadPrompts(cfg, runDir);
+                RefusalStudy study;
+                try {
+                    study = new RefusalStudy(cfg, model, prompts, runDir, ConsoleProgress.create());
+                } catch (IllegalArgumentException e) {
+                    throw new CliException(e.getMessage());
+                }
+                List<Map<String, Object>> rows = study.run();
+                StudyReport.write(runDir, rows);
             }
-            List<Map<String, Object>> rows = study.run();
-            StudyReport.write(runDir, rows);
+        });
+    }
+
+    /** The work of one study in its run directory. */
+    @FunctionalInterface
+    interface Study {
+        void run(Path runDir) throws Exception;
+    }
+
+    /**
+     * Runs {@code study} in the run directory {@code outputDir/<run id>} (emptied first with {@code fresh}, created if
+     * needed) and prints the directory. If the study fails before any condition finished, a directory this call
+     * created is removed again, so a failed run leaves no empty run behind; finished conditions are kept for
+     * resuming.
+     */
+    static int inRunDir(String outputDir, String modelName, Map<String, Object> identity, boolean fresh, Study study)
+            throws Exception {
+        Path runDir = Path.of(outputDir).resolve(runId(modelName, identity));
+        if (fresh) {
+            deleteRecursively(runDir);
+        }
+        boolean created = !Files.exists(runDir);
+        try {
+            Files.createDirectories(runDir);
+        } catch (IOException e) {
+            throw new CliException("experiment.output_dir " + outputDir + ": cannot create the run directory "
+                    + runDir + ": " + IoErrors.reason(e));
+        }
+        try {
+            study.run(runDir);
+        } catch (Exception | Error e) {
+            if (created && !hasFinishedConditions(runDir)) {
+                try {
+                    deleteRecursively(runDir);
+                } catch (IOException cleanup) {
+                    e.addSuppressed(cleanup);
+                }
+            }
+            throw e;
         }
         System.out.println(runDir);
         return 0;
     }
 
+    /** True once a study stored a finished condition ({@code parts/*.parquet}) or its results. */
+    private static boolean hasFinishedConditions(Path runDir) throws IOException {
+        if (Files.exists(runDir.resolve(dev.steering.experiment.ResultStore.RESULTS))) {
+            return true;
+        }
+        Path parts = runDir.resolve("parts");
+        if (!Files.isDirectory(parts)) {
+            return false;
+        }
+        try (Stream<Path> s = Files.list(parts)) {
+            return s.anyMatch(p -> p.getFileName().toString().endsWith(".parquet"));
+        }
+    }
+
     /** The toxicity study ({@code study: toxicity}): {@link ToxicityStudy}, then {@link ToxicityReport}. */
     private static int runToxicity(ToxicityConfig cfg, boolean fresh) throws Exception {
-        Path runDir = prepare(cfg.experiment().outputDir(), cfg.model().name(), YamlConfig.identity(cfg), fresh);
+        return inRunDir(cfg.experiment().outputDir(), cfg.model().name(), YamlConfig.identity(cfg), fresh,
+                runDir -> runToxicity(cfg, runDir));
+    }
+
+    private static void runToxicity(ToxicityConfig cfg, Path runDir) throws Exception {
         ToxicityConfig.Data d = cfg.data();
         Path file = d.rtpPath().equals(ExperimentConfig.BUNDLED)
                 ? Bundled.rtp(runDir.resolve("prompts").resolve("rtp.jsonl")) : Path.of(d.rtpPath());
@@ -119,19 +177,6 @@ public final class RunAllCommand implements Command {
             }
             ToxicityReport.write(runDir, study.run());
         }
-        System.out.println(runDir);
-        return 0;
-    }
-
-    /** The run directory {@code outputDir/<run id>}, emptied first with {@code fresh}, created if needed. */
-    private static Path prepare(String outputDir, String modelName, Map<String, Object> identity, boolean fresh)
-            throws Exception {
-        Path runDir = Path.of(outputDir).resolve(runId(modelName, identity));
-        if (fresh) {
-            deleteRecursively(runDir);
-        }
-        Files.createDirectories(runDir);
-        return runDir;
     }
 
     private static Map<String, List<Prompt>> loadPrompts(ExperimentConfig cfg, Path runDir) throws IOException {
