@@ -27,7 +27,7 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code bench}: steered, KV-cached, batched greedy generation on a GPT-NeoX with Pythia shapes and random weights,
- * the same work as {@code shared/bench/torch_bench.py}. Prints one JSON line.
+ * the same work as {@code steering-examples/src/test/scripts/bench/torch_bench.py}. Prints one JSON line.
  */
 @picocli.CommandLine.Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Runs steered greedy generation (add at blocks.{L/2}.hook_resid_post) on random weights with "

@@ -15,7 +15,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 @picocli.CommandLine.Command(name = "train-toy", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Trains the tiny GPT-NeoX refusal model bundled as bundled:toy-refusal (docs/toy-model.md) "
                 + "from scratch on CPU and writes config.json, model.safetensors and tokenizer.json into DIR.",
-                "The same seed and steps reproduce the bundled weights on the same machine."})
+                "The same seed, steps and batch size give the same weights, byte for byte, on the same machine "
+                        + "(docs/toy-model.md)."})
 public final class TrainToyCommand implements Command {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "the checkpoint directory to write")
     Path out;
