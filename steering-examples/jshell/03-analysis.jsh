@@ -1,10 +1,10 @@
 // 03 · analysis: load a finished run, redraw its figures and summary, and print its examples.
 // Run: jshell --class-path steering-examples/target/steering.jar steering-examples/jshell/03-analysis.jsh
-//      (-R-Dsteering.run=artifacts/runs/<run_id> to pick a run; default: the newest completed run, i.e. the newest
+//      (-R-Dsteering.run=artifacts/runs/<run_id> to pick a run, -R-Dsteering.runs=DIR to look elsewhere; default: the newest completed run, i.e. the newest
 //      folder under artifacts/runs that holds results.parquet; an interrupted run has none until it finishes)
 
 // ---- parameters -------------------------------------------------------------------------------------------
-String RUNS = "artifacts/runs";
+String RUNS = System.getProperty("steering.runs", "artifacts/runs");   // where run-all writes its runs
 String RUN = System.getProperty("steering.run", "");      // empty = the most recent completed run under RUNS
 // -----------------------------------------------------------------------------------------------------------
 
