@@ -17,12 +17,15 @@ import java.util.stream.Stream;
  * Models shipped as class-path resources ({@code models/NAME/config.json}, weights, tokenizer files), named
  * {@code bundled:NAME}: {@code steering.jar} (the {@code steering-examples} module) carries {@code bundled:toy-refusal}
  * and the classifier {@code bundled:toxicity-tiny}. {@link #locate(String)} copies a model's files once into
- * {@code $STEERING_CACHE/models/NAME-<content hash>/} (default {@code ~/.cache/steering}), so a changed resource is
+ * {@code $STEERING_CACHE/models/NAME-<content hash>/} (default {@code ~/.cache/steering}; the system property
+ * {@value #CACHE_PROPERTY} overrides both), so a changed resource is
  * never served from a stale copy, and returns that directory.
  */
 public final class BundledModels {
     /** Prefix of model specs that name a bundled model. */
     public static final String PREFIX = "bundled:";
+    /** System property naming the folder bundled models are unpacked into (overrides {@code $STEERING_CACHE}). */
+    public static final String CACHE_PROPERTY = "steering.cache";
 
     private BundledModels() {
     }
@@ -117,8 +120,12 @@ public final class BundledModels {
         }
     }
 
-    /** {@code $STEERING_CACHE} or {@code ~/.cache/steering}. */
-    private static Path cacheRoot() {
+    /** The system property {@value #CACHE_PROPERTY}, else {@code $STEERING_CACHE}, else {@code ~/.cache/steering}. */
+    static Path cacheRoot() {
+        String prop = System.getProperty(CACHE_PROPERTY);
+        if (prop != null && !prop.isBlank()) {
+            return Path.of(prop);
+        }
         String env = System.getenv("STEERING_CACHE");
         return env != null && !env.isBlank() ? Path.of(env)
                 : Path.of(System.getProperty("user.home"), ".cache", "steering");

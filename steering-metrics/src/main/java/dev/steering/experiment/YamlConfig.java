@@ -262,7 +262,14 @@ public final class YamlConfig {
         }
         JsonNode sec = root.get(section);
         if (sec == null || !sec.isObject()) {
-            throw new IllegalArgumentException("--set " + override + ": unknown section '" + section + "'");
+            List<String> known = new java.util.ArrayList<>();
+            root.fields().forEachRemaining(f -> {
+                if (f.getValue().isObject()) {
+                    known.add(f.getKey());
+                }
+            });
+            throw new IllegalArgumentException("--set " + override + ": unknown section '" + section + "'"
+                    + nearest(section, known).map(k -> " (did you mean '" + k + "'?)").orElse(""));
         }
         if (key.contains(".")) {                 // one more level: sanity_checks.alt_prefixes.refusal_prefix
             String sub = key.substring(0, key.indexOf('.'));
@@ -274,8 +281,10 @@ public final class YamlConfig {
             key = key.substring(key.indexOf('.') + 1);
         }
         if (!sec.has(key)) {
+            List<String> known = new java.util.ArrayList<>();
+            sec.fieldNames().forEachRemaining(known::add);
             throw new IllegalArgumentException("--set " + override + ": unknown key '" + key + "' in section '" + section
-                    + "'");
+                    + "'" + nearest(key, known).map(k -> " (did you mean '" + k + "'?)").orElse(""));
         }
         ((ObjectNode) sec).set(key, value == null ? NullNode.getInstance() : value);
     }

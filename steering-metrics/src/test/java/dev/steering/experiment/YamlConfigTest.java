@@ -80,6 +80,10 @@ class YamlConfigTest {
         assertTrue(m.contains("unknown key 'model.nmae' (did you mean 'model.name'?)"), m);
         String top = error("generaton: {seed: 1}\n");
         assertTrue(top.contains("unknown key 'generaton' (did you mean 'generation'?)"), top);
+        String set = error("{}\n", "experiment.alpha=[1]");
+        assertTrue(set.contains("unknown key 'alpha' in section 'experiment' (did you mean 'alphas'?)"), set);
+        String section = error("{}\n", "experimnt.alphas=[1]");
+        assertTrue(section.contains("unknown section 'experimnt' (did you mean 'experiment'?)"), section);
         String far = error("model: {quantization: int8}\n");
         assertTrue(far.contains("unknown key 'model.quantization'") && !far.contains("did you mean"), far);
     }
