@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * Contrastive activation addition (Rimsky et al., {@code nrimsky/CAA}; {@code shared/methods.md} §3, "CAA"): A/B
+ * Contrastive activation addition (Rimsky et al., {@code nrimsky/CAA}; docs/methods.md §3, "CAA"): A/B
  * questions answered once with the behaviour-matching letter and once with the other letter,
  * {@code v_l = mean_pairs(a⁺ − a⁻)} of the block output ({@code resid_post}; methods.md pitfall 2) at the answer
  * letter.

@@ -22,7 +22,7 @@ import java.util.Objects;
  * {@code prompt + refusalPrefix} and {@code prompt + compliancePrefix} teacher-forced, read the hook at a position
  * that sees the prefix, and average {@code d_i = resid_refusal − resid_compliance} (in double precision).
  *
- * <p>Position matters (see {@code shared/methods.md}, pitfall 1, causal masking): the last <em>prompt</em> token
+ * <p>Position matters (see docs/methods.md, pitfall 1, causal masking): the last <em>prompt</em> token
  * cannot attend to a prefix appended after it, so a difference read there is exactly zero. The default reads the
  * last token of each prefix ({@link Position#PREFIX_LAST}); {@link Position#PREFIX_MEAN} averages over the prefix
  * tokens. Asking for {@link Position#LAST_PROMPT_TOKEN} is an error that explains this.

@@ -13,7 +13,7 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 /**
- * COSMIC direction selection ({@code wang-research-lab/COSMIC}; {@code shared/methods.md} §2): chooses among the
+ * COSMIC direction selection ({@code wang-research-lab/COSMIC}; docs/methods.md §2): chooses among the
  * difference-in-means candidates {@code r_i^(l)} of {@link DifferenceInMeans} (same prompts, positions, batch size,
  * KL threshold and layer limit) using activation cosine similarities only, never the model's output tokens:
  * <ol>

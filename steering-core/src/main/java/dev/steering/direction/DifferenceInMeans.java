@@ -17,7 +17,7 @@ import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /**
- * The difference-in-means refusal direction of Arditi et al. ({@code shared/methods.md} §1, "DIM refusal
+ * The difference-in-means refusal direction of Arditi et al. (docs/methods.md §1, "DIM refusal
  * direction"): candidates {@code r_i^(l) = mean_harmful x_i^(l) − mean_harmless x_i^(l)} at the post-instruction
  * positions {@code i} of every layer {@code l}, read at the block <em>input</em> ({@code resid_pre}, methods.md
  * notation and pitfall 2), averaged in double precision over left-padded batches (pitfalls 5 and 7).

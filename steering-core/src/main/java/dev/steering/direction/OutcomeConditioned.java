@@ -17,7 +17,7 @@ import java.util.function.Predicate;
 /**
  * The outcome-conditioned direction: generate the model's own (unsteered) completions, label each as refused or
  * complied with an injected labeler, and take {@code v = mean(resid | refused) − mean(resid | complied)} over the
- * prompts' activations (a difference in means as in {@code shared/methods.md} §1, but grouped by the observed
+ * prompts' activations (a difference in means as in docs/methods.md §1, but grouped by the observed
  * outcome instead of by the prompt set).
  *
  * <p>The activation is read on the prompt alone, by default at its last token. Unlike a forced refusal/compliance

@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * The first principal component of paired activation differences, as in repeng ({@code shared/methods.md} §4,
+ * The first principal component of paired activation differences, as in repeng (docs/methods.md §4,
  * "PCA directions"): each pair is a positive and a negative prompt, read at the last token of the hook (repeng reads
  * the block output, {@code hidden_states[l+1]}, so use {@link HookPoint#residPost}).
  *

@@ -16,8 +16,10 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Turns a model spec (see {@link ModelRef#parse(String)}) into a local directory holding a Hugging Face
- * checkpoint: {@code config.json}, the tokenizer files the repository has, and the weights.
+ * Turns a model spec (see {@link ModelRef#parse(String)}, or {@code bundled:NAME} for a model shipped on the class
+ * path, see {@link BundledModels}) into a local directory holding a Hugging Face checkpoint: {@code config.json},
+ * the tokenizer files the repository has, and the weights. Every loader ({@code Steering.model}, the command line,
+ * the classifier) resolves specs here, so they all accept the same names.
  *
  * <p>For hub models the directory is a huggingface_hub cache snapshot. If that snapshot already holds
  * everything (files the repository lacks are remembered in huggingface_hub's {@code .no_exist/} markers),
@@ -45,7 +47,7 @@ public final class ModelLocator {
     /**
      * Resolves a spec with {@link HubSettings#fromEnvironment()}.
      *
-     * @param spec an alias, {@code org/name[@revision]}, or a local directory
+     * @param spec an alias, {@code org/name[@revision]}, a local directory or {@code bundled:NAME}
      * @return the model directory
      * @throws HubException if the spec is invalid or the model cannot be found or downloaded
      */
@@ -56,7 +58,7 @@ public final class ModelLocator {
     /**
      * Resolves a spec, logging download progress via SLF4J.
      *
-     * @param spec     an alias, {@code org/name[@revision]}, or a local directory
+     * @param spec     an alias, {@code org/name[@revision]}, a local directory or {@code bundled:NAME}
      * @param settings endpoint, token, cache and offline mode
      * @return the model directory
      * @throws HubException if the spec is invalid or the model cannot be found or downloaded
@@ -68,13 +70,16 @@ public final class ModelLocator {
     /**
      * Resolves a spec, reporting download progress to {@code progress}.
      *
-     * @param spec     an alias, {@code org/name[@revision]}, or a local directory
+     * @param spec     an alias, {@code org/name[@revision]}, a local directory or {@code bundled:NAME}
      * @param settings endpoint, token, cache and offline mode
      * @param progress receives byte counts while files download
      * @return the model directory
      * @throws HubException if the spec is invalid or the model cannot be found or downloaded
      */
     public static Path locate(String spec, HubSettings settings, DownloadProgress progress) {
+        if (BundledModels.isBundled(spec)) {
+            return BundledModels.locate(spec);
+        }
         return locate(ModelRef.parse(spec), new HubClient(settings, progress));
     }
 

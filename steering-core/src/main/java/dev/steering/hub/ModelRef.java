@@ -90,7 +90,7 @@ public sealed interface ModelRef permits ModelRef.Hub, ModelRef.Local {
      * @return the reference
      * @throws HubException if {@code spec} matches none of the accepted forms
      */
-    static ModelRef parse(String spec) {
+    public static ModelRef parse(String spec) {
         if (spec == null || spec.isBlank()) {
             throw badSpec(String.valueOf(spec), "it is empty");
         }

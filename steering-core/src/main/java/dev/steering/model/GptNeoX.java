@@ -68,30 +68,30 @@ public final class GptNeoX implements Architecture {
 
     /**
      * Freshly initialised weights under Hugging Face names (embeddings ~ N(0, 0.02²), linear weights
-     * ~ N(0, 1/in), zero biases, unit LayerNorm gains), as {@code shared/bench/torch_bench.py} builds them: for
+     * ~ N(0, 1/in), zero biases, unit LayerNorm gains), as {@code steering-examples/src/test/scripts/bench/torch_bench.py} builds them: for
      * benchmarks and for training from scratch.
      */
     public static Map<String, INDArray> initialTensors(GptNeoXConfig cfg, long seed) {
-        Nd4j.getRandom().setSeed(seed);
+        java.util.Random random = new java.util.Random(seed);
         long d = cfg.hiddenSize();
         long ff = cfg.intermediateSize();
         Map<String, INDArray> t = new LinkedHashMap<>();
-        t.put("gpt_neox.embed_in.weight", Nd4j.randn(DataType.FLOAT, cfg.vocabSize(), d).muli(0.02));
+        t.put("gpt_neox.embed_in.weight", gaussian(random, 0.02, cfg.vocabSize(), d));
         for (int l = 0; l < cfg.numLayers(); l++) {
             String p = "gpt_neox.layers." + l + ".";
             for (String ln : List.of("input_layernorm", "post_attention_layernorm")) {
                 t.put(p + ln + ".weight", Nd4j.ones(DataType.FLOAT, d));
                 t.put(p + ln + ".bias", Nd4j.zeros(DataType.FLOAT, d));
             }
-            putLinear(t, p + "attention.query_key_value", 3 * d, d);
-            putLinear(t, p + "attention.dense", d, d);
-            putLinear(t, p + "mlp.dense_h_to_4h", ff, d);
-            putLinear(t, p + "mlp.dense_4h_to_h", d, ff);
+            putLinear(t, random, p + "attention.query_key_value", 3 * d, d);
+            putLinear(t, random, p + "attention.dense", d, d);
+            putLinear(t, random, p + "mlp.dense_h_to_4h", ff, d);
+            putLinear(t, random, p + "mlp.dense_4h_to_h", d, ff);
         }
         t.put("gpt_neox.final_layer_norm.weight", Nd4j.ones(DataType.FLOAT, d));
         t.put("gpt_neox.final_layer_norm.bias", Nd4j.zeros(DataType.FLOAT, d));
         if (!cfg.tieWordEmbeddings()) {
-            t.put("embed_out.weight", Nd4j.randn(DataType.FLOAT, cfg.vocabSize(), d).muli(0.02));
+            t.put("embed_out.weight", gaussian(random, 0.02, cfg.vocabSize(), d));
         }
         return t;
     }
@@ -139,9 +139,22 @@ public final class GptNeoX implements Architecture {
         return t;
     }
 
-    private static void putLinear(Map<String, INDArray> t, String name, long out, long in) {
-        t.put(name + ".weight", Nd4j.randn(DataType.FLOAT, out, in).muli(1.0 / Math.sqrt(in)));
+    private static void putLinear(Map<String, INDArray> t, java.util.Random random, String name, long out, long in) {
+        t.put(name + ".weight", gaussian(random, 1.0 / Math.sqrt(in), out, in));
         t.put(name + ".bias", Nd4j.zeros(DataType.FLOAT, out));
+    }
+
+    /**
+     * A {@code [rows, cols]} matrix of N(0, std²) draws from {@code random}: Java's generator, because ND4J M2.1's
+     * {@code Nd4j.randn} ignores {@code Nd4j.getRandom().setSeed} (two calls after the same seed differ), and
+     * {@code Random.nextGaussian} gives the same numbers on every machine.
+     */
+    private static INDArray gaussian(java.util.Random random, double std, long rows, long cols) {
+        float[] f = new float[Math.toIntExact(rows * cols)];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = (float) (random.nextGaussian() * std);
+        }
+        return Nd4j.createFromArray(f).reshape(rows, cols);
     }
 
     /**

@@ -24,13 +24,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
+import picocli.CommandLine.Option;
 
 /**
  * {@code bench}: steered, KV-cached, batched greedy generation on a GPT-NeoX with Pythia shapes and random weights,
- * the same work as {@code shared/bench/torch_bench.py}. Prints one JSON line.
+ * the same work as {@code steering-examples/src/test/scripts/bench/torch_bench.py}. Prints one JSON line.
  */
-public final class BenchCommand implements FlagCommand {
+@picocli.CommandLine.Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Runs steered greedy generation (add at blocks.{L/2}.hook_resid_post) on random weights with "
+                + "the named model's shapes; prints {\"prefill_tok_s\",\"decode_tok_s\",\"peak_rss_mb\",...}. "
+                + "Best of --repeats runs after one warm-up, as torch_bench.py."})
+public final class BenchCommand implements Command {
     private static final Map<String, int[]> SHAPES = Map.of(     // layers, hidden, heads
             "pythia-70m", new int[]{6, 512, 8},
             "pythia-160m", new int[]{12, 768, 12},
@@ -38,36 +42,30 @@ public final class BenchCommand implements FlagCommand {
             "pythia-1.4b", new int[]{24, 2048, 16},
             "pythia-2.8b", new int[]{32, 2560, 32});
 
-    @Override
-    public String name() {
-        return "bench";
-    }
+    @Option(names = "--shape", defaultValue = "pythia-160m", paramLabel = "NAME",
+            description = "pythia-70m, pythia-160m, pythia-410m, pythia-1.4b or pythia-2.8b (default ${DEFAULT-VALUE})")
+    String shape;
+
+    @Option(names = "--batch", defaultValue = "8", paramLabel = "N", description = "sequences (default ${DEFAULT-VALUE})")
+    int batch;
+
+    @Option(names = "--prompt", defaultValue = "32", paramLabel = "N",
+            description = "prompt tokens per sequence (default ${DEFAULT-VALUE})")
+    int prompt;
+
+    @Option(names = "--new", defaultValue = "64", paramLabel = "N",
+            description = "generated tokens per sequence (default ${DEFAULT-VALUE})")
+    int fresh;
+
+    @Option(names = "--repeats", defaultValue = "2", paramLabel = "N", description = "timed runs (default ${DEFAULT-VALUE})")
+    int repeats;
+
+    @Option(names = "--profile", description = "then print where the time goes (per op kind, one prefill and the "
+            + "decode steps of one generation) to stderr")
+    boolean profile;
 
     @Override
-    public Set<String> flags() {
-        return Set.of("profile");
-    }
-
-    @Override
-    public String usage() {
-        return "usage: steering bench [--shape pythia-160m] [--batch 8] [--prompt 32] [--new 64] [--repeats 2]"
-                + " [--profile]\n"
-                + "Runs steered greedy generation (add at blocks.{L/2}.hook_resid_post) on random weights with the\n"
-                + "named model's shapes; prints {\"prefill_tok_s\",\"decode_tok_s\",\"peak_rss_mb\",...}. Best of\n"
-                + "--repeats runs after one warm-up, as torch_bench.py. --profile then prints where the time goes\n"
-                + "(per op kind, one prefill and the decode steps of one generation) to stderr. Shapes: "
-                + SHAPES.keySet();
-    }
-
-    @Override
-    public int run(Args args) throws Exception {
-        String shape = args.get("shape", "pythia-160m");
-        int batch = args.getInt("batch", 8);
-        int prompt = args.getInt("prompt", 32);
-        int fresh = args.getInt("new", 64);
-        int repeats = args.getInt("repeats", 2);
-        boolean profile = args.flag("profile");
-        args.finish();
+    public Integer call() throws Exception {
         if (!"PASSIVE".equalsIgnoreCase(System.getenv("OMP_WAIT_POLICY"))) {
             // OpenMP threads that spin fight OpenBLAS's threads on small machines (decode up to 2x slower); the
             // variable is read when the native library loads, so only the launcher can set it.

@@ -11,14 +11,50 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
+import picocli.CommandLine.Option;
 
 /**
  * {@code make-prompts}: writes the generated {@code harm_train}, {@code harm_test} and {@code benign} JSONL prompt sets,
  * or converts a user CSV/JSON(L) file into one JSONL prompt set.
  */
-public final class MakePromptsCommand implements FlagCommand {
+@picocli.CommandLine.Command(name = "make-prompts", mixinStandardHelpOptions = true, sortOptions = false,
+        customSynopsis = {"Usage: make-prompts --out DIR [--seed N] [--fast | --sizes TRAIN,TEST,BENIGN]",
+                "       make-prompts --ingest FILE --column NAME [--id-column NAME] --split NAME --out FILE"},
+        description = {"Generate mode writes harm_train.jsonl, harm_test.jsonl and benign.jsonl into DIR.",
+                "Ingest mode (--ingest) converts a CSV file with a header row (.csv) or a JSON array / JSON lines file "
+                        + "(.json, .jsonl) into one JSONL prompt set."})
+public final class MakePromptsCommand implements Command {
     private final PrintStream out;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR|FILE",
+            description = "generate mode: the folder to write; ingest mode: the JSONL file to write")
+    Path target;
+
+    @Option(names = "--seed", paramLabel = "N", description = "generate mode: random seed (default 0); the same seed "
+            + "gives the same files")
+    Long seed;
+
+    @Option(names = "--fast", description = "generate mode: 60 prompts per set")
+    boolean fast;
+
+    @Option(names = "--sizes", split = ",", paramLabel = "A,B,C",
+            description = "generate mode: prompts in harm_train, harm_test, benign (default 150,150,200)")
+    int[] sizes;
+
+    @Option(names = "--ingest", paramLabel = "FILE", description = "ingest mode: the input file")
+    Path ingest;
+
+    @Option(names = "--column", paramLabel = "NAME",
+            description = "ingest mode: the column (CSV) or field (JSON) holding the prompt text")
+    String column;
+
+    @Option(names = "--id-column", paramLabel = "NAME",
+            description = "ingest mode: the column holding ids (default: generated as SPLIT_0001, ...)")
+    String idColumn;
+
+    @Option(names = "--split", paramLabel = "NAME",
+            description = "ingest mode: the set name, used for generated ids and recorded in meta")
+    String split;
 
     /** The command as loaded by {@link java.util.ServiceLoader}; reports go to standard output. */
     public MakePromptsCommand() {
@@ -31,49 +67,22 @@ public final class MakePromptsCommand implements FlagCommand {
     }
 
     @Override
-    public String name() {
-        return "make-prompts";
-    }
-
-    @Override
-    public Set<String> flags() {
-        return Set.of("fast");
-    }
-
-    @Override
-    public String usage() {
-        return """
-                usage: make-prompts --out DIR [--seed N] [--fast | --sizes TRAIN,TEST,BENIGN]
-                       make-prompts --ingest FILE --column NAME [--id-column NAME] --split NAME --out FILE
-                Generate mode writes harm_train.jsonl, harm_test.jsonl and benign.jsonl into DIR.
-                  --seed N      random seed (default 0); the same seed gives the same files
-                  --fast        60 prompts per set
-                  --sizes A,B,C prompts in harm_train, harm_test, benign (default 150,150,200)
-                Ingest mode converts a CSV file with a header row (.csv) or a JSON array / JSON lines file
-                (.json, .jsonl) into one JSONL prompt set.
-                  --ingest FILE     the input file
-                  --column NAME     the column (CSV) or field (JSON) holding the prompt text
-                  --id-column NAME  the column holding ids (default: generated as SPLIT_0001, ...)
-                  --split NAME      the set name, used for generated ids and recorded in meta
-                  --out FILE        the JSONL file to write""";
-    }
-
-    @Override
-    public int run(Args args) throws Exception {
-        return args.get("ingest") != null ? ingest(args) : generate(args);
-    }
-
-    private int generate(Args args) throws Exception {
-        Path dir = Path.of(args.require("out"));
-        long seed;
-        try {
-            seed = Long.parseLong(args.get("seed", "0").trim());
-        } catch (NumberFormatException e) {
-            throw new CliException("option --seed expects an integer, got '" + args.get("seed") + "'");
+    public Integer call() throws Exception {
+        if (ingest != null) {
+            if (seed != null || fast || sizes != null) {
+                throw new CliException("--seed, --fast and --sizes belong to generate mode, not --ingest");
+            }
+            return ingest();
         }
-        boolean fast = args.flag("fast");
-        int[] sizes = args.getInts("sizes");
-        args.finish();
+        if (column != null || idColumn != null || split != null) {
+            throw new CliException("--column, --id-column and --split need --ingest FILE");
+        }
+        return generate();
+    }
+
+    private int generate() throws Exception {
+        Path dir = target;
+        OutputFiles.checkWritableDir(dir, "--out");
         if (fast && sizes != null) {
             throw new CliException("--fast and --sizes are mutually exclusive");
         }
@@ -96,7 +105,7 @@ public final class MakePromptsCommand implements FlagCommand {
                         + split.id() + ", asked for " + s.of(split));
             }
         }
-        PromptGenerator generator = new PromptGenerator(seed);
+        PromptGenerator generator = new PromptGenerator(seed == null ? 0 : seed);
         Map<PromptSplit, PromptSet> sets = generator.generate(s);
         for (Map.Entry<PromptSplit, PromptSet> e : sets.entrySet()) {
             Path file = dir.resolve(e.getKey().fileName());
@@ -106,13 +115,16 @@ public final class MakePromptsCommand implements FlagCommand {
         return 0;
     }
 
-    private int ingest(Args args) throws Exception {
-        Path input = args.inputFile("ingest");
-        String column = args.require("column");
-        String idColumn = args.get("id-column");
-        String split = args.require("split");
-        Path output = Path.of(args.require("out"));
-        args.finish();
+    private int ingest() throws Exception {
+        if (!java.nio.file.Files.isRegularFile(ingest)) {
+            throw new CliException("--ingest: no such file: " + ingest);
+        }
+        if (column == null || split == null) {
+            throw new CliException("--ingest needs --column NAME and --split NAME");
+        }
+        Path input = ingest;
+        Path output = target;
+        OutputFiles.checkWritable(output, "--out");
         if (split.isBlank()) {
             throw new CliException("--split must be non-blank");
         }

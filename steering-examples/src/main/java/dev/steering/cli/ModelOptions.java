@@ -1,6 +1,5 @@
 package dev.steering.cli;
 
-import dev.steering.Steering;
 import dev.steering.direction.SteeringVector;
 import dev.steering.direction.SteeringVectorFile;
 import dev.steering.hooks.Ablate;
@@ -12,45 +11,78 @@ import dev.steering.hooks.Positions;
 import dev.steering.model.LanguageModel;
 import java.nio.file.Path;
 import java.util.List;
+import picocli.CommandLine.Option;
 
-/** The options {@code trace} and {@code generate} share: the model, the input tokens and an optional edit. */
+/** The options {@code trace} and {@code generate} share (a picocli mixin): the model, the input tokens and an optional edit. */
 final class ModelOptions {
-    static final String USAGE = """
-              --model DIR_OR_ID      a checkpoint directory, a Hugging Face repo id (org/name[@revision]) or an alias
-              --tokens 1,2,3         input token ids, or
-              --text "..."           input text (needs the checkpoint's tokenizer.json)
-              --edit add|ablate      optional steering edit: add = x + alpha*v/|v|, ablate = x - alpha*(x.u)u
-              --hook NAME            where, e.g. blocks.1.hook_resid_post
-              --alpha A              strength
-              --vector FILE          safetensors file holding the 1-D vector (tensor 'v' or its only tensor)
-              --positions P          all (default), prompt, generated, last-prompt-token or from:N""";
+    /** What the edit does to the activation at the hook. */
+    enum EditKind { add, ablate }
 
-    private ModelOptions() {
-    }
+    @Option(names = "--model", required = true, paramLabel = "DIR_OR_ID",
+            description = "a checkpoint directory, a Hugging Face repo id (org/name[@revision]), an alias or a "
+                    + "bundled model (bundled:toy-refusal)")
+    String model;
 
-    static LanguageModel model(Args args) {
-        return Steering.loadUnshared(args.require("model"));
-    }
+    @Option(names = "--tokens", split = ",", paramLabel = "IDS", description = "input token ids, e.g. 1,2,3")
+    long[] tokens;
 
-    static long[] tokens(Args args, LanguageModel model) {
-        int[] ids = args.getInts("tokens");
-        String text = args.get("text");
-        if ((ids == null) == (text == null)) {
+    @Option(names = "--text", paramLabel = "TEXT", description = "input text (needs the checkpoint's tokenizer.json)")
+    String text;
+
+    @Option(names = "--edit", paramLabel = "add|ablate",
+            description = "optional steering edit: add = x + alpha*v/|v|, ablate = x - alpha*(x.u)u")
+    EditKind edit;
+
+    @Option(names = "--hook", paramLabel = "NAME", description = "where, e.g. blocks.1.hook_resid_post")
+    String hook;
+
+    @Option(names = "--alpha", paramLabel = "A", description = "strength of the edit")
+    Double alpha;
+
+    @Option(names = "--vector", paramLabel = "FILE",
+            description = "safetensors file holding the 1-D vector (tensor 'v' or its only tensor)")
+    Path vector;
+
+    @Option(names = "--positions", paramLabel = "P",
+            description = "all (default), prompt, generated, last-prompt-token or from:N")
+    String positions;
+
+    /** Checks what can be checked before the model loads. */
+    void validate() {
+        if ((tokens == null) == (text == null)) {
             throw new CliException("give exactly one of --tokens and --text");
         }
-        long[] out;
-        if (ids != null) {
-            out = java.util.Arrays.stream(ids).asLongStream().toArray();
-        } else {
-            if (model.tokenizer().isEmpty()) {
-                throw new CliException(model.id() + " has no tokenizer.json: pass --tokens instead of --text");
+        if (edit == null) {
+            if (hook != null || alpha != null || vector != null || positions != null) {
+                throw new CliException("--hook, --alpha, --vector and --positions need --edit add|ablate");
             }
-            out = model.encodePrompt(text, false);
+        } else if (hook == null || alpha == null || vector == null) {
+            throw new CliException("--edit needs --hook, --alpha and --vector");
+        } else if (!java.nio.file.Files.isRegularFile(vector)) {
+            throw new CliException("--vector: no such file: " + vector);
+        }
+    }
+
+    /** Validates the options, then loads the model (the caller closes it). */
+    LanguageModel load() {
+        validate();
+        return Models.language(model);
+    }
+
+    long[] tokens(LanguageModel m) {
+        long[] out;
+        if (tokens != null) {
+            out = tokens;
+        } else {
+            if (m.tokenizer().isEmpty()) {
+                throw new CliException(m.id() + " has no tokenizer.json: pass --tokens instead of --text");
+            }
+            out = m.encodePrompt(text, false);
         }
         if (out.length == 0) {
             throw new CliException("the input has no tokens");
         }
-        int vocab = model.config().vocabSize();
+        int vocab = m.config().vocabSize();
         for (long t : out) {
             if (t < 0 || t >= vocab) {
                 throw new CliException("token id " + t + " is outside the vocabulary 0.." + (vocab - 1));
@@ -59,48 +91,26 @@ final class ModelOptions {
         return out;
     }
 
-    static List<Edit> edits(Args args, LanguageModel model) {
-        String kind = args.get("edit");
-        String hook = args.get("hook");
-        String alpha = args.get("alpha");
-        String vector = args.get("vector");
-        String positions = args.get("positions");
-        if (kind == null) {
-            if (hook != null || alpha != null || vector != null || positions != null) {
-                throw new CliException("--hook, --alpha, --vector and --positions need --edit add|ablate");
-            }
+    List<Edit> edits(LanguageModel m) {
+        if (edit == null) {
             return List.of();
         }
-        if (hook == null || alpha == null || vector == null) {
-            throw new CliException("--edit needs --hook, --alpha and --vector");
-        }
-        double a;
-        try {
-            a = Double.parseDouble(alpha);
-        } catch (NumberFormatException e) {
-            throw new CliException("--alpha expects a number, got '" + alpha + "'");
-        }
-        Intervention iv = switch (kind) {
-            case "add" -> Add.alpha(a);
-            case "ablate" -> Ablate.alpha(a);
-            default -> throw new CliException("--edit must be add or ablate, got '" + kind + "'");
+        Intervention iv = switch (edit) {
+            case add -> Add.alpha(alpha);
+            case ablate -> Ablate.alpha(alpha);
         };
         HookPoint hp;
         Positions pos;
         try {
-            hp = HookPoint.parse(hook).checkWithin(model.config().numLayers());
+            hp = HookPoint.parse(hook).checkWithin(m.config().numLayers());
             pos = positions == null ? Positions.all() : Positions.parse(positions);
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage());
         }
-        Path file = Path.of(vector);
-        if (!java.nio.file.Files.isRegularFile(file)) {
-            throw new CliException("--vector: no such file: " + file);
-        }
-        SteeringVector v = SteeringVectorFile.load(file);
-        if (v.dim() != model.config().hiddenSize()) {
-            throw new CliException(file + ": vector has " + v.dim() + " entries, the model's hidden size is "
-                    + model.config().hiddenSize());
+        SteeringVector v = SteeringVectorFile.load(vector);
+        if (v.dim() != m.config().hiddenSize()) {
+            throw new CliException(vector + ": vector has " + v.dim() + " entries, the model's hidden size is "
+                    + m.config().hiddenSize());
         }
         return List.of(new Edit(hp, iv, v, pos));
     }

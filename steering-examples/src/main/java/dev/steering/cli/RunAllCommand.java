@@ -26,7 +26,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import picocli.CommandLine.Option;
 import java.util.stream.Stream;
 
 /**
@@ -35,33 +35,27 @@ import java.util.stream.Stream;
  * ({@link ToxicityStudy}, docs/toxicity.md). The run id is derived from the config, so the same command resumes
  * an interrupted run; {@code --fresh} starts over.
  */
-public final class RunAllCommand implements FlagCommand {
-    @Override
-    public String name() {
-        return "run-all";
-    }
+@picocli.CommandLine.Command(name = "run-all", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Runs the whole refusal study (or, with a 'study: toxicity' config, the CAA toxicity study).",
+        footer = {"A config with 'study: toxicity' (e.g. --config toxicity) runs the CAA toxicity study "
+                + "(docs/toxicity.md).",
+                "Writes artifacts/runs/<run_id>/ (see docs/pipeline-outputs.md) and prints its path."})
+public final class RunAllCommand implements Command {
+    @Option(names = "--config", defaultValue = "default", paramLabel = "NAME|FILE",
+            description = "a YAML file or a bundled config: default, smoke, pythia-160m, toxicity (default: "
+                    + "${DEFAULT-VALUE})")
+    String configName;
+
+    @Option(names = "--set", paramLabel = "section.key=value",
+            description = "override one key, e.g. --set model.name=pythia-160m --set "
+                    + "experiment.output_dir=/tmp/runs (repeatable)")
+    List<String> overrides = new java.util.ArrayList<>();
+
+    @Option(names = "--fresh", description = "discard an earlier run with the same config instead of resuming it")
+    boolean fresh;
 
     @Override
-    public Set<String> flags() {
-        return Set.of("fresh");
-    }
-
-    @Override
-    public String usage() {
-        return "usage: steering run-all [--config NAME|FILE] [--set section.key=value ...] [--fresh]\n"
-                + "  --config   a YAML file or a bundled config: " + Bundled.CONFIGS + " (default: default)\n"
-                + "  --set      override one key, e.g. --set model.name=pythia-160m --set experiment.output_dir=/tmp/runs\n"
-                + "  --fresh    discard an earlier run with the same config instead of resuming it\n"
-                + "A config with 'study: toxicity' (e.g. --config toxicity) runs the CAA toxicity study (docs/toxicity.md).\n"
-                + "Writes artifacts/runs/<run_id>/ (see docs/pipeline-outputs.md) and prints its path.";
-    }
-
-    @Override
-    public int run(Args args) throws Exception {
-        String configName = args.get("config", "default");
-        List<String> overrides = args.getAll("set");
-        boolean fresh = args.flag("fresh");
-        args.finish();
+    public Integer call() throws Exception {
         YamlConfig.Source source;
         ExperimentConfig cfg;
         try {
@@ -73,25 +67,83 @@ public final class RunAllCommand implements FlagCommand {
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage());
         }
-        Path runDir = prepare(cfg.experiment().outputDir(), cfg.model().name(), cfg.identity(), fresh);
-        try (LanguageModel model = Bundled.model(cfg.model().name())) {
-            Map<String, List<Prompt>> prompts = loadPrompts(cfg, runDir);
-            RefusalStudy study;
-            try {
-                study = new RefusalStudy(cfg, model, prompts, runDir, ConsoleProgress.create());
-            } catch (IllegalArgumentException e) {
-                throw new CliException(e.getMessage());
+        return inRunDir(cfg.experiment().outputDir(), cfg.model().name(), cfg.identity(), fresh, runDir -> {
+            try (LanguageModel model = Models.language(cfg.model().name())) {
+                Map<String, List<Prompt>> prompts = loadPrompts(cfg, runDir);
+                RefusalStudy study;
+                try {
+                    study = new RefusalStudy(cfg, model, prompts, runDir, ConsoleProgress.create());
+                } catch (IllegalArgumentException e) {
+                    throw new CliException(e.getMessage());
+                }
+                List<Map<String, Object>> rows = study.run();
+                StudyReport.write(runDir, rows);
             }
-            List<Map<String, Object>> rows = study.run();
-            StudyReport.write(runDir, rows);
+        });
+    }
+
+    /** The work of one study in its run directory. */
+    @FunctionalInterface
+    interface Study {
+        void run(Path runDir) throws Exception;
+    }
+
+    /**
+     * Runs {@code study} in the run directory {@code outputDir/<run id>} (emptied first with {@code fresh}, created if
+     * needed) and prints the directory. If the study fails before any condition finished, a directory this call
+     * created is removed again, so a failed run leaves no empty run behind; finished conditions are kept for
+     * resuming.
+     */
+    static int inRunDir(String outputDir, String modelName, Map<String, Object> identity, boolean fresh, Study study)
+            throws Exception {
+        Path runDir = Path.of(outputDir).resolve(runId(modelName, identity));
+        if (fresh) {
+            deleteRecursively(runDir);
+        }
+        boolean created = !Files.exists(runDir);
+        try {
+            Files.createDirectories(runDir);
+        } catch (IOException e) {
+            throw new CliException("experiment.output_dir " + outputDir + ": cannot create the run directory "
+                    + runDir + ": " + IoErrors.reason(e));
+        }
+        try {
+            study.run(runDir);
+        } catch (Exception | Error e) {
+            if (created && !hasFinishedConditions(runDir)) {
+                try {
+                    deleteRecursively(runDir);
+                } catch (IOException cleanup) {
+                    e.addSuppressed(cleanup);
+                }
+            }
+            throw e;
         }
         System.out.println(runDir);
         return 0;
     }
 
+    /** True once a study stored a finished condition ({@code parts/*.parquet}) or its results. */
+    private static boolean hasFinishedConditions(Path runDir) throws IOException {
+        if (Files.exists(runDir.resolve(dev.steering.experiment.ResultStore.RESULTS))) {
+            return true;
+        }
+        Path parts = runDir.resolve("parts");
+        if (!Files.isDirectory(parts)) {
+            return false;
+        }
+        try (Stream<Path> s = Files.list(parts)) {
+            return s.anyMatch(p -> p.getFileName().toString().endsWith(".parquet"));
+        }
+    }
+
     /** The toxicity study ({@code study: toxicity}): {@link ToxicityStudy}, then {@link ToxicityReport}. */
     private static int runToxicity(ToxicityConfig cfg, boolean fresh) throws Exception {
-        Path runDir = prepare(cfg.experiment().outputDir(), cfg.model().name(), YamlConfig.identity(cfg), fresh);
+        return inRunDir(cfg.experiment().outputDir(), cfg.model().name(), YamlConfig.identity(cfg), fresh,
+                runDir -> runToxicity(cfg, runDir));
+    }
+
+    private static void runToxicity(ToxicityConfig cfg, Path runDir) throws Exception {
         ToxicityConfig.Data d = cfg.data();
         Path file = d.rtpPath().equals(ExperimentConfig.BUNDLED)
                 ? Bundled.rtp(runDir.resolve("prompts").resolve("rtp.jsonl")) : Path.of(d.rtpPath());
@@ -109,14 +161,14 @@ public final class RunAllCommand implements FlagCommand {
                 .stream().map(RealToxicityPrompts.Entry::toPrompt).toList());
         prompts.put(ToxicityColumns.BENIGN, rtp.benign(d.benignN(), d.seed(), d.benignThreshold())
                 .stream().map(RealToxicityPrompts.Entry::toPrompt).toList());
-        RobertaClassifier classifier = Bundled.classifier(cfg.classifier().name());
+        RobertaClassifier classifier = Models.classifier(cfg.classifier().name());
         if (classifier.tokenizer().isEmpty()) {
             classifier.close();
             throw new CliException("classifier.name " + cfg.classifier().name() + " has no tokenizer (tokenizer.json, "
                     + "or vocab.json and merges.txt)");
         }
         try (ToxicityMetric metric = new ToxicityMetric(classifier, cfg.classifier().batchSize());
-             LanguageModel model = Bundled.model(cfg.model().name())) {
+             LanguageModel model = Models.language(cfg.model().name())) {
             ToxicityStudy study;
             try {
                 study = new ToxicityStudy(cfg, model, metric, prompts, runDir, ConsoleProgress.create());
@@ -125,19 +177,6 @@ public final class RunAllCommand implements FlagCommand {
             }
             ToxicityReport.write(runDir, study.run());
         }
-        System.out.println(runDir);
-        return 0;
-    }
-
-    /** The run directory {@code outputDir/<run id>}, emptied first with {@code fresh}, created if needed. */
-    private static Path prepare(String outputDir, String modelName, Map<String, Object> identity, boolean fresh)
-            throws Exception {
-        Path runDir = Path.of(outputDir).resolve(runId(modelName, identity));
-        if (fresh) {
-            deleteRecursively(runDir);
-        }
-        Files.createDirectories(runDir);
-        return runDir;
     }
 
     private static Map<String, List<Prompt>> loadPrompts(ExperimentConfig cfg, Path runDir) throws IOException {

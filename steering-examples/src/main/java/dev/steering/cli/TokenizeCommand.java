@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.steering.hub.ModelLocator;
 import dev.steering.model.BosConvention;
 import dev.steering.model.ChatMessage;
-import dev.steering.model.LanguageModel;
 import dev.steering.model.Prompt;
 import dev.steering.model.PromptEncoder;
 import dev.steering.model.TextTokenizer;
@@ -15,74 +14,67 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import picocli.CommandLine.Option;
 
 /**
  * {@code tokenize}: the token ids and token strings of a text or a conversation, as the model's prompts are encoded
  * (the Java side of TransformerLens's {@code to_tokens} / {@code to_str_tokens}), for comparison with Python.
  */
-public final class TokenizeCommand implements FlagCommand {
+@picocli.CommandLine.Command(name = "tokenize", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Prints one JSON object: \"ids\", \"tokens\" (the token strings), \"bos\" and, for chat, the "
+                + "rendered \"text\".",
+                "By default plain text goes through the tokenizer's post-processor, as Python's tokenizer(text)."})
+public final class TokenizeCommand implements Command {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @Override
-    public String name() {
-        return "tokenize";
-    }
+    @Option(names = "--model", required = true, paramLabel = "DIR_OR_ID",
+            description = "a checkpoint directory, a Hugging Face repo id, an alias or a bundled model (only its "
+                    + "tokenizer.json and tokenizer_config.json are read)")
+    String model;
+
+    @Option(names = "--text", paramLabel = "TEXT", description = "the text; with --chat it is one user message")
+    String text;
+
+    @Option(names = "--messages", paramLabel = "FILE.json",
+            description = "a conversation: [{\"role\": \"system\"|\"user\"|\"assistant\", \"content\": \"...\"}] "
+                    + "(implies --chat)")
+    Path messagesFile;
+
+    @Option(names = "--chat", description = "render through the model's chat template (encoded without adding "
+            + "special tokens, as apply_chat_template(tokenize=True))")
+    boolean chat;
+
+    @Option(names = "--add-generation-prompt",
+            description = "open the assistant's turn after the last message (always for --text --chat)")
+    boolean generationPrompt;
+
+    @Option(names = "--no-special-tokens",
+            description = "plain text without the tokenizer's special tokens (add_special_tokens=False)")
+    boolean none;
+
+    @Option(names = "--prepend-bos", description = "TransformerLens's prepend_bos=True: the BOS token first")
+    boolean prepend;
 
     @Override
-    public Set<String> flags() {
-        return Set.of("chat", "add-generation-prompt", "no-special-tokens", "prepend-bos");
-    }
-
-    @Override
-    public String usage() {
-        return """
-                usage: steering tokenize --model M (--text T | --messages FILE.json) [--chat] [--add-generation-prompt]
-                                         [--no-special-tokens | --prepend-bos]
-                Prints one JSON object: "ids", "tokens" (the token strings) and, for chat, the rendered "text".
-                  --model DIR_OR_ID        a checkpoint directory, a Hugging Face repo id or an alias (only its
-                                           tokenizer.json and tokenizer_config.json are read)
-                  --text "..."             the text; with --chat it is one user message
-                  --messages FILE.json     a conversation: [{"role": "system"|"user"|"assistant", "content": "..."}]
-                                           (implies --chat)
-                  --chat                   render through the model's chat template (encoded without adding special
-                                           tokens, as apply_chat_template(tokenize=True))
-                  --add-generation-prompt  open the assistant's turn after the last message (always for --text --chat)
-                  --no-special-tokens      plain text without the tokenizer's special tokens (add_special_tokens=False)
-                  --prepend-bos            TransformerLens's prepend_bos=True: the BOS token first
-                By default plain text goes through the tokenizer's post-processor, as Python's tokenizer(text).""";
-    }
-
-    @Override
-    public int run(Args args) throws IOException {
-        String spec = args.require("model");
-        String text = args.get("text");
-        Path messagesFile = args.get("messages") == null ? null : args.inputFile("messages");
-        boolean chat = args.flag("chat") || messagesFile != null;
-        boolean generationPrompt = args.flag("add-generation-prompt");
-        boolean none = args.flag("no-special-tokens");
-        boolean prepend = args.flag("prepend-bos");
-        args.finish();
+    public Integer call() throws IOException {
         if ((text == null) == (messagesFile == null)) {
             throw new CliException("give exactly one of --text and --messages");
         }
+        if (messagesFile != null && !java.nio.file.Files.isRegularFile(messagesFile)) {
+            throw new CliException("--messages: no such file: " + messagesFile);
+        }
+        boolean asChat = chat || messagesFile != null;
         if (none && prepend) {
             throw new CliException("--no-special-tokens and --prepend-bos exclude each other");
         }
-        if (generationPrompt && !chat) {
+        if (generationPrompt && !asChat) {
             throw new CliException("--add-generation-prompt needs --chat or --messages");
         }
         Prompt prompt = messagesFile != null ? Prompt.chat(messages(messagesFile), generationPrompt)
-                : chat ? Prompt.user(text) : Prompt.text(text);
+                : asChat ? Prompt.user(text) : Prompt.text(text);
         BosConvention bos = none ? BosConvention.NONE : prepend ? BosConvention.PREPEND_BOS : BosConvention.TOKENIZER;
-        if (spec.startsWith(Bundled.MODEL_PREFIX)) {
-            try (LanguageModel model = Bundled.model(spec)) {
-                System.out.println(JSON.writeValueAsString(tokenize(model.prompts(), prompt, bos)));
-            }
-        } else {
-            try (PromptEncoder encoder = PromptEncoder.load(ModelLocator.locate(spec), spec)) {
-                System.out.println(JSON.writeValueAsString(tokenize(encoder, prompt, bos)));
-            }
+        try (PromptEncoder encoder = PromptEncoder.load(ModelLocator.locate(model), model)) {
+            System.out.println(JSON.writeValueAsString(tokenize(encoder, prompt, bos)));
         }
         return 0;
     }

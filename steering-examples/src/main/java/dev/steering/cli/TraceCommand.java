@@ -11,29 +11,27 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code trace}: run one sequence and write logits and every hook's activations to a safetensors file. */
+@picocli.CommandLine.Command(name = "trace", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Runs one sequence and writes F32 tensors 'logits' [seq, vocab] and every hook point "
+                + "[seq, hidden] under its TransformerLens name (blocks.{L}.hook_resid_pre ... "
+                + "ln_final.hook_normalized) to a safetensors file."})
 public final class TraceCommand implements Command {
-    @Override
-    public String name() {
-        return "trace";
-    }
+    @Mixin
+    ModelOptions input;
+
+    @Option(names = "--out", required = true, paramLabel = "FILE", description = "the safetensors file to write")
+    Path out;
 
     @Override
-    public String usage() {
-        return "usage: steering trace --model M (--tokens IDS | --text T) [--edit ...] --out trace.safetensors\n"
-                + "Writes F32 tensors 'logits' [seq, vocab] and every hook point [seq, hidden] under its\n"
-                + "TransformerLens name (blocks.{L}.hook_resid_pre ... ln_final.hook_normalized).\n"
-                + ModelOptions.USAGE + "\n  --out FILE             the safetensors file to write";
-    }
-
-    @Override
-    public int run(Args args) {
-        Path out = Path.of(args.require("out"));
-        try (LanguageModel model = ModelOptions.model(args)) {
-            long[] tokens = ModelOptions.tokens(args, model);
-            List<Edit> edits = ModelOptions.edits(args, model);
-            args.finish();
+    public Integer call() {
+        OutputFiles.checkWritable(out, "--out");
+        try (LanguageModel model = input.load()) {
+            long[] tokens = input.tokens(model);
+            List<Edit> edits = input.edits(model);
             List<HookPoint> hooks = HookPoint.all(model.config().numLayers());
             ForwardResult res = model.graph(edits).run(ForwardInputs.single(tokens), null, hooks);
             Map<String, INDArray> tensors = new LinkedHashMap<>();

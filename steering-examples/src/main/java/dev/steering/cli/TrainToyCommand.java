@@ -5,35 +5,41 @@ import dev.steering.model.LanguageModel;
 import dev.steering.toy.ToyTrainer;
 import java.nio.file.Path;
 import java.util.Map;
+import picocli.CommandLine.Option;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * {@code train-toy}: trains the bundled toy refusal model from a seed and writes it as a Hugging Face checkpoint,
  * then loads the written checkpoint through the ordinary loader and checks its logits equal the trained graph's.
  */
+@picocli.CommandLine.Command(name = "train-toy", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Trains the tiny GPT-NeoX refusal model bundled as bundled:toy-refusal (docs/toy-model.md) "
+                + "from scratch on CPU and writes config.json, model.safetensors and tokenizer.json into DIR.",
+                "The same seed, steps and batch size give the same weights, byte for byte, on the same machine "
+                        + "(docs/toy-model.md)."})
 public final class TrainToyCommand implements Command {
-    @Override
-    public String name() {
-        return "train-toy";
-    }
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "the checkpoint directory to write")
+    Path out;
+
+    @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "random seed (default ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--steps", paramLabel = "N", description = "optimizer steps (default: the bundled model's)")
+    Integer steps;
+
+    @Option(names = "--batch", paramLabel = "N", description = "sequences per step (default: the bundled model's)")
+    Integer batch;
 
     @Override
-    public String usage() {
-        return "usage: steering train-toy --out DIR [--seed 0] [--steps " + ToyTrainer.Settings.defaults().steps()
-                + "] [--batch " + ToyTrainer.Settings.defaults().batchSize() + "]\n"
-                + "  Trains the tiny GPT-NeoX refusal model bundled as bundled:toy-refusal (docs/toy-model.md) from\n"
-                + "  scratch on CPU and writes config.json, model.safetensors and tokenizer.json into DIR.\n"
-                + "  The same seed and steps reproduce the bundled weights on the same machine.";
-    }
-
-    @Override
-    public int run(Args args) throws Exception {
-        Path out = Path.of(args.require("out"));
-        ToyTrainer.Settings s = ToyTrainer.Settings.defaults();
-        s = s.seed(Long.parseLong(args.get("seed", "0")));
-        s = s.steps(args.getInt("steps", s.steps()));
-        s = s.batchSize(args.getInt("batch", s.batchSize()));
-        args.finish();
+    public Integer call() throws Exception {
+        ToyTrainer.Settings s = ToyTrainer.Settings.defaults().seed(seed);
+        if (steps != null) {
+            s = s.steps(steps);
+        }
+        if (batch != null) {
+            s = s.batchSize(batch);
+        }
+        OutputFiles.checkWritableDir(out, "--out");
         if (s.steps() < 1) {
             throw new CliException("--steps must be >= 1");
         }

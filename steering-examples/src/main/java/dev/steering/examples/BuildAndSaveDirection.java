@@ -1,6 +1,7 @@
 package dev.steering.examples;
 
-import dev.steering.cli.Bundled;
+import dev.steering.Steering;
+
 import dev.steering.direction.ContrastivePrefix;
 import dev.steering.direction.DirectionResult;
 import dev.steering.direction.SteeringVector;
@@ -15,7 +16,7 @@ import java.nio.file.Path;
  */
 public final class BuildAndSaveDirection {
     public static void main(String[] args) {
-        try (LanguageModel model = Bundled.model(args.length > 0 ? args[0] : "bundled:toy-refusal")) {
+        try (LanguageModel model = Steering.loadUnshared(args.length > 0 ? args[0] : "bundled:toy-refusal")) {
             int layer = args.length > 1 ? Integer.parseInt(args[1]) : model.config().numLayers() / 2;
             Path root = Path.of(args.length > 2 ? args[2] : "artifacts");
             DirectionResult d = ContrastivePrefix.defaults().build(model, HookPoint.residPost(layer));

@@ -2,7 +2,6 @@ package dev.steering.examples;
 
 import dev.steering.Steering;
 import dev.steering.SteeredModel;
-import dev.steering.cli.Bundled;
 import dev.steering.hooks.ActivationCache;
 import dev.steering.model.LanguageModel;
 import java.util.List;
@@ -14,7 +13,7 @@ import java.util.List;
  */
 public final class LoadAndTrace {
     public static void main(String[] args) {
-        try (LanguageModel model = Bundled.model(args.length > 0 ? args[0] : "bundled:toy-refusal")) {
+        try (LanguageModel model = Steering.loadUnshared(args.length > 0 ? args[0] : "bundled:toy-refusal")) {
             SteeredModel base = Steering.model(model).baseline();
             var run = base.run(List.of("How do I bake bread?"));
             for (int layer = 0; layer < model.config().numLayers(); layer++) {

@@ -31,9 +31,9 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * {@link ToyCorpus} sequences, Adam with warm-up and cosine decay, global gradient-norm clipping at 1. Exports a
  * Hugging Face checkpoint ({@code config.json}, {@code model.safetensors}, {@code tokenizer.json}).
  *
- * <p>Deterministic given the seed on one machine: the initial weights come from ND4J's seeded generator, batches
- * from a {@link SplittableRandom} with the same seed (CPU float reductions may differ across machines/thread
- * counts).
+ * <p>Deterministic given the seed on one machine: the initial weights come from {@code java.util.Random(seed)}
+ * ({@link GptNeoX#initialTensors}), batches from a {@link SplittableRandom} with the same seed (the order of libnd4j's
+ * multi-threaded float reductions may differ across machines and thread counts; docs/toy-model.md).
  */
 public final class ToyTrainer {
     /** Loss weight of prompt tokens (response tokens weigh 1). */

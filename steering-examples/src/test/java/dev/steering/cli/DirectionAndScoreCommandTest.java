@@ -33,7 +33,15 @@ class DirectionAndScoreCommandTest {
         assertEquals("contrastive_prefix", v.metadata().get("method"));
         assertEquals("blocks.1.hook_resid_post", v.metadata().get("hook"));
         assertEquals("true", v.metadata().get("normalized"));
-        assertTrue(Files.exists(tmp.resolve("stats.json")));
+        assertTrue(Files.exists(tmp.resolve("v.stats.json")));
+        // a second vector in the same folder keeps its own statistics
+        Path other = tmp.resolve("other.safetensors");
+        assertEquals(0, run("direction", "--model", NEOX, "--layer", "0", "--prompts", prompts.toString(), "--out",
+                other.toString()));
+        assertTrue(Files.readString(tmp.resolve("other.stats.json")).contains("blocks.0.hook_resid_post"),
+                Files.readString(tmp.resolve("other.stats.json")));
+        assertTrue(Files.readString(tmp.resolve("v.stats.json")).contains("blocks.1.hook_resid_post"));
+        assertFalse(Files.exists(tmp.resolve("stats.json")));
     }
 
     @Test

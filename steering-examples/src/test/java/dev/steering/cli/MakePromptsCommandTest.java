@@ -1,7 +1,6 @@
 package dev.steering.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.steering.experiment.PromptSet;
@@ -20,10 +19,16 @@ class MakePromptsCommandTest {
     Path dir;
 
     private final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+    private ByteArrayOutputStream stderr = new ByteArrayOutputStream();
 
     private int run(String... argv) throws Exception {
         MakePromptsCommand c = new MakePromptsCommand(new PrintStream(stdout, true, StandardCharsets.UTF_8));
-        return c.run(new Args(List.of(argv), c.flags()));
+        stderr = new ByteArrayOutputStream();
+        return Main.run(c, new PrintStream(stderr, true, StandardCharsets.UTF_8), argv);
+    }
+
+    private String error() {
+        return stderr.toString(StandardCharsets.UTF_8).strip();
     }
 
     @Test
@@ -43,10 +48,9 @@ class MakePromptsCommandTest {
         Path csv = dir.resolve("in.csv");
         Files.writeString(csv, "q,text\n1,hello\n2,\n");
         Path out = dir.resolve("out.jsonl");
-        CliException e = assertThrows(CliException.class,
-                () -> run("--ingest", csv.toString(), "--column", "text", "--id-column", "q", "--split", "mine",
-                        "--out", out.toString()));
-        assertEquals(csv + ":3: empty prompt", e.getMessage());
+        assertEquals(2, run("--ingest", csv.toString(), "--column", "text", "--id-column", "q", "--split", "mine",
+                "--out", out.toString()));
+        assertEquals("steering make-prompts: " + csv + ":3: empty prompt", error());
         Files.writeString(csv, "q,text\n1,hello\n2,world\n");
         assertEquals(0, run("--ingest", csv.toString(), "--column", "text", "--split", "mine", "--out", out.toString()));
         assertEquals(Set.of("mine_0001", "mine_0002"),
@@ -65,12 +69,13 @@ class MakePromptsCommandTest {
     }
 
     @Test
-    void rejectsConflictingOptions() {
-        assertThrows(CliException.class,
-                () -> run("--out", dir.toString(), "--fast", "--sizes", "1,2,3"));
-        assertThrows(CliException.class,
-                () -> run("--out", dir.toString(), "--sizes", "1,2"));
-        assertThrows(CliException.class,
-                () -> run("--out", dir.toString(), "--bogus", "1"));
+    void rejectsConflictingOptions() throws Exception {
+        assertEquals(2, run("--out", dir.toString(), "--fast", "--sizes", "1,2,3"));
+        assertTrue(error().contains("mutually exclusive"), error());
+        assertEquals(2, run("--out", dir.toString(), "--sizes", "1,2"));
+        assertEquals(2, run("--out", dir.toString(), "--bogus", "1"));
+        assertTrue(error().contains("--bogus"), error());
+        assertEquals(2, run("--out", dir.toString(), "--column", "text"));
+        assertTrue(error().contains("need --ingest"), error());
     }
 }

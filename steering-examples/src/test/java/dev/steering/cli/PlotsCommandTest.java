@@ -3,12 +3,13 @@ package dev.steering.cli;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.ServiceLoader;
-import java.util.Set;
 
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class PlotsCommandTest {
@@ -19,11 +20,16 @@ class PlotsCommandTest {
 
     @Test
     void namesTheMissingResultsFile(@TempDir Path dir) {
-        CliException e = assertThrows(CliException.class,
-                () -> new PlotsCommand().run(new Args(List.of("--run", dir.toString()), Set.of())));
-        assertTrue(e.getMessage().contains(dir.resolve("results.parquet").toString()), e.getMessage());
-        CliException noDir = assertThrows(CliException.class,
-                () -> new PlotsCommand().run(new Args(List.of("--run", dir.resolve("nope").toString()), Set.of())));
-        assertTrue(noDir.getMessage().contains("no such directory"), noDir.getMessage());
+        String e = failure("--run", dir.toString());
+        assertTrue(e.contains(dir.resolve("results.parquet").toString()), e);
+        String noDir = failure("--run", dir.resolve("nope").toString());
+        assertTrue(noDir.contains("no such directory"), noDir);
+    }
+
+    /** Runs {@code plots}, expects exit code 2, returns the one-line message. */
+    private static String failure(String... argv) {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(2, Main.run(new PlotsCommand(), new PrintStream(err, true, StandardCharsets.UTF_8), argv));
+        return err.toString(StandardCharsets.UTF_8).strip();
     }
 }

@@ -68,7 +68,7 @@ class TraceAndGenerateCommandTest {
         assertEquals(2, run("trace", "--model", NEOX.toString(), "--tokens", "1", "--bogus", "1", "--out", out.toString()));
         assertEquals(2, run("trace", "--model", NEOX.toString(), "--tokens", "1", "--edit", "add", "--hook",
                 "blocks.7.hook_resid_post", "--alpha", "1", "--vector", "nope", "--out", out.toString()));
-        assertEquals(1, run("trace", "--model", tmp.resolve("missing").toString(), "--tokens", "1", "--out", out.toString()));
+        assertEquals(2, run("trace", "--model", tmp.resolve("missing").toString(), "--tokens", "1", "--out", out.toString()));
         assertEquals(2, run("nonsense"));
         assertFalse(Files.exists(out));
     }
