@@ -56,7 +56,7 @@ class ConfigValidationTest {
         assertTimeoutPreemptively(Duration.ofSeconds(5), () -> {
             reject("llama-family/llama-tiny", "num_hidden_layers", "2147483647", "absurdly large");
             reject("llama-family/gemma2-tiny", "head_dim", "2147483647", "absurdly large");
-            reject("llama-family/llama-tiny", "head_dim", "8388608", "num_attention_heads × head_dim");
+            reject("llama-family/llama-tiny", "head_dim", "8388608", "'num_attention_heads' × 'head_dim' give");
             reject("gpt-neox-tiny", "hidden_size", "99999999999", "an integer");
             reject("gpt2-tiny", "n_layer", "2147483647", "absurdly large");
             reject("gpt2-tiny", "n_positions", "-3", "positive");
