@@ -56,6 +56,7 @@ public final class SteeredModel {
 
     /** Completions of tokenized prompts with their own ids; {@code progress} hears the count of finished prompts. */
     public List<Completion> generateTokens(List<TokenizedPrompt> prompts, GenerationConfig cfg, IntConsumer progress) {
+        TokenizedPrompt.requireWithinContext(prompts, model.config().maxPositions());
         return new Generator(model.graph(edits), model.tokenizer().orElse(null), padId(), model.config().eosTokenId())
                 .generate(prompts, cfg, progress);
     }

@@ -13,4 +13,20 @@ public record TokenizedPrompt(String id, String text, long[] tokens) {
             throw new IllegalArgumentException("prompt '" + id + "' has no tokens");
         }
     }
+
+    /**
+     * Fails, naming the first offending prompt and the lengths, if a prompt is longer than the model's context.
+     *
+     * @param prompts       prompts about to be generated from
+     * @param contextLength the model's {@code max_position_embeddings} ({@code n_positions} for GPT-2)
+     */
+    public static void requireWithinContext(java.util.List<TokenizedPrompt> prompts, int contextLength) {
+        for (TokenizedPrompt p : prompts) {
+            if (p.tokens.length > contextLength) {
+                throw new IllegalArgumentException("prompt '" + p.id + "' has " + p.tokens.length + " tokens, more than"
+                        + " the model's context of " + contextLength + " positions (max_position_embeddings or"
+                        + " n_positions): shorten or drop it");
+            }
+        }
+    }
 }
