@@ -28,6 +28,7 @@ public final class TextTokenizer implements AutoCloseable {
 
     /** Loads {@code tokenizer.json}. */
     public static TextTokenizer load(Path tokenizerJson) {
+        TokenizerFileCheck.validate(tokenizerJson);
         try {
             HuggingFaceTokenizer t = HuggingFaceTokenizer.builder()
                     .optTokenizerPath(tokenizerJson)
