@@ -1,5 +1,7 @@
 package dev.steering.generate;
 
+import java.util.List;
+
 /**
  * A prompt ready for generation.
  *
@@ -20,7 +22,7 @@ public record TokenizedPrompt(String id, String text, long[] tokens) {
      * @param prompts       prompts about to be generated from
      * @param contextLength the model's {@code max_position_embeddings} ({@code n_positions} for GPT-2)
      */
-    public static void requireWithinContext(java.util.List<TokenizedPrompt> prompts, int contextLength) {
+    public static void requireWithinContext(List<TokenizedPrompt> prompts, int contextLength) {
         for (TokenizedPrompt p : prompts) {
             if (p.tokens.length > contextLength) {
                 throw new IllegalArgumentException("prompt '" + p.id + "' has " + p.tokens.length + " tokens, more than"

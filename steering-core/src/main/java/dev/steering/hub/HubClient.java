@@ -1,7 +1,9 @@
 package dev.steering.hub;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -193,8 +195,8 @@ public final class HubClient {
         for (int attempt = 1; json == null; attempt++) {
             HttpResponse<InputStream> response = send(url, "GET", null, what, ref, null);
             try (InputStream body = new ReadTimeoutInputStream(response.body(), policy.readTimeout())) {
-                json = JSON.readTree(body);
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                json = Objects.requireNonNullElse(JSON.readTree(body), MissingNode.getInstance());
+            } catch (JsonProcessingException e) {
                 throw new HubException("Invalid answer from " + url + " for " + what + ": " + e.getOriginalMessage(), e);
             } catch (IOException e) {
                 pauseBeforeRetry(attempt, "reading the answer failed (" + e.getMessage() + ")", url, what);

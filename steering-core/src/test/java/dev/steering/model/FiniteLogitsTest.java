@@ -4,7 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.steering.direction.SteeringVector;
 import dev.steering.generate.TokenizedPrompt;
+import dev.steering.hooks.Add;
+import dev.steering.hooks.Edit;
+import dev.steering.hooks.HookPoint;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.factory.Nd4j;
@@ -32,5 +36,19 @@ class FiniteLogitsTest {
                 () -> TokenizedPrompt.requireWithinContext(tooLong, 4));
         assertTrue(e.getMessage().contains("prompt 'train-17' has 5 tokens") && e.getMessage().contains("context of 4"),
                 e.getMessage());
+    }
+
+    @Test
+    void aForwardPassThatOverflowsIsAnErrorNotNaNOutput() {
+        try (LanguageModel model = LanguageModel.load(Reference.fixture("gpt-neox-tiny"))) {
+            float[] v = new float[model.config().hiddenSize()];
+            java.util.Arrays.fill(v, 1f);
+            Edit overflow = Edit.everywhere(HookPoint.residPre(1), Add.alpha(3e38), SteeringVector.of(v));
+            long[] tokens = {1, 2, 3};
+            assertDoesNotThrow(() -> model.graph(List.of()).run(ForwardInputs.single(tokens), null, List.of()));
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> model.graph(List.of(overflow)).run(ForwardInputs.single(tokens), null, List.of()));
+            assertTrue(e.getMessage().contains("logits"), e.getMessage());
+        }
     }
 }
