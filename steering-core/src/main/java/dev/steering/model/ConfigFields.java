@@ -153,6 +153,15 @@ public final class ConfigFields {
         return has(field) ? requireDimension(field) : fallback;
     }
 
+    /** A required finite number above 0. */
+    public double requirePositiveDouble(String field) {
+        double v = requireDouble(field);
+        if (!(v > 0) || Double.isInfinite(v)) {
+            throw error(field, "a finite number above 0", node.get(field));
+        }
+        return v;
+    }
+
     /** A finite number above 0, or {@code fallback} when absent or null. */
     public double optPositiveDouble(String field, double fallback) {
         if (!has(field)) {

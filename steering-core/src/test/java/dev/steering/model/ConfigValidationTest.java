@@ -34,7 +34,7 @@ class ConfigValidationTest {
         ConfigException e = assertThrows(ConfigException.class, () -> Architectures.config(c, ORIGIN),
                 fixture + " " + field + "=" + value);
         assertTrue(e.getMessage().startsWith(ORIGIN + " ("), e.getMessage());
-        assertTrue(e.getMessage().contains("'" + field + "'"), e.getMessage());
+        assertTrue(e.getMessage().contains("'" + field), e.getMessage());
         for (String f : fragments) {
             assertTrue(e.getMessage().contains(f), "'" + f + "' in " + e.getMessage());
         }
@@ -85,6 +85,10 @@ class ConfigValidationTest {
         reject("llama-family/llama-tiny", "eos_token_id", "99999999", "not a token id");
         reject("gpt-neox-tiny", "rotary_pct", "0.01", "even");
         reject("llama-family/phi3-tiny", "partial_rotary_factor", "0.01", "even");
+        reject("llama-family/llama-tiny", "rope_scaling", "{\"rope_type\": \"llama3\", \"factor\": 0, \"low_freq_factor\": 1,"
+                + " \"high_freq_factor\": 4, \"original_max_position_embeddings\": 64}", "rope_scaling.factor", "above 0");
+        reject("llama-family/llama-tiny", "rope_scaling", "{\"rope_type\": \"llama3\", \"factor\": 8, \"low_freq_factor\": 4,"
+                + " \"high_freq_factor\": 4, \"original_max_position_embeddings\": 64}", "rope_scaling.high_freq_factor");
     }
 
     @Test
