@@ -65,7 +65,9 @@ final class FakeHub implements AutoCloseable {
         /** Sends the headers with the full length, then only {@code bytes} bytes, then drops the connection. */
         TRUNCATE,
         /** Sends the headers with the full length and {@code bytes} bytes, then sends nothing until closed. */
-        STALL
+        STALL,
+        /** Accepts the request and never answers, not even the headers. */
+        HANG
     }
 
     /** A fault applied to the next {@code remaining} requests of {@code method} whose raw path ends with {@code pathSuffix}. */
@@ -119,6 +121,11 @@ final class FakeHub implements AutoCloseable {
     /** The next {@code times} {@code method} requests for a path ending in {@code pathSuffix} answer {@code status}. */
     void failNext(String method, String pathSuffix, int times, int status, String retryAfter) {
         faults.add(new Fault(method, pathSuffix, new AtomicInteger(times), FaultKind.STATUS, status, retryAfter));
+    }
+
+    /** The next {@code times} {@code method} requests for a path ending in {@code pathSuffix} never get an answer. */
+    void hangNext(String method, String pathSuffix, int times) {
+        faults.add(new Fault(method, pathSuffix, new AtomicInteger(times), FaultKind.HANG, 0, null));
     }
 
     /** The next {@code times} GETs of a path ending in {@code pathSuffix} are cut short (TRUNCATE) or stall (STALL) after {@code bytes}. */
@@ -192,6 +199,10 @@ final class FakeHub implements AutoCloseable {
 
     /** @return whether a STATUS fault answered the request */
     private static boolean answeredByStatus(HttpExchange ex, Fault fault) throws IOException {
+        if (fault != null && fault.kind() == FaultKind.HANG) {
+            sleepUntilClosed();
+            return true;
+        }
         if (fault == null || fault.kind() != FaultKind.STATUS) {
             return false;
         }
@@ -356,13 +367,17 @@ final class FakeHub implements AutoCloseable {
         out.write(content, from, Math.min(fault.value(), length));
         out.flush();
         if (fault.kind() == FaultKind.STALL) {
-            try {
-                Thread.sleep(Long.MAX_VALUE); // until close() interrupts the handler threads
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            sleepUntilClosed();
         }
         // closing the exchange with bytes missing drops the connection
+    }
+
+    private static void sleepUntilClosed() {
+        try {
+            Thread.sleep(Long.MAX_VALUE); // until close() interrupts the handler threads
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static void error(HttpExchange ex, String code) throws IOException {

@@ -128,6 +128,17 @@ class HubFaultTest {
     }
 
     @Test
+    void requestsWhoseHeadersNeverComeTimeOutAndAreRetried() throws Exception {
+        hub.hangNext("GET", "/revision/main", 1);
+        hub.hangNext("HEAD", "/config.json", 1);
+        Path dir = client().snapshot(MAIN, f -> f.equals("config.json"));
+        assertEquals(CONFIG, Files.readString(dir.resolve("config.json")));
+        hub.hangNext("HEAD", "/model.safetensors", 5);
+        HubException e = assertThrows(HubException.class, () -> client().file(MAIN, "model.safetensors"));
+        assertTrue(e.getMessage().contains("failed 3 times") && e.getMessage().contains("read timeout"), e.getMessage());
+    }
+
+    @Test
     void stallOnEveryAttemptFailsSayingSo() throws Exception {
         hub.breakNext("/config.json", 10, FakeHub.FaultKind.STALL, 3);
         HubException e = assertThrows(HubException.class, () -> client().file(MAIN, "config.json"));
