@@ -82,6 +82,7 @@ public final class SteeredModel {
      *                                  prompt's, unless {@link GenerationConfig#allowBosMismatch()}
      */
     public List<Completion> generateTokens(List<TokenizedPrompt> prompts, GenerationConfig cfg, IntConsumer progress) {
+        TokenizedPrompt.requireWithinContext(prompts, model.config().maxPositions());
         for (Edit e : edits) {
             prompts.stream().map(TokenizedPrompt::bos).distinct()
                     .forEach(b -> ProvenanceMetadata.checkBos(e.vector(), b, cfg.allowBosMismatch()));

@@ -117,6 +117,7 @@ public final class OutcomeConditioned implements DirectionMethod {
             in.add(new TokenizedPrompt(Integer.toString(i), prompts.texts() == null ? null : prompts.texts().get(i),
                     tokens.get(i), prompts.bos()));
         }
+        TokenizedPrompt.requireWithinContext(in, model.config().maxPositions());
         int eos = model.config().eosTokenId();
         return new Generator(model.graph(List.of()), model.tokenizer().orElse(null), Math.max(0, eos), eos)
                 .generate(in, generation, n -> { });

@@ -1,6 +1,7 @@
 package dev.steering.generate;
 
 import dev.steering.model.BosConvention;
+import java.util.List;
 
 /**
  * A prompt ready for generation.
@@ -20,5 +21,21 @@ public record TokenizedPrompt(String id, String text, long[] tokens, BosConventi
     /** A prompt given as token ids, of no known BOS convention. */
     public TokenizedPrompt(String id, String text, long[] tokens) {
         this(id, text, tokens, null);
+    }
+
+    /**
+     * Fails, naming the first offending prompt and the lengths, if a prompt is longer than the model's context.
+     *
+     * @param prompts       prompts about to be generated from
+     * @param contextLength the model's {@code max_position_embeddings} ({@code n_positions} for GPT-2)
+     */
+    public static void requireWithinContext(List<TokenizedPrompt> prompts, int contextLength) {
+        for (TokenizedPrompt p : prompts) {
+            if (p.tokens.length > contextLength) {
+                throw new IllegalArgumentException("prompt '" + p.id + "' has " + p.tokens.length + " tokens, more than"
+                        + " the model's context of " + contextLength + " positions (max_position_embeddings or"
+                        + " n_positions): shorten or drop it");
+            }
+        }
     }
 }

@@ -1,7 +1,9 @@
 package dev.steering.hub;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,6 +17,7 @@ import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -25,11 +28,15 @@ import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
@@ -40,7 +47,9 @@ import java.util.regex.Pattern;
  * <p>Protocol: {@code GET {endpoint}/api/{models|datasets}/{repo}/revision/{rev}} for the commit and file list;
  * {@code HEAD} then {@code GET {endpoint}/[datasets/]{repo}/resolve/{rev}/{file}} for each file, reading
  * {@code X-Repo-Commit}, {@code X-Linked-Etag}/{@code ETag} and {@code X-Linked-Size}/{@code Content-Length}.
- * Redirects are followed; the token is only ever sent to the endpoint's own origin.
+ * Redirects are followed; the token is only ever sent to the endpoint's own origin. Every file is verified before
+ * it enters the cache: its size, and its SHA-256 (LFS files) or git blob SHA-1 (other files) against the ETag.
+ * Timeouts and retries follow an {@link HttpPolicy}.
  *
  * <p>A file already in the cache for a commit sha, or for a branch/tag whose {@code refs/} entry exists, is
  * returned without any network access. Instances are thread-safe.
@@ -49,13 +58,16 @@ public final class HubClient {
     private static final Logger log = LoggerFactory.getLogger(HubClient.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+    private static final Pattern GIT_SHA1 = Pattern.compile("[0-9a-f]{40}");
     private static final int MAX_REDIRECTS = 10;
-    private static final Duration HEADERS_TIMEOUT = Duration.ofSeconds(60);
+    /** Answers worth retrying: rate limiting and transient server errors. */
+    private static final Set<Integer> RETRYABLE = Set.of(429, 500, 502, 503, 504);
     private static final String USER_AGENT = "steering-hub/0.1 (java/" + System.getProperty("java.version") + ")";
 
     private final HubSettings settings;
     private final DownloadProgress progress;
     private final HubCache cache;
+    private final HttpPolicy policy;
     private final HttpClient http;
 
     /** @param settings endpoint, token, cache and offline mode; progress is logged via SLF4J */
@@ -68,11 +80,21 @@ public final class HubClient {
      * @param progress receives byte counts while files download
      */
     public HubClient(HubSettings settings, DownloadProgress progress) {
+        this(settings, progress, HttpPolicy.fromEnvironment(System.getenv()));
+    }
+
+    /**
+     * @param settings endpoint, token, cache and offline mode
+     * @param progress receives byte counts while files download
+     * @param policy   timeouts and retries
+     */
+    public HubClient(HubSettings settings, DownloadProgress progress, HttpPolicy policy) {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.progress = Objects.requireNonNull(progress, "progress");
+        this.policy = Objects.requireNonNull(policy, "policy");
         this.cache = new HubCache(settings.cacheDir());
         this.http = HttpClient.newBuilder()
-                .connectTimeout(Duration.ofSeconds(20))
+                .connectTimeout(policy.connectTimeout())
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .build();
     }
@@ -169,12 +191,16 @@ public final class HubClient {
         URI url = URI.create(settings.endpoint() + "/api/" + ref.repoType() + "s/" + ref.repoId()
                 + "/revision/" + encode(ref.revision(), false));
         String what = "revision " + ref.revision() + " of " + describe(ref);
-        HttpResponse<InputStream> response = send(url, "GET", null, what, ref, null);
-        JsonNode json;
-        try (InputStream body = response.body()) {
-            json = JSON.readTree(body);
-        } catch (IOException e) {
-            throw new HubException("Invalid answer from " + url + " for " + what + ": " + e.getMessage(), e);
+        JsonNode json = null;
+        for (int attempt = 1; json == null; attempt++) {
+            HttpResponse<InputStream> response = send(url, "GET", null, what, ref, null);
+            try (InputStream body = new ReadTimeoutInputStream(response.body(), policy.readTimeout())) {
+                json = Objects.requireNonNullElse(JSON.readTree(body), MissingNode.getInstance());
+            } catch (JsonProcessingException e) {
+                throw new HubException("Invalid answer from " + url + " for " + what + ": " + e.getOriginalMessage(), e);
+            } catch (IOException e) {
+                pauseBeforeRetry(attempt, "reading the answer failed (" + e.getMessage() + ")", url, what);
+            }
         }
         String commit = json.path("sha").asText("");
         if (!HubCache.isCommit(commit)) {
@@ -233,7 +259,7 @@ public final class HubClient {
             if (!Files.exists(pointer)) {
                 cache.withBlobLock(ref, meta.etag(), () -> {
                     if (!Files.exists(blob)) {
-                        downloadBlob(meta, blob, ref, filename, true);
+                        downloadWithRetries(meta, blob, ref, filename);
                     } else {
                         log.debug("{} {}: blob {} already cached", ref, filename, meta.etag());
                     }
@@ -256,8 +282,7 @@ public final class HubClient {
         HttpHeaders h = response.headers();
         String commit = h.firstValue("X-Repo-Commit").orElse("");
         String etag = normalizeEtag(h.firstValue("X-Linked-Etag").or(() -> h.firstValue("ETag")).orElse(""));
-        long size = h.firstValue("X-Linked-Size").or(() -> h.firstValue("Content-Length"))
-                .map(Long::parseLong).orElse(-1L);
+        long size = size(h, "X-Linked-Size").or(() -> size(h, "Content-Length")).orElse(-1L);
         if (!HubCache.isCommit(commit) || etag.isEmpty()) {
             throw new HubException("The hub answer for " + what + " at " + url + " lacks the X-Repo-Commit or ETag "
                     + "header; is HF_ENDPOINT (" + settings.endpoint() + ") a Hugging Face hub?");
@@ -265,6 +290,53 @@ public final class HubClient {
         URI location = response.statusCode() / 100 == 3
                 ? response.uri().resolve(h.firstValue("Location").orElseThrow()) : response.uri();
         return new FileMetadata(commit, etag, size, location);
+    }
+
+    private Optional<Long> size(HttpHeaders headers, String name) {
+        return headers.firstValue(name).map(v -> {
+            try {
+                long n = Long.parseLong(v.strip());
+                if (n >= 0) {
+                    return n;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            throw new HubException("The hub answered with an invalid " + name + " header '" + v
+                    + "': expected the file size, a non-negative integer; is HF_ENDPOINT (" + settings.endpoint()
+                    + ") a Hugging Face hub?");
+        });
+    }
+
+    /** A download that stopped before the end of the body: a stall, a dropped connection, a cut-off body. */
+    private static final class TransferFailed extends IOException {
+        private static final long serialVersionUID = 1L;
+        private final long received;
+
+        TransferFailed(long received, IOException cause) {
+            super(cause.getMessage(), cause);
+            this.received = received;
+        }
+    }
+
+    /** {@link #downloadBlob} until it completes, resuming after interrupted transfers, at most maxAttempts times. */
+    private void downloadWithRetries(FileMetadata meta, Path blob, ModelRef.Hub ref, String filename)
+            throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                downloadBlob(meta, blob, ref, filename, true);
+                return;
+            } catch (TransferFailed e) {
+                String failure = "the transfer stopped after " + e.received + (meta.size() >= 0 ? " of " + meta.size() : "")
+                        + " bytes: " + e.getMessage();
+                if (attempt >= policy.maxAttempts()) {
+                    throw new HubException("Download of " + filename + " of " + describe(ref) + " from " + meta.location()
+                            + " failed " + attempt + " times; the last time " + failure + ". Nothing was stored in the"
+                            + " cache (the partial download is resumed next time).", e);
+                }
+                pause(attempt, policy.backoff(attempt), failure, meta.location(), "file " + filename + " of " + describe(ref));
+            }
+        }
     }
 
     /**
@@ -300,13 +372,21 @@ public final class HubClient {
             }
         }
         long done = append ? resumeFrom : 0;
-        try (InputStream in = response.body();
+        try (InputStream in = new ReadTimeoutInputStream(response.body(), policy.readTimeout());
              OutputStream out = new DigestOutputStream(Files.newOutputStream(incomplete, StandardOpenOption.CREATE,
                      StandardOpenOption.WRITE, append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING),
                      sha256)) {
             byte[] buffer = new byte[1 << 16];
-            int n;
-            while ((n = in.read(buffer)) >= 0) {
+            while (true) {
+                int n;
+                try {
+                    n = in.read(buffer);
+                } catch (IOException e) {
+                    throw new TransferFailed(done, e);
+                }
+                if (n < 0) {
+                    break;
+                }
                 out.write(buffer, 0, n);
                 done += n;
                 progress.update(filename, done, meta.size());
@@ -324,12 +404,32 @@ public final class HubClient {
             problem = "expected " + meta.size() + " bytes but received " + size;
         } else if (SHA256.matcher(meta.etag()).matches() && !sha.equals(meta.etag())) {
             problem = "expected SHA-256 " + meta.etag() + " but the content hashes to " + sha;
+        } else if (GIT_SHA1.matcher(meta.etag()).matches()) {
+            String blobSha = gitBlobSha1(incomplete, size);
+            if (!blobSha.equals(meta.etag())) {
+                problem = "expected git blob SHA-1 " + meta.etag() + " (the ETag) but the content hashes to " + blobSha;
+            }
         }
         if (problem != null) {
             Files.deleteIfExists(incomplete);
             throw new HubException("Download of " + filename + " of " + describe(ref) + " from " + meta.location()
                     + " is corrupt: " + problem + ". Nothing was stored; please retry.");
         }
+    }
+
+    /** @return the git object id of the file as a blob: SHA-1 of {@code "blob <size>\0"} followed by the bytes */
+    static String gitBlobSha1(Path file, long size) throws IOException {
+        MessageDigest sha1;
+        try {
+            sha1 = MessageDigest.getInstance("SHA-1");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-1 is required by every Java platform", e);
+        }
+        sha1.update(("blob " + size + "\0").getBytes(StandardCharsets.US_ASCII));
+        try (InputStream in = Files.newInputStream(file)) {
+            in.transferTo(new DigestOutputStream(OutputStream.nullOutputStream(), sha1));
+        }
+        return HexFormat.of().formatHex(sha1.digest());
     }
 
     // ----------------------------------------------------------------- HTTP
@@ -343,33 +443,7 @@ public final class HubClient {
                                            String filename) {
         URI current = url;
         for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
-            HttpRequest.Builder request = HttpRequest.newBuilder(current)
-                    .timeout(HEADERS_TIMEOUT)
-                    .header("User-Agent", USER_AGENT)
-                    .method(method, HttpRequest.BodyPublishers.noBody());
-            if (sameOrigin(current, settings.endpoint())) {
-                settings.token().ifPresent(t -> request.header("Authorization", "Bearer " + t));
-            }
-            if (method.equals("HEAD")) {
-                request.header("Accept-Encoding", "identity");
-            }
-            if (range != null) {
-                request.header("Range", range);
-            }
-            HttpResponse<InputStream> response;
-            try {
-                response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
-            } catch (ConnectException | HttpConnectTimeoutException | UnresolvedAddressException e) {
-                throw unreachable(current, e, what);
-            } catch (IOException e) {
-                if (e.getCause() instanceof UnresolvedAddressException || e.getCause() instanceof ConnectException) {
-                    throw unreachable(current, e.getCause(), what);
-                }
-                throw new HubException("Network error while fetching " + what + " from " + current + ": " + e, e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new HubException("Interrupted while fetching " + what, e);
-            }
+            HttpResponse<InputStream> response = sendWithRetries(current, method, range, what);
             int status = response.statusCode();
             Optional<String> location = response.headers().firstValue("Location");
             if (status / 100 == 3 && location.isPresent()) {
@@ -390,6 +464,99 @@ public final class HubClient {
             throw statusError(status, response.headers(), current, what, ref, filename);
         }
         throw new HubException("Too many redirects (> " + MAX_REDIRECTS + ") while fetching " + what + " from " + url);
+    }
+
+    /**
+     * One request, retried on {@link #RETRYABLE} answers, header timeouts and failed connections (but not refused or
+     * unresolvable ones: the hub is unreachable). Returns the last answer when retries are exhausted on a status.
+     */
+    private HttpResponse<InputStream> sendWithRetries(URI url, String method, String range, String what) {
+        for (int attempt = 1; ; attempt++) {
+            HttpRequest.Builder request = HttpRequest.newBuilder(url)
+                    .timeout(policy.readTimeout())
+                    .header("User-Agent", USER_AGENT)
+                    .method(method, HttpRequest.BodyPublishers.noBody());
+            if (sameOrigin(url, settings.endpoint())) {
+                settings.token().ifPresent(t -> request.header("Authorization", "Bearer " + t));
+            }
+            if (method.equals("HEAD")) {
+                request.header("Accept-Encoding", "identity");
+            }
+            if (range != null) {
+                request.header("Range", range);
+            }
+            String failure;
+            Duration wait = policy.backoff(attempt);
+            try {
+                HttpResponse<InputStream> response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+                int status = response.statusCode();
+                if (!RETRYABLE.contains(status) || attempt >= policy.maxAttempts()) {
+                    return response;
+                }
+                closeQuietly(response);
+                failure = "HTTP " + status;
+                Optional<Duration> retryAfter = response.headers().firstValue("Retry-After").flatMap(HubClient::retryAfter);
+                if (retryAfter.isPresent()) {
+                    if (retryAfter.get().compareTo(policy.maxRetryAfter()) > 0) {
+                        throw new HubException(failure + " from " + url + " while fetching " + what + ": the server asks to"
+                                + " retry after " + retryAfter.get().toSeconds() + " s, longer than the "
+                                + policy.maxRetryAfter().toSeconds() + " s this client waits. Try again later.");
+                    }
+                    wait = retryAfter.get();
+                }
+            } catch (ConnectException | HttpConnectTimeoutException | UnresolvedAddressException e) {
+                throw unreachable(url, e, what);
+            } catch (HttpTimeoutException e) {
+                failure = "no answer within the read timeout of " + policy.readTimeout().toSeconds() + " s";
+            } catch (IOException e) {
+                if (e.getCause() instanceof UnresolvedAddressException || e.getCause() instanceof ConnectException) {
+                    throw unreachable(url, e.getCause(), what);
+                }
+                failure = "network error: " + e;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new HubException("Interrupted while fetching " + what, e);
+            }
+            if (attempt >= policy.maxAttempts()) {
+                throw new HubException("Fetching " + what + " from " + url + " failed " + attempt + " times; the last time: "
+                        + failure + ".");
+            }
+            pause(attempt, wait, failure, url, what);
+        }
+    }
+
+    /** Waits the backoff before another attempt of reading a body, or throws if this was the last attempt. */
+    private void pauseBeforeRetry(int attempt, String failure, URI url, String what) {
+        if (attempt >= policy.maxAttempts()) {
+            throw new HubException("Fetching " + what + " from " + url + " failed " + attempt + " times; the last time "
+                    + failure + ".");
+        }
+        pause(attempt, policy.backoff(attempt), failure, url, what);
+    }
+
+    private void pause(int attempt, Duration wait, String failure, URI url, String what) {
+        log.warn("{} while fetching {} from {}; attempt {} of {} in {} s", failure, what, url, attempt + 1,
+                policy.maxAttempts(), wait.toMillis() / 1000.0);
+        try {
+            Thread.sleep(wait.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HubException("Interrupted while waiting to retry " + what, e);
+        }
+    }
+
+    /** @return the wait a {@code Retry-After} value asks for (delay seconds or an HTTP date), if it is valid */
+    static Optional<Duration> retryAfter(String value) {
+        String v = value.strip();
+        if (v.matches("\\d{1,9}")) {
+            return Optional.of(Duration.ofSeconds(Long.parseLong(v)));
+        }
+        try {
+            Duration d = Duration.between(ZonedDateTime.now(), ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME));
+            return Optional.of(d.isNegative() ? Duration.ZERO : d);
+        } catch (DateTimeParseException e) {
+            return Optional.empty();
+        }
     }
 
     private HubUnreachableException unreachable(URI url, Throwable cause, String what) {
@@ -420,7 +587,9 @@ public final class HubClient {
             };
             return new HubException(message + " (HTTP 404 at " + url + ")." + serverMessage);
         }
-        return new HubException("HTTP " + status + " from " + url + " while fetching " + what + "." + serverMessage);
+        String attempts = RETRYABLE.contains(status) ? " (" + policy.maxAttempts() + " attempts)" : "";
+        return new HubException("HTTP " + status + " from " + url + " while fetching " + what + attempts + "."
+                + serverMessage);
     }
 
     private static boolean sameOrigin(URI a, URI b) {

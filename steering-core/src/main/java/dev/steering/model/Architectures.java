@@ -4,9 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.steering.weights.TensorSource;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** Maps a {@code config.json} to the architecture class that implements it. */
 public final class Architectures {
+    /** A block's index in a tensor name: {@code model.layers.3.}, {@code gpt_neox.layers.3.}, {@code h.3.}. */
+    private static final Pattern LAYER_INDEX = Pattern.compile("(?:^|\\.)(?:layers|h)\\.(\\d{1,9})\\.");
     /** Architecture names this library implements. */
     public static final List<String> SUPPORTED = supported();
 
@@ -43,7 +48,7 @@ public final class Architectures {
                 default -> t;
             };
         }
-        throw new IllegalArgumentException(origin + ": neither 'architectures' nor 'model_type' says which "
+        throw new ConfigException(origin + ": neither 'architectures' nor 'model_type' says which "
                 + "architecture this is");
     }
 
@@ -59,7 +64,7 @@ public final class Architectures {
             case GptNeoXConfig.ARCHITECTURE -> GptNeoXConfig.fromJson(config, origin);
             case Gpt2Config.ARCHITECTURE -> Gpt2Config.fromJson(config, origin);
             case Gemma2Config.ARCHITECTURE -> Gemma2Config.fromJson(config, origin);
-            default -> throw new IllegalArgumentException(origin + ": architecture '" + name
+            default -> throw new ConfigException(origin + ": architecture '" + name
                     + "' is not supported (supported: " + String.join(", ", SUPPORTED) + ")");
         };
     }
@@ -67,6 +72,7 @@ public final class Architectures {
     /** Parses the config and loads the weights into the matching architecture class. */
     public static Architecture load(JsonNode config, TensorSource tensors, String origin) {
         ModelConfig cfg = config(config, origin);
+        checkLayerCount(cfg, tensors, origin);
         if (cfg instanceof GptNeoXConfig c) {
             return new GptNeoX(c, tensors, origin);
         } else if (cfg instanceof Gpt2Config c) {
@@ -75,5 +81,26 @@ public final class Architectures {
             return new Llama(c, tensors, origin);
         }
         return new Gemma2((Gemma2Config) cfg, tensors, origin);
+    }
+
+    /**
+     * Fails, before anything is allocated, unless the checkpoint's tensors hold blocks 0 to numLayers − 1 and no
+     * other: the config's layer count must be the checkpoint's.
+     */
+    static void checkLayerCount(ModelConfig cfg, TensorSource tensors, String origin) {
+        TreeSet<Integer> layers = new TreeSet<>();
+        for (String name : tensors.names()) {
+            Matcher m = LAYER_INDEX.matcher(name);
+            if (m.find()) {
+                layers.add(Integer.parseInt(m.group(1)));
+            }
+        }
+        if (layers.isEmpty() || (layers.size() == cfg.numLayers() && layers.last() == cfg.numLayers() - 1)) {
+            return; // no block tensors at all: the architecture names the first missing one
+        }
+        String field = cfg instanceof Gpt2Config ? "n_layer" : "num_hidden_layers";
+        throw new ConfigException(origin + ": field '" + field + "' = " + cfg.numLayers() + " does not match the"
+                + " checkpoint, whose tensors hold " + layers.size() + " blocks (indices " + layers.first() + ".."
+                + layers.last() + ")");
     }
 }

@@ -7,6 +7,13 @@ import com.fasterxml.jackson.databind.JsonNode;
  * so that models outside this package (such as the toxicity classifier) read their configs the same way.
  */
 public final class ConfigFields {
+    /**
+     * Largest size accepted for a dimension (hidden size, heads times head size, vocabulary, layers, context):
+     * far above any released model, small enough that nothing sized by it can exhaust memory before the
+     * checkpoint's tensors are compared with the config.
+     */
+    public static final int MAX_DIMENSION = 1 << 24;
+
     private final JsonNode node;
     private final String origin;
     private final String prefix;
@@ -116,7 +123,7 @@ public final class ConfigFields {
         if (v.isArray() && v.size() > 0) {
             v = v.get(0);
         }
-        if (!v.isIntegralNumber()) {
+        if (!v.isIntegralNumber() || !v.canConvertToInt()) {
             throw error(field, "an integer", v);
         }
         return v.intValue();
@@ -126,7 +133,64 @@ public final class ConfigFields {
     public int requirePositive(String field) {
         int v = requireInt(field);
         if (v <= 0) {
-            throw new IllegalArgumentException(origin + ": field '" + name(field) + "' must be positive, found " + v);
+            throw new ConfigException(origin + ": field '" + name(field) + "' must be positive, found " + v);
+        }
+        return v;
+    }
+
+    /** A positive integer of at most {@link #MAX_DIMENSION}. */
+    public int requireDimension(String field) {
+        int v = requirePositive(field);
+        if (v > MAX_DIMENSION) {
+            throw new ConfigException(origin + ": field '" + name(field) + "' = " + v + " is absurdly large (expected at"
+                    + " most " + MAX_DIMENSION + ")");
+        }
+        return v;
+    }
+
+    /** A dimension ({@link #requireDimension}), or {@code fallback} when absent or null. */
+    public int optDimension(String field, int fallback) {
+        return has(field) ? requireDimension(field) : fallback;
+    }
+
+    /** A required finite number above 0. */
+    public double requirePositiveDouble(String field) {
+        double v = requireDouble(field);
+        if (!(v > 0) || Double.isInfinite(v)) {
+            throw error(field, "a finite number above 0", node.get(field));
+        }
+        return v;
+    }
+
+    /** A finite number above 0, or {@code fallback} when absent or null. */
+    public double optPositiveDouble(String field, double fallback) {
+        if (!has(field)) {
+            return fallback;
+        }
+        double v = requireDouble(field);
+        if (!(v > 0) || Double.isInfinite(v)) {
+            throw error(field, "a finite number above 0", node.get(field));
+        }
+        return v;
+    }
+
+    /** Fails unless {@code product} (of the named fields, e.g. {@code "num_attention_heads × head_dim"}) is a dimension. */
+    public void checkProduct(String fields, long product) {
+        if (product > MAX_DIMENSION) {
+            throw new ConfigException(origin + ": fields '" + fields.replace(" × ", "' × '") + "' give " + product + ", absurdly large (expected at most "
+                    + MAX_DIMENSION + ")");
+        }
+    }
+
+    /** An end-of-sequence id, which must index the vocabulary, or -1 when absent. */
+    public int optTokenId(String field, int vocabSize) {
+        Integer v = optIntOrNull(field);
+        if (v == null) {
+            return -1;
+        }
+        if (v < 0 || v >= vocabSize) {
+            throw new ConfigException(origin + ": field '" + name(field) + "' = " + v + " is not a token id of the"
+                    + " vocabulary (expected 0 ≤ id < vocab_size " + vocabSize + ")");
         }
         return v;
     }
@@ -142,20 +206,20 @@ public final class ConfigFields {
     }
 
     /** The error for a present but unsupported value, naming the field, the value and what is supported. */
-    public IllegalArgumentException unsupported(String field, Object value, String supported) {
-        return new IllegalArgumentException(origin + ": field '" + name(field) + "' = " + value + " is not supported ("
+    public ConfigException unsupported(String field, Object value, String supported) {
+        return new ConfigException(origin + ": field '" + name(field) + "' = " + value + " is not supported ("
                 + supported + ")");
     }
 
     private JsonNode present(String field) {
         if (!has(field)) {
-            throw new IllegalArgumentException(origin + ": required field '" + name(field) + "' is missing");
+            throw new ConfigException(origin + ": required field '" + name(field) + "' is missing");
         }
         return node.get(field);
     }
 
     /** The error for a field whose value is not what was expected, naming the field, the expectation and the value. */
-    public IllegalArgumentException error(String field, String expected, JsonNode found) {
-        return new IllegalArgumentException(origin + ": field '" + name(field) + "' must be " + expected + ", found " + found);
+    public ConfigException error(String field, String expected, JsonNode found) {
+        return new ConfigException(origin + ": field '" + name(field) + "' must be " + expected + ", found " + found);
     }
 }

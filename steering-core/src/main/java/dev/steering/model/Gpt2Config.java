@@ -25,15 +25,17 @@ public record Gpt2Config(int hiddenSize, int numHeads, int numLayers, int maxPos
     /** Reads a {@code config.json}; {@code origin} names the file in errors. */
     public static Gpt2Config fromJson(JsonNode json, String origin) {
         ConfigFields f = new ConfigFields(json, origin + " (" + ARCHITECTURE + ")");
-        int hidden = f.requirePositive("n_embd");
-        Gpt2Config c = new Gpt2Config(hidden, f.requirePositive("n_head"), f.requirePositive("n_layer"),
-                f.requirePositive("n_positions"), f.optDouble("layer_norm_epsilon", 1e-5),
-                f.optString("activation_function", "gelu_new"), f.requirePositive("vocab_size"),
-                java.util.Objects.requireNonNullElse(f.optIntOrNull("eos_token_id"), -1),
-                f.has("n_inner") ? f.requirePositive("n_inner") : 4 * hidden);
+        int hidden = f.requireDimension("n_embd");
+        int vocab = f.requireDimension("vocab_size");
+        Gpt2Config c = new Gpt2Config(hidden, f.requireDimension("n_head"), f.requireDimension("n_layer"),
+                f.requireDimension("n_positions"), f.optPositiveDouble("layer_norm_epsilon", 1e-5),
+                f.optString("activation_function", "gelu_new"), vocab, f.optTokenId("eos_token_id", vocab),
+                f.optDimension("n_inner", 4 * hidden));
         if (c.hiddenSize % c.numHeads != 0) {
-            throw new IllegalArgumentException(origin + ": n_embd " + c.hiddenSize + " is not divisible by n_head "
-                    + c.numHeads);
+            throw f.unsupported("n_embd", c.hiddenSize, "must be divisible by n_head " + c.numHeads);
+        }
+        if (!f.optBoolean("tie_word_embeddings", true)) {
+            throw f.unsupported("tie_word_embeddings", false, "GPT-2 ties its head to the token embedding");
         }
         if (f.optBoolean("scale_attn_by_inverse_layer_idx", false) || f.optBoolean("reorder_and_upcast_attn", false)) {
             throw f.unsupported("scale_attn_by_inverse_layer_idx", "true", "only the standard GPT-2 attention");

@@ -1,7 +1,6 @@
 package dev.steering.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.IntPredicate;
@@ -31,32 +30,35 @@ import java.util.function.IntPredicate;
  * @param ropeScaling       {@code rope_scaling}
  * @param slidingWindow     {@code sliding_window} of the {@code slidingLayers}, or 0 for none
  * @param slidingLayers     the layers with sliding-window attention
+ * @param maxPositions      {@code max_position_embeddings}: the context length
  */
 public record LlamaConfig(Variant variant, int hiddenSize, int numHeads, int numKvHeads, int headDim, int numLayers,
                           int intermediateSize, double rmsNormEps, String hiddenAct, boolean qkvBias,
                           boolean outputBias, boolean mlpBias, boolean tieWordEmbeddings, int vocabSize,
                           int eosTokenId, double ropeTheta, int rotaryDim, RopeScaling ropeScaling,
-                          int slidingWindow, Set<Integer> slidingLayers) implements ModelConfig {
+                          int slidingWindow, Set<Integer> slidingLayers, int maxPositions) implements ModelConfig {
 
     /** The architectures this config describes, with their {@code config.json} names. */
     public enum Variant {
         /** {@code LlamaForCausalLM}. */
-        LLAMA("LlamaForCausalLM", "llama", 1e-6),
+        LLAMA("LlamaForCausalLM", "llama", 1e-6, 2048),
         /** {@code Qwen2ForCausalLM}: Llama with q/k/v biases and an optional sliding window on upper layers. */
-        QWEN2("Qwen2ForCausalLM", "qwen2", 1e-6),
+        QWEN2("Qwen2ForCausalLM", "qwen2", 1e-6, 32768),
         /** {@code MistralForCausalLM}: Llama with a sliding window on every layer. */
-        MISTRAL("MistralForCausalLM", "mistral", 1e-6),
+        MISTRAL("MistralForCausalLM", "mistral", 1e-6, 131072),
         /** {@code Phi3ForCausalLM}: fused qkv and gate/up projections, partial rotary, longrope. */
-        PHI3("Phi3ForCausalLM", "phi3", 1e-5);
+        PHI3("Phi3ForCausalLM", "phi3", 1e-5, 4096);
 
         private final String architecture;
         private final String modelType;
         private final double defaultEps;
+        private final int defaultPositions;
 
-        Variant(String architecture, String modelType, double defaultEps) {
+        Variant(String architecture, String modelType, double defaultEps, int defaultPositions) {
             this.architecture = architecture;
             this.modelType = modelType;
             this.defaultEps = defaultEps;
+            this.defaultPositions = defaultPositions;
         }
 
         /** The {@code architectures[0]} name. */
@@ -77,36 +79,50 @@ public record LlamaConfig(Variant variant, int hiddenSize, int numHeads, int num
     /** Reads a {@code config.json} of the given variant; {@code origin} names the file in errors. */
     public static LlamaConfig fromJson(Variant variant, JsonNode json, String origin) {
         ConfigFields f = new ConfigFields(json, origin + " (" + variant.architecture + ")");
-        int hidden = f.requirePositive("hidden_size");
-        int heads = f.requirePositive("num_attention_heads");
-        int kvHeads = f.has("num_key_value_heads") ? f.requirePositive("num_key_value_heads") : heads;
-        int layers = f.requirePositive("num_hidden_layers");
-        int headDim = f.has("head_dim") ? f.requirePositive("head_dim") : hidden / heads;
+        int hidden = f.requireDimension("hidden_size");
+        int heads = f.requireDimension("num_attention_heads");
+        int kvHeads = f.optDimension("num_key_value_heads", heads);
+        int layers = f.requireDimension("num_hidden_layers");
+        int headDim = f.optDimension("head_dim", hidden / heads);
         checkHeads(f, hidden, heads, kvHeads, f.has("head_dim"));
+        f.checkProduct("num_attention_heads × head_dim", (long) heads * headDim);
         double partial = variant == Variant.PHI3 ? f.optDouble("partial_rotary_factor", 1.0) : 1.0;
         if (partial <= 0 || partial > 1) {
             throw f.unsupported("partial_rotary_factor", partial, "expected 0 < partial_rotary_factor ≤ 1");
         }
         int rotaryDim = (int) (headDim * partial);
+        checkRotaryDim(f, variant == Variant.PHI3 ? "partial_rotary_factor" : "head_dim", rotaryDim);
         boolean attentionBias = variant == Variant.LLAMA && f.optBoolean("attention_bias", false);
         int window = switch (variant) {
             case LLAMA -> 0;
             case QWEN2 -> f.optBoolean("use_sliding_window", false) ? f.requirePositive("sliding_window") : 0;
             case MISTRAL -> f.has("sliding_window") || !json.has("sliding_window")
-                    ? f.optInt("sliding_window", 4096) : 0;
+                    ? f.optDimension("sliding_window", 4096) : 0;
             case PHI3 -> f.has("sliding_window") ? f.requirePositive("sliding_window") : 0;
         };
         int maxWindowLayers = variant == Variant.QWEN2 ? f.optInt("max_window_layers", 28) : 0;
+        if (maxWindowLayers < 0) {
+            throw f.unsupported("max_window_layers", maxWindowLayers, "expected a layer count ≥ 0");
+        }
+        int vocab = f.requireDimension("vocab_size");
         LlamaConfig c = new LlamaConfig(variant, hidden, heads, kvHeads, headDim, layers,
-                f.requirePositive("intermediate_size"), f.optDouble("rms_norm_eps", variant.defaultEps),
+                f.requireDimension("intermediate_size"), f.optPositiveDouble("rms_norm_eps", variant.defaultEps),
                 f.optString("hidden_act", "silu"), attentionBias || variant == Variant.QWEN2, attentionBias,
                 variant == Variant.LLAMA && f.optBoolean("mlp_bias", false),
-                f.optBoolean("tie_word_embeddings", false), f.requirePositive("vocab_size"),
-                Objects.requireNonNullElse(f.optIntOrNull("eos_token_id"), -1), f.optDouble("rope_theta", 10000.0),
-                rotaryDim, RopeScaling.parse(f, rotaryDim), window,
-                window > 0 ? slidingLayers(f, layers, l -> l >= maxWindowLayers) : Set.of());
+                f.optBoolean("tie_word_embeddings", false), vocab, f.optTokenId("eos_token_id", vocab),
+                f.optPositiveDouble("rope_theta", 10000.0), rotaryDim, RopeScaling.parse(f, rotaryDim), window,
+                window > 0 ? slidingLayers(f, layers, l -> l >= maxWindowLayers) : Set.of(),
+                f.optDimension("max_position_embeddings", variant.defaultPositions));
         Ops.checkActivation(c.hiddenAct, f, "hidden_act");
         return c;
+    }
+
+    /** Fails unless the rotating part of a head has an even, positive width (rotate-half pairs its two halves). */
+    static void checkRotaryDim(ConfigFields f, String field, int rotaryDim) {
+        if (rotaryDim < 2 || rotaryDim % 2 != 0) {
+            throw f.unsupported(field, f.node(field) == null ? "(default)" : f.node(field),
+                    "the rotary width it gives, " + rotaryDim + ", must be even and at least 2");
+        }
     }
 
     /** Fails unless the head counts divide evenly (and, without an explicit head_dim, the hidden size too). */

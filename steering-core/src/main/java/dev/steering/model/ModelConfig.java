@@ -23,4 +23,7 @@ public sealed interface ModelConfig permits GptNeoXConfig, Gpt2Config, LlamaConf
 
     /** The end-of-sequence token id, or -1 if the config names none. */
     int eosTokenId();
+
+    /** The context length: {@code max_position_embeddings} ({@code n_positions} for GPT-2). */
+    int maxPositions();
 }

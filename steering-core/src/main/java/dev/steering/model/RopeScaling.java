@@ -100,18 +100,32 @@ public sealed interface RopeScaling {
         String type = s.optString("rope_type", s.optString("type", "default"));
         return switch (type) {
             case "default" -> NONE;
-            case "llama3" -> new Llama3(s.requireDouble("factor"), s.requireDouble("low_freq_factor"),
-                    s.requireDouble("high_freq_factor"), s.requirePositive("original_max_position_embeddings"));
+            case "llama3" -> llama3(s);
             case "longrope" -> longRope(f, s, rotaryDim);
             default -> throw s.unsupported(s.has("rope_type") ? "rope_type" : "type", type,
                     "supported: default, llama3, longrope");
         };
     }
 
+    private static Llama3 llama3(ConfigFields s) {
+        double low = s.requirePositiveDouble("low_freq_factor");
+        double high = s.requirePositiveDouble("high_freq_factor");
+        if (high <= low) {
+            throw s.unsupported("high_freq_factor", high, "expected more than low_freq_factor " + low);
+        }
+        return new Llama3(s.requirePositiveDouble("factor"), low, high,
+                s.requireDimension("original_max_position_embeddings"));
+    }
+
     private static LongRope longRope(ConfigFields f, ConfigFields s, int rotaryDim) {
         double[] shortFactor = s.requireDoubles("short_factor");
         double[] longFactor = s.requireDoubles("long_factor");
         for (double[] factors : new double[][]{shortFactor, longFactor}) {
+            for (double x : factors) {
+                if (!(x > 0) || Double.isInfinite(x)) {
+                    throw f.unsupported("rope_scaling", x, "short_factor and long_factor must be finite and above 0");
+                }
+            }
             if (factors.length != rotaryDim / 2) {
                 throw f.unsupported("rope_scaling", factors.length + " factors",
                         "short_factor and long_factor need one factor per rotary frequency: " + rotaryDim / 2);
@@ -122,13 +136,13 @@ public sealed interface RopeScaling {
         int original;
         double factor;
         if (f.has("original_max_position_embeddings")) {
-            original = f.requirePositive("original_max_position_embeddings");
-            factor = (double) f.requirePositive("max_position_embeddings") / original;
+            original = f.requireDimension("original_max_position_embeddings");
+            factor = (double) f.requireDimension("max_position_embeddings") / original;
         } else {
-            original = f.requirePositive("max_position_embeddings");
-            factor = s.requireDouble("factor");
+            original = f.requireDimension("max_position_embeddings");
+            factor = s.requirePositiveDouble("factor");
         }
-        double attention = s.has("attention_factor") ? s.requireDouble("attention_factor")
+        double attention = s.has("attention_factor") ? s.requirePositiveDouble("attention_factor")
                 : factor <= 1.0 ? 1.0 : Math.sqrt(1 + Math.log(factor) / Math.log(original));
         return new LongRope(shortFactor, longFactor, original, attention);
     }

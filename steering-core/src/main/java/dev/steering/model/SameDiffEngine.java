@@ -158,6 +158,7 @@ public final class SameDiffEngine implements ForwardEngine {
             INDArray a = out.get(hookVariables.get(h));
             hooks.put(h, a.reshape('c', b, s, a.size(1)));
         }
+        FiniteLogits.require(out.get(GraphBuilder.LOGITS));
         return new ForwardResult(out.get(GraphBuilder.LOGITS), hooks, next);
     }
 

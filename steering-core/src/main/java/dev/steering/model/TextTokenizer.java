@@ -42,6 +42,7 @@ public final class TextTokenizer implements AutoCloseable {
      * as TransformerLens does.
      */
     public static TextTokenizer load(Path tokenizerJson) {
+        TokenizerFileCheck.validate(tokenizerJson);
         try {
             HuggingFaceTokenizer t = HuggingFaceTokenizer.builder()
                     .optTokenizerPath(tokenizerJson)

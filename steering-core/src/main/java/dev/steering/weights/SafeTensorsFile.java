@@ -1,6 +1,8 @@
 package dev.steering.weights;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -10,16 +12,22 @@ import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * An open safetensors file. Tensor data is memory-mapped on demand (never copied whole onto the heap);
- * the header is validated completely when the file is opened.
+ * the header is validated completely when the file is opened, with the rules of the reference implementation:
+ * the header is exactly the declared number of bytes of one JSON object (trailing spaces allowed, nothing else),
+ * keys are unique, and the tensors' {@code data_offsets} tile the data section exactly: sorted by offset they
+ * start at 0, each begins where the previous ends (no overlap, no hole) and the last ends at the end of the file.
  */
 public final class SafeTensorsFile extends FileTensorSource {
     /** Largest header accepted, as a guard against hostile lengths. */
@@ -27,7 +35,9 @@ public final class SafeTensorsFile extends FileTensorSource {
     /** Largest region mapped at once (below the 2 GB limit of a mapping). */
     static final long MAX_MAPPING_BYTES = 1L << 30;
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private record Entry(TensorInfo info, long begin, long end) {
     }
@@ -91,6 +101,7 @@ public final class SafeTensorsFile extends FileTensorSource {
                     entries.put(field.getKey(), parseEntry(file, field.getKey(), field.getValue(), size - dataStart));
                 }
             }
+            checkTiling(file, entries, size - dataStart);
             return new SafeTensorsFile(file, channel, dataStart, entries, Collections.unmodifiableMap(metadata));
         } catch (IOException | RuntimeException e) {
             closeQuietly(channel, e);
@@ -98,6 +109,37 @@ public final class SafeTensorsFile extends FileTensorSource {
                 throw w;
             }
             throw new WeightsException("cannot read safetensors file " + file + ": " + e, e);
+        }
+    }
+
+    /**
+     * Checks that the tensors' byte ranges, sorted by offset, are contiguous from 0 and end exactly at the end of
+     * the file: overlapping or aliased tensors, holes and trailing bytes (also the sign of a header length that is
+     * too short or too long) are errors.
+     */
+    private static void checkTiling(Path file, Map<String, Entry> entries, long dataSize) {
+        List<Entry> sorted = new ArrayList<>(entries.values());
+        sorted.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
+        long expectedBegin = 0;
+        String previous = null;
+        for (Entry e : sorted) {
+            if (e.begin() != expectedBegin) {
+                String what = e.begin() < expectedBegin
+                        ? "overlaps tensor '" + previous + "'"
+                        : "leaves a hole of " + (e.begin() - expectedBegin) + " bytes after "
+                                + (previous == null ? "the header" : "tensor '" + previous + "'");
+                throw new WeightsException(file + ": tensor '" + e.info().name() + "': data_offsets [" + e.begin()
+                        + ", " + e.end() + "] " + what + ": expected it to begin at " + expectedBegin
+                        + " (tensors must cover the data section contiguously)");
+            }
+            expectedBegin = e.end();
+            previous = e.info().name();
+        }
+        if (expectedBegin != dataSize) {
+            throw new WeightsException(file + ": " + (dataSize - expectedBegin) + " bytes after the end of "
+                    + (previous == null ? "the header" : "the last tensor '" + previous + "'")
+                    + ": the data section holds " + dataSize + " bytes, the tensors cover " + expectedBegin
+                    + " (trailing bytes, or a wrong header length)");
         }
     }
 

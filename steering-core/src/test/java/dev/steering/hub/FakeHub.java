@@ -18,12 +18,19 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A minimal Hugging Face hub on 127.0.0.1: the revision API, the resolve endpoint with the real hub's headers,
  * and a second "CDN" server that LFS files (*.safetensors, *.bin) are redirected to, like the real hub does.
+ * Faults can be injected: error statuses with {@code Retry-After}, bodies cut short or stalled after some bytes,
+ * corrupted content (LFS and non-LFS), overridden headers, and renamed repositories answered with redirects.
  */
 final class FakeHub implements AutoCloseable {
 
@@ -41,6 +48,35 @@ final class FakeHub implements AutoCloseable {
     private final Map<String, byte[]> lfsBlobs = new ConcurrentHashMap<>();
     private final Set<String> corruptShas = ConcurrentHashMap.newKeySet();
     private volatile String requiredToken;
+    private final Queue<Fault> faults = new ConcurrentLinkedQueue<>();
+    private final Map<String, Map<String, String>> headerOverrides = new ConcurrentHashMap<>();
+    /** "model:old/name" -> "new/name": requests are redirected (307, relative) to the new name. */
+    private final Map<String, String> renames = new ConcurrentHashMap<>();
+    private final ExecutorService handlers = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "fake-hub");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /** What a fault does to a matching request. */
+    enum FaultKind {
+        /** Answers with the status (and Retry-After if given) instead of the content. */
+        STATUS,
+        /** Sends the headers with the full length, then only {@code bytes} bytes, then drops the connection. */
+        TRUNCATE,
+        /** Sends the headers with the full length and {@code bytes} bytes, then sends nothing until closed. */
+        STALL,
+        /** Accepts the request and never answers, not even the headers. */
+        HANG
+    }
+
+    /** A fault applied to the next {@code remaining} requests of {@code method} whose raw path ends with {@code pathSuffix}. */
+    private record Fault(String method, String pathSuffix, AtomicInteger remaining, FaultKind kind, int value,
+                         String retryAfter) {
+        boolean matches(HttpExchange ex) {
+            return ex.getRequestMethod().equals(method) && ex.getRequestURI().getRawPath().endsWith(pathSuffix);
+        }
+    }
 
     FakeHub() throws IOException {
         InetAddress loopback = InetAddress.getLoopbackAddress();
@@ -48,6 +84,8 @@ final class FakeHub implements AutoCloseable {
         cdn = HttpServer.create(new InetSocketAddress(loopback, 0), 0);
         hub.createContext("/", this::handleHub);
         cdn.createContext("/", this::handleCdn);
+        hub.setExecutor(handlers);
+        cdn.setExecutor(handlers);
         hub.start();
         cdn.start();
     }
@@ -80,6 +118,31 @@ final class FakeHub implements AutoCloseable {
         corruptShas.add(sha256(content));
     }
 
+    /** The next {@code times} {@code method} requests for a path ending in {@code pathSuffix} answer {@code status}. */
+    void failNext(String method, String pathSuffix, int times, int status, String retryAfter) {
+        faults.add(new Fault(method, pathSuffix, new AtomicInteger(times), FaultKind.STATUS, status, retryAfter));
+    }
+
+    /** The next {@code times} {@code method} requests for a path ending in {@code pathSuffix} never get an answer. */
+    void hangNext(String method, String pathSuffix, int times) {
+        faults.add(new Fault(method, pathSuffix, new AtomicInteger(times), FaultKind.HANG, 0, null));
+    }
+
+    /** The next {@code times} GETs of a path ending in {@code pathSuffix} are cut short (TRUNCATE) or stall (STALL) after {@code bytes}. */
+    void breakNext(String pathSuffix, int times, FaultKind kind, int bytes) {
+        faults.add(new Fault("GET", pathSuffix, new AtomicInteger(times), kind, bytes, null));
+    }
+
+    /** Answers resolve requests for {@code filename} with this header value instead of the real one. */
+    void overrideHeader(String filename, String header, String value) {
+        headerOverrides.computeIfAbsent(filename, f -> new ConcurrentHashMap<>()).put(header, value);
+    }
+
+    /** Requests for repository {@code oldId} are redirected (307, relative Location) to {@code newId}, as after a rename. */
+    void rename(String oldId, String newId) {
+        renames.put("model:" + oldId, newId);
+    }
+
     /** Requests to the hub without {@code Authorization: Bearer token} get 401. */
     void requireToken(String token) {
         requiredToken = token;
@@ -103,8 +166,12 @@ final class FakeHub implements AutoCloseable {
         return hex("SHA-256", content);
     }
 
+    /** The git blob id of {@code content}: SHA-1 of {@code "blob <size>\0"} then the bytes (the hub's ETag of non-LFS files). */
     static String gitSha1(byte[] content) {
-        return hex("SHA-1", content);
+        byte[] prefix = ("blob " + content.length + "\0").getBytes(StandardCharsets.US_ASCII);
+        byte[] all = Arrays.copyOf(prefix, prefix.length + content.length);
+        System.arraycopy(content, 0, all, prefix.length, content.length);
+        return hex("SHA-1", all);
     }
 
     private static String hex(String algorithm, byte[] content) {
@@ -120,9 +187,39 @@ final class FakeHub implements AutoCloseable {
                 ex.getRequestHeaders().getFirst("Authorization"), ex.getRequestHeaders().getFirst("Range")));
     }
 
+    /** @return the first pending fault matching the request (counting it down), or null */
+    private Fault takeFault(HttpExchange ex) {
+        for (Fault f : faults) {
+            if (f.matches(ex) && f.remaining().getAndDecrement() > 0) {
+                return f;
+            }
+        }
+        return null;
+    }
+
+    /** @return whether a STATUS fault answered the request */
+    private static boolean answeredByStatus(HttpExchange ex, Fault fault) throws IOException {
+        if (fault != null && fault.kind() == FaultKind.HANG) {
+            sleepUntilClosed();
+            return true;
+        }
+        if (fault == null || fault.kind() != FaultKind.STATUS) {
+            return false;
+        }
+        if (fault.retryAfter() != null) {
+            ex.getResponseHeaders().set("Retry-After", fault.retryAfter());
+        }
+        ex.sendResponseHeaders(fault.value(), -1);
+        return true;
+    }
+
     private void handleHub(HttpExchange ex) throws IOException {
         try (ex) {
             record("hub", ex);
+            Fault fault = takeFault(ex);
+            if (answeredByStatus(ex, fault)) {
+                return;
+            }
             if (requiredToken != null && !("Bearer " + requiredToken).equals(ex.getRequestHeaders().getFirst("Authorization"))) {
                 ex.getResponseHeaders().set("X-Error-Message", "Access to model is restricted.");
                 ex.sendResponseHeaders(401, -1);
@@ -130,6 +227,17 @@ final class FakeHub implements AutoCloseable {
             }
             String path = ex.getRequestURI().getRawPath();
             List<String> parts = Arrays.asList(path.substring(1).split("/", -1));
+            for (Map.Entry<String, String> r : renames.entrySet()) {
+                String old = r.getKey().substring("model:".length());
+                for (String prefix : List.of("/api/models/" + old + "/", "/" + old + "/")) {
+                    if (path.startsWith(prefix)) {
+                        String target = prefix.replace(old, r.getValue()) + path.substring(prefix.length());
+                        ex.getResponseHeaders().set("Location", target);
+                        ex.sendResponseHeaders(307, -1);
+                        return;
+                    }
+                }
+            }
             if (path.startsWith("/api/")) {
                 // /api/{models|datasets}/{org}/{name}/revision/{rev}
                 String type = parts.get(1).equals("datasets") ? "dataset" : "model";
@@ -143,7 +251,7 @@ final class FakeHub implements AutoCloseable {
             }
             // /{org}/{name}/resolve/{rev}/{file...}
             String file = decode(String.join("/", parts.subList(4, parts.size())));
-            resolve(ex, type + ":" + parts.get(0) + "/" + parts.get(1), decode(parts.get(3)), file);
+            resolve(ex, type + ":" + parts.get(0) + "/" + parts.get(1), decode(parts.get(3)), file, fault);
         }
     }
 
@@ -177,7 +285,7 @@ final class FakeHub implements AutoCloseable {
         ex.getResponseBody().write(body);
     }
 
-    private void resolve(HttpExchange ex, String key, String revision, String file) throws IOException {
+    private void resolve(HttpExchange ex, String key, String revision, String file, Fault fault) throws IOException {
         if (!commits.containsKey(key)) {
             error(ex, "RepoNotFound");
             return;
@@ -200,16 +308,22 @@ final class FakeHub implements AutoCloseable {
             h.set("X-Linked-Etag", "\"" + sha + "\"");
             h.set("X-Linked-Size", Long.toString(content.length));
             h.set("Location", "http://127.0.0.1:" + cdn.getAddress().getPort() + "/lfs/" + sha);
+            headerOverrides.getOrDefault(file, Map.of()).forEach(h::set);
             ex.sendResponseHeaders(302, -1);
             return;
         }
         h.set("ETag", "W/\"" + gitSha1(content) + "\"");
-        send(ex, content, 0);
+        headerOverrides.getOrDefault(file, Map.of()).forEach(h::set);
+        send(ex, corruptShas.contains(sha256(content)) ? flipped(content) : content, 0, fault);
     }
 
     private void handleCdn(HttpExchange ex) throws IOException {
         try (ex) {
             record("cdn", ex);
+            Fault fault = takeFault(ex);
+            if (answeredByStatus(ex, fault)) {
+                return;
+            }
             String sha = ex.getRequestURI().getRawPath().substring("/lfs/".length());
             byte[] content = lfsBlobs.get(sha);
             if (content == null) {
@@ -217,16 +331,21 @@ final class FakeHub implements AutoCloseable {
                 return;
             }
             if (corruptShas.contains(sha)) {
-                content = content.clone();
-                content[content.length / 2] ^= 0x5a;
+                content = flipped(content);
             }
             String range = ex.getRequestHeaders().getFirst("Range");
             int from = range == null ? 0 : Integer.parseInt(range.substring("bytes=".length(), range.length() - 1));
-            send(ex, content, from);
+            send(ex, content, from, fault);
         }
     }
 
-    private static void send(HttpExchange ex, byte[] content, int from) throws IOException {
+    private static byte[] flipped(byte[] content) {
+        byte[] c = content.clone();
+        c[c.length / 2] ^= 0x5a;
+        return c;
+    }
+
+    private void send(HttpExchange ex, byte[] content, int from, Fault fault) throws IOException {
         int status = from > 0 ? 206 : 200;
         if (from > 0) {
             ex.getResponseHeaders().set("Content-Range", "bytes " + from + "-" + (content.length - 1) + "/" + content.length);
@@ -238,8 +357,26 @@ final class FakeHub implements AutoCloseable {
             return;
         }
         ex.sendResponseHeaders(status, length == 0 ? -1 : length);
-        try (OutputStream out = ex.getResponseBody()) {
-            out.write(content, from, length);
+        OutputStream out = ex.getResponseBody();
+        if (fault == null) {
+            try (out) {
+                out.write(content, from, length);
+            }
+            return;
+        }
+        out.write(content, from, Math.min(fault.value(), length));
+        out.flush();
+        if (fault.kind() == FaultKind.STALL) {
+            sleepUntilClosed();
+        }
+        // closing the exchange with bytes missing drops the connection
+    }
+
+    private static void sleepUntilClosed() {
+        try {
+            Thread.sleep(Long.MAX_VALUE); // until close() interrupts the handler threads
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -254,6 +391,7 @@ final class FakeHub implements AutoCloseable {
 
     @Override
     public void close() {
+        handlers.shutdownNow();
         hub.stop(0);
         cdn.stop(0);
     }

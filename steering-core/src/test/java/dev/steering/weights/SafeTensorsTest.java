@@ -171,6 +171,43 @@ class SafeTensorsTest {
         assertFails(safetensors("meta.safetensors", "{\"__metadata__\": {\"n\": 3}}", 0), "__metadata__", "'n'");
     }
 
+    private static String tensor(String name, int begin, int end) {
+        return "\"" + name + "\": {\"dtype\": \"F32\", \"shape\": [" + (end - begin) / 4 + "], \"data_offsets\": ["
+                + begin + ", " + end + "]}";
+    }
+
+    @Test
+    void headerRulesOfTheReferenceImplementationAreEnforced() throws IOException {
+        assertFails(safetensors("overlap.safetensors", "{" + tensor("a", 0, 8) + ", " + tensor("b", 4, 12) + "}", 12),
+                "tensor 'b'", "overlaps tensor 'a'", "begin at 8");
+        assertFails(safetensors("alias.safetensors", "{" + tensor("a", 0, 8) + ", " + tensor("b", 0, 8) + "}", 8),
+                "overlaps tensor 'a'");
+        assertFails(safetensors("hole.safetensors", "{" + tensor("a", 0, 4) + ", " + tensor("b", 8, 12) + "}", 12),
+                "tensor 'b'", "hole of 4 bytes after tensor 'a'");
+        assertFails(safetensors("start.safetensors", "{" + tensor("a", 4, 8) + "}", 8), "hole of 4 bytes after the header");
+        assertFails(safetensors("trailing.safetensors", "{" + tensor("a", 0, 8) + "}", 9),
+                "1 bytes after the end of the last tensor 'a'", "trailing bytes");
+        assertFails(safetensors("duplicate.safetensors", "{" + tensor("a", 0, 4) + ", " + tensor("a", 0, 4) + "}", 4),
+                "not valid JSON", "Duplicate field 'a'");
+        assertFails(safetensors("garbage.safetensors", "{" + tensor("a", 0, 4) + "} x", 4), "not valid JSON");
+        assertFails(safetensors("second.safetensors", "{" + tensor("a", 0, 4) + "} {}", 4), "not valid JSON");
+
+        // a header length one byte short, the header ending in padding spaces: every tensor would read shifted
+        byte[] json = ("{" + tensor("a", 0, 8) + "}   ").getBytes(StandardCharsets.UTF_8);
+        ByteBuffer shifted = ByteBuffer.allocate(8 + json.length + 8).order(ByteOrder.LITTLE_ENDIAN);
+        shifted.putLong(json.length - 1).put(json).putFloat(1f).putFloat(2f);
+        assertFails(file("short-header.safetensors", shifted.array()), "1 bytes after the end of the last tensor 'a'");
+        ByteBuffer exact = shifted.duplicate().order(ByteOrder.LITTLE_ENDIAN).putLong(0, json.length);
+        try (SafeTensorsFile f = SafeTensors.open(file("exact.safetensors", exact.array()))) {
+            assertArrayEquals(new float[] {1f, 2f}, f.floats("a"), "trailing spaces in the header are padding");
+        }
+        // tensors listed out of offset order and empty tensors are valid
+        try (SafeTensorsFile f = SafeTensors.open(safetensors("unordered.safetensors", "{" + tensor("b", 4, 8) + ", "
+                + tensor("e", 4, 4) + ", " + tensor("a", 0, 4) + "}", 8))) {
+            assertEquals(java.util.Set.of("a", "b", "e"), f.names());
+        }
+    }
+
     // ---------------------------------------------------------------- writing
 
     @Test

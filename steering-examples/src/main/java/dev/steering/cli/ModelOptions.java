@@ -82,6 +82,10 @@ final class ModelOptions {
         if (out.length == 0) {
             throw new CliException("the input has no tokens");
         }
+        if (out.length > m.config().maxPositions()) {
+            throw new CliException("the input has " + out.length + " tokens, more than the model's context of "
+                    + m.config().maxPositions() + " positions (max_position_embeddings or n_positions)");
+        }
         int vocab = m.config().vocabSize();
         for (long t : out) {
             if (t < 0 || t >= vocab) {

@@ -17,6 +17,19 @@ public class InputFormatException extends IOException {
         this(source, line, problem, null);
     }
 
+    /**
+     * A problem with the file as a whole (not a line of it), such as a directory given as a file; {@link #line()} is 0.
+     *
+     * @param source  the file (as the user named it)
+     * @param problem what is wrong
+     */
+    public InputFormatException(String source, String problem) {
+        super(source + ": " + problem);
+        this.source = source;
+        this.line = 0;
+        this.problem = problem;
+    }
+
     /** As {@link #InputFormatException(String, int, String)}, with the underlying cause. */
     public InputFormatException(String source, int line, String problem, Throwable cause) {
         super(source + ":" + line + ": " + problem, cause);
@@ -30,7 +43,7 @@ public class InputFormatException extends IOException {
         return source;
     }
 
-    /** The 1-based line number. */
+    /** The 1-based line number, or 0 for a problem with the whole file. */
     public int line() {
         return line;
     }

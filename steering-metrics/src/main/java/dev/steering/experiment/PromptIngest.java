@@ -3,6 +3,7 @@ package dev.steering.experiment;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -20,12 +21,15 @@ import org.slf4j.LoggerFactory;
  * Turns user data (CSV with a header row, a JSON array of objects, or JSON lines) into prompts for a
  * {@link PromptSet}. The prompt column is configurable; ids come from an id column or are generated as
  * {@code <split>_0001}, ... Other columns become meta, plus {@code split} and {@code source} (the file name).
- * Every problem (invalid UTF-8, malformed CSV/JSON, missing column, empty prompt, empty or duplicate id) is an
- * {@link InputFormatException} {@code "<file>:<line>: <problem>"}.
+ * Every problem (invalid UTF-8, malformed CSV/JSON, more than one JSON value on a line, missing or duplicate column,
+ * empty prompt, empty or duplicate id, a file without prompts, a directory) is an {@link InputFormatException}
+ * {@code "<file>:<line>: <problem>"}.
  */
 public final class PromptIngest {
     private static final Logger log = LoggerFactory.getLogger(PromptIngest.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    /** For JSON lines: a line holding more than one value is an error, not its first value. */
+    private static final ObjectMapper JSON_LINE = JSON.copy().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private PromptIngest() {
     }
@@ -45,6 +49,13 @@ public final class PromptIngest {
         }
         Csv.Row header = rows.get(0);
         List<String> names = header.fields().stream().map(String::strip).toList();
+        for (int c = 0; c < names.size(); c++) {
+            int first = names.indexOf(names.get(c));
+            if (first != c) {
+                throw new InputFormatException(source, header.line(), "duplicate column '" + names.get(c) + "' (columns "
+                        + (first + 1) + " and " + (c + 1) + " of the header)");
+            }
+        }
         int promptIndex = columnIndex(names, promptColumn, source, header.line());
         int idIndex = idColumn == null ? -1 : columnIndex(names, idColumn, source, header.line());
         Collector out = new Collector(file, split);
@@ -103,7 +114,7 @@ public final class PromptIngest {
                 }
                 JsonNode node;
                 try {
-                    node = JSON.readTree(lines[i]);
+                    node = JSON_LINE.readTree(lines[i]);
                 } catch (JsonProcessingException e) {
                     throw new InputFormatException(source, i + 1, "malformed JSON: " + e.getOriginalMessage(), e);
                 }
@@ -188,7 +199,10 @@ public final class PromptIngest {
             prompts.add(new Prompt(id, prompt, meta));
         }
 
-        List<Prompt> done() {
+        List<Prompt> done() throws InputFormatException {
+            if (prompts.isEmpty()) {
+                throw new InputFormatException(file.toString(), "no prompts in the file (expected at least one record)");
+            }
             log.info("ingested {} prompts from {} as split '{}'", prompts.size(), file, split);
             return List.copyOf(prompts);
         }

@@ -1,6 +1,8 @@
 package dev.steering.experiment;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -27,7 +29,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class PromptSet {
     private static final Logger log = LoggerFactory.getLogger(PromptSet.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Strict: a line holding more than one JSON value is an error, not its first value. */
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     private final List<Prompt> prompts;
 
@@ -58,7 +63,8 @@ public final class PromptSet {
      * Loads a JSONL prompt file. Blank lines are skipped; {@code meta} is optional and must map names to strings.
      *
      * @throws InputFormatException {@code "<file>:<line>: <problem>"} for invalid UTF-8, malformed JSON, a missing or
-     *                              non-string id/prompt, an empty prompt or a duplicate id
+     *                              non-string id/prompt, an empty prompt, a duplicate id, more than one JSON value on
+     *                              a line, a file without prompts or a directory
      */
     public static PromptSet load(Path file) throws IOException {
         String source = file.toString();
@@ -92,6 +98,9 @@ public final class PromptSet {
             }
             prompts.add(new Prompt(id, prompt, meta(node.get("meta"), source, lineNo),
                     messages(node.get("messages"), source, lineNo)));
+        }
+        if (prompts.isEmpty()) {
+            throw new InputFormatException(source, "no prompts in the file (expected one JSON object per line)");
         }
         log.debug("loaded {} prompts from {}", prompts.size(), file);
         return new PromptSet(prompts);

@@ -25,6 +25,12 @@ final class TextFiles {
      * @throws InputFormatException naming the line of the first invalid byte sequence
      */
     static String readUtf8(Path file) throws IOException {
+        if (Files.isDirectory(file)) {
+            throw new InputFormatException(file.toString(), "is a directory, expected a file");
+        }
+        if (!Files.exists(file)) {
+            throw new InputFormatException(file.toString(), "no such file");
+        }
         byte[] bytes = Files.readAllBytes(file);
         CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)

@@ -121,4 +121,30 @@ class PromptIngestTest {
         Path unterminated = file("f.json", "[\n {\"q\": \"ok\"}\n");
         assertThrows(InputFormatException.class, () -> PromptIngest.fromJson(unterminated, "q", null, "s"));
     }
+
+    @Test
+    void inputsThatLostDataSilentlyAreErrors() throws IOException {
+        Path two = file("two.jsonl", "{\"q\":\"a\"}\n{\"q\":\"b\"} {\"q\":\"c\"}\n");
+        InputFormatException e = assertThrows(InputFormatException.class, () -> PromptIngest.fromJson(two, "q", null, "s"));
+        assertEquals(2, e.line());
+        assertTrue(e.problem().startsWith("malformed JSON"), e.problem());
+        Path empty = file("empty.jsonl", "\n\n");
+        assertEquals(empty + ": no prompts in the file (expected at least one record)",
+                assertThrows(InputFormatException.class, () -> PromptIngest.fromJson(empty, "q", null, "s")).getMessage());
+        Path emptyArray = file("empty.json", "[]");
+        assertThrows(InputFormatException.class, () -> PromptIngest.fromJson(emptyArray, "q", null, "s"));
+        Path headerOnly = file("header.csv", "id,prompt\n");
+        assertEquals(headerOnly + ": no prompts in the file (expected at least one record)",
+                assertThrows(InputFormatException.class, () -> PromptIngest.fromCsv(headerOnly, "prompt", "id", "s")).getMessage());
+        Path duplicate = file("dup.csv", "id,prompt,prompt\n1,a,b\n");
+        assertEquals(duplicate + ":1: duplicate column 'prompt' (columns 2 and 3 of the header)",
+                assertThrows(InputFormatException.class, () -> PromptIngest.fromCsv(duplicate, "prompt", "id", "s")).getMessage());
+        Path duplicateKey = file("dupkey.jsonl", "{\"q\":\"a\",\"q\":\"b\"}\n");
+        assertThrows(InputFormatException.class, () -> PromptIngest.fromJson(duplicateKey, "q", null, "s"));
+        Path directory = Files.createDirectory(dir.resolve("prompts.csv"));
+        assertEquals(directory + ": is a directory, expected a file",
+                assertThrows(InputFormatException.class, () -> PromptIngest.fromCsv(directory, "prompt", null, "s")).getMessage());
+        assertEquals(dir.resolve("missing.jsonl") + ": no such file", assertThrows(InputFormatException.class,
+                () -> PromptIngest.fromJson(dir.resolve("missing.jsonl"), "q", null, "s")).getMessage());
+    }
 }

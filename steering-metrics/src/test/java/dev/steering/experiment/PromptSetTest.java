@@ -124,4 +124,16 @@ class PromptSetTest {
                 new Prompt("a", "x", null), new Prompt("a", "y", null))));
         assertThrows(IllegalArgumentException.class, () -> new Prompt("a", " ", null));
     }
+
+    @Test
+    void twoObjectsOnALineEmptyFilesAndDirectoriesAreErrors() throws IOException {
+        InputFormatException e = loadFails("{\"id\":\"a\",\"prompt\":\"x\"}{\"id\":\"b\",\"prompt\":\"y\"}\n");
+        assertEquals(1, e.line());
+        assertTrue(e.problem().startsWith("malformed JSON"), e.problem());
+        assertEquals("no prompts in the file (expected one JSON object per line)", loadFails("\n").problem());
+        assertEquals(0, loadFails("").line());
+        Path d = Files.createDirectory(dir.resolve("set.jsonl"));
+        assertEquals(d + ": is a directory, expected a file",
+                assertThrows(InputFormatException.class, () -> PromptSet.load(d)).getMessage());
+    }
 }
