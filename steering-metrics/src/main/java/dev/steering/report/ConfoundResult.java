@@ -8,17 +8,31 @@ package dev.steering.report;
  * @param setting           the condition
  * @param n                 rows in the model
  * @param steeredAlone      the steered coefficient without controls (= the difference in refusal rates)
+ * @param steeredAloneSe    its standard error; NaN if not estimable
  * @param steeredControlled the steered coefficient with the controls (the partial effect); NaN if not estimable
  * @param steeredControlledSe its standard error; NaN if not estimable
  * @param perToken          the coefficient of {@code n_tokens}
  * @param perEntropy        the coefficient of {@code mean_entropy}; NaN when entropy was not recorded
  * @param note              why something is NaN, or empty
  */
-public record ConfoundResult(Setting setting, int n, double steeredAlone, double steeredControlled,
+public record ConfoundResult(Setting setting, int n, double steeredAlone, double steeredAloneSe, double steeredControlled,
                              double steeredControlledSe, double perToken, double perEntropy, String note) {
 
-    /** The share of the raw effect that the controls account for: {@code 1 − controlled / alone}. */
+    /**
+     * The share of the raw effect that the controls account for: {@code 1 − controlled / alone}; NaN (printed
+     * {@code n/a}) when the raw effect is not distinguishable from 0 (its 95% interval {@code alone ± 1.96·SE}
+     * contains 0), where the ratio means nothing.
+     */
     public double explainedShare() {
-        return steeredAlone == 0 ? Double.NaN : 1 - steeredControlled / steeredAlone;
+        if (!rawEffectDistinguishable()) {
+            return Double.NaN;
+        }
+        return 1 - steeredControlled / steeredAlone;
+    }
+
+    /** True when the raw effect's 95% interval excludes 0 (an SE of 0 with a non-zero effect counts as excluding). */
+    public boolean rawEffectDistinguishable() {
+        return steeredAlone != 0 && !Double.isNaN(steeredAlone) && !Double.isNaN(steeredAloneSe)
+                && Math.abs(steeredAlone) > 1.96 * steeredAloneSe;
     }
 }
