@@ -75,6 +75,15 @@ public final class RefusalStudy {
     private final ModelRefusalScore modelRefusal;
     /** split → prompt id → the baseline's generated tokens (the teacher-forced sequences of the KL). */
     private final Map<String, Map<String, long[]>> baselineTokens = new HashMap<>();
+    /**
+     * "split/prompt id" → the unsteered teacher-forced logits of the baseline completion: the same for every
+     * condition, so computed once when they fit in {@link #UNSTEERED_CACHE_FLOATS} (small vocabularies), else
+     * recomputed per condition.
+     */
+    private final Map<String, float[][]> unsteeredLogits = new HashMap<>();
+    private final boolean cacheUnsteered;
+    /** At most this many floats of unsteered logits are kept (256 MB). */
+    static final long UNSTEERED_CACHE_FLOATS = 64L << 20;
 
     /**
      * @param cfg     the configuration
@@ -105,6 +114,9 @@ public final class RefusalStudy {
                 QualityMetric.withStubLimit(cfg.generation().maxNewTokens(), cfg.metrics().stubShare()));
         this.teacherForcing = TeacherForcing.of(model, cfg.generation().batchSize());
         this.modelRefusal = ModelRefusalScore.of(refusalTokens(model, cfg.metrics().refusalTokens()));
+        long promptCount = this.splits.values().stream().mapToLong(List::size).sum();
+        this.cacheUnsteered = promptCount * (cfg.generation().maxNewTokens() + 1L) * model.config().vocabSize()
+                <= UNSTEERED_CACHE_FLOATS;
     }
 
     /**
@@ -259,13 +271,29 @@ public final class RefusalStudy {
                 return t;
             }).toList();
             List<float[][]> steered = teacherForcing.logits(edits, prompts, conts);
-            List<float[][]> unsteered = edits.isEmpty() ? steered : teacherForcing.logits(List.of(), prompts, conts);
+            List<float[][]> unsteered = edits.isEmpty() ? steered : unsteered(split, batch, prompts, conts);
             for (int i = 0; i < batch.size(); i++) {
                 out.add(new Side(NextTokenShift.of(unsteered.get(i), steered.get(i), conts.get(i).length),
                         modelRefusal.score(steered.get(i)[0])));
             }
         }
         return out;
+    }
+
+    /** The unsteered teacher-forced logits of a batch: cached when small enough, else computed. */
+    private List<float[][]> unsteered(String split, List<TokenizedPrompt> batch, List<long[]> prompts,
+                                      List<long[]> conts) {
+        if (!cacheUnsteered) {
+            return teacherForcing.logits(List.of(), prompts, conts);
+        }
+        List<String> keys = batch.stream().map(p -> split + "/" + p.id()).toList();
+        if (!keys.stream().allMatch(unsteeredLogits::containsKey)) {
+            List<float[][]> computed = teacherForcing.logits(List.of(), prompts, conts);
+            for (int i = 0; i < keys.size(); i++) {
+                unsteeredLogits.put(keys.get(i), computed.get(i));
+            }
+        }
+        return keys.stream().map(unsteeredLogits::get).toList();
     }
 
     /** The baseline's generated tokens of {@code split}: from this run, else from its stored part. */
