@@ -21,13 +21,26 @@ public record ConfoundResult(Setting setting, int n, double steeredAlone, double
     /**
      * The share of the raw effect that the controls account for: {@code 1 − controlled / alone}; NaN (printed
      * {@code n/a}) when the raw effect is not distinguishable from 0 (its 95% interval {@code alone ± 1.96·SE}
-     * contains 0), where the ratio means nothing.
+     * contains 0), where the ratio means nothing, and when it falls outside [0, 1] (the controlled effect is larger
+     * than the raw one or of the other sign: not a share of it; see {@link #shareNote()}).
      */
     public double explainedShare() {
         if (!rawEffectDistinguishable()) {
             return Double.NaN;
         }
-        return 1 - steeredControlled / steeredAlone;
+        double share = 1 - steeredControlled / steeredAlone;
+        return share >= -1e-9 && share <= 1 + 1e-9 ? Math.max(0, Math.min(1, share)) : Double.NaN;
+    }
+
+    /** Why {@link #explainedShare()} is NaN, or empty when it is a number. */
+    public String shareNote() {
+        if (Double.isNaN(steeredAlone) || Double.isNaN(steeredControlled)) {
+            return "";
+        }
+        if (!rawEffectDistinguishable()) {
+            return "raw effect within its 95% interval of 0";
+        }
+        return Double.isNaN(explainedShare()) ? "controlled effect outside [0, raw effect]: not a share" : "";
     }
 
     /** True when the raw effect's 95% interval excludes 0 (an SE of 0 with a non-zero effect counts as excluding). */

@@ -240,7 +240,8 @@ public final class SanityReport {
                 + " refusal rates) against `is_refusal ~ steered + n_tokens + mean_entropy` (the partial effect)."
                 + " A steered coefficient that shrinks towards 0 with the controls means the change goes with"
                 + " length/entropy rather than beyond it. `explained by controls` is `n/a` when the raw effect's"
-                + " 95% interval contains 0.\n\n");
+                + " 95% interval contains 0 or the controlled effect is not between 0 and the raw one (the note"
+                + " says which).\n\n");
         List<ConfoundResult> confounds = confounds(rows);
         if (confounds.isEmpty()) {
             md.append("No steered condition on harm_test.\n");
@@ -253,7 +254,8 @@ public final class SanityReport {
                 md.append(String.format(Locale.ROOT, "| %s | %d | %s (%s) | %s (%s) | %s | %s | %s | %s | %s |%n",
                         c.setting().label(), c.n(), fmt(c.steeredAlone()), fmt(c.steeredAloneSe()),
                         fmt(c.steeredControlled()), fmt(c.steeredControlledSe()), pct(share), pass, fmt(c.perToken()),
-                        fmt(c.perEntropy()), Examples.cell(c.note())));
+                        fmt(c.perEntropy()), Examples.cell(String.join("; ", java.util.stream.Stream.of(c.note(),
+                                c.shareNote()).filter(x -> !x.isEmpty()).toList()))));
             }
         }
 

@@ -27,7 +27,17 @@ class SanityThresholdsTest {
         List<Map<String, Object>> big = Fixture.condition(4, "add", 2.0, null, 2, 10, 9, 0, Fixture.N, 1);
         ConfoundResult b = SanityReport.confound(new Setting(4, "add", 2.0), only(base), only(big));
         assertTrue(b.rawEffectDistinguishable());
-        assertFalse(Double.isNaN(b.explainedShare()));
+        assertEquals(b.explainedShare() >= 0 && b.explainedShare() <= 1, !Double.isNaN(b.explainedShare()));
+        assertEquals("raw effect within its 95% interval of 0", t.shareNote());
+        // a controlled effect larger than the raw one (or of the other sign) is not a share of it
+        ConfoundResult over = new ConfoundResult(new Setting(1, "add", 28.0), 120, -0.117, 0.052, -1.761, 0.23,
+                -0.05, 0.47, "");
+        assertTrue(over.rawEffectDistinguishable());
+        assertTrue(Double.isNaN(over.explainedShare()));
+        assertEquals("controlled effect outside [0, raw effect]: not a share", over.shareNote());
+        ConfoundResult half = new ConfoundResult(new Setting(1, "add", 20.0), 120, 0.4, 0.08, 0.2, 0.1, 0, 0, "");
+        assertEquals(0.5, half.explainedShare(), 1e-12);
+        assertEquals("", half.shareNote());
     }
 
     private static List<Map<String, Object>> only(List<Map<String, Object>> rows) {
