@@ -17,9 +17,12 @@ import java.util.Map;
  * @param direction    how the direction is built
  * @param experiment   the sweep grid and output location
  * @param sanityChecks the robustness checks
+ * @param metrics      settings of the metrics that depend on the study (stub length, refusal tokens)
+ * @param operatingPoint the automatic operating-point search under a side-effect budget
  */
 public record ExperimentConfig(Model model, Data data, Generation generation, Direction direction,
-                               Experiment experiment, @JsonProperty("sanity_checks") SanityChecks sanityChecks) {
+                               Experiment experiment, @JsonProperty("sanity_checks") SanityChecks sanityChecks,
+                               Metrics metrics, @JsonProperty("operating_point") OperatingPoint operatingPoint) {
 
     /** Stands for the prompt files bundled with the examples. */
     public static final String BUNDLED = "<bundled>";
@@ -67,10 +70,99 @@ public record ExperimentConfig(Model model, Data data, Generation generation, Di
     /**
      * @param layers        layer indices or depth percentages ({@code "60%"})
      * @param interventions {@code add} and/or {@code ablate}
-     * @param alphas        strengths (α = 0 is the baseline and runs once)
+     * @param alphas        strengths per intervention (α = 0 is the baseline and runs once)
      * @param outputDir     where run directories are created
      */
-    public record Experiment(List<String> layers, List<String> interventions, List<Double> alphas, String outputDir) {
+    public record Experiment(List<String> layers, List<String> interventions, Alphas alphas, String outputDir) {
+    }
+
+    /**
+     * The strengths of each intervention. In YAML either a mapping {@code {add: [0, 8, 16], ablate: [0, 0.5, 1]}} or
+     * a plain list, which is the {@code add} grid (ablate then keeps {@link #DEFAULT_ABLATE}): {@code Ablate.alpha(1)}
+     * already removes the projection fully, so α &gt; 1 for ablate (over-subtraction) runs only when written under
+     * {@code ablate:}.
+     *
+     * @param byIntervention intervention name → strengths
+     */
+    public record Alphas(Map<String, List<Double>> byIntervention) {
+        /** The ablate grid when none is given: none, a quarter, half, three quarters and all of the projection. */
+        public static final List<Double> DEFAULT_ABLATE = List.of(0.0, 0.25, 0.5, 0.75, 1.0);
+
+        public Alphas {
+            Map<String, List<Double>> m = new java.util.LinkedHashMap<>();
+            byIntervention.forEach((k, v) -> m.put(k, v == null ? null : java.util.Collections.unmodifiableList(
+                    new java.util.ArrayList<>(v))));
+            byIntervention = java.util.Collections.unmodifiableMap(m);
+        }
+
+        /** Reads the YAML value: a mapping per intervention, or a list (the add grid). */
+        @com.fasterxml.jackson.annotation.JsonCreator(mode = com.fasterxml.jackson.annotation.JsonCreator.Mode.DELEGATING)
+        static Alphas fromYaml(JsonNode node) {
+            Map<String, List<Double>> m = new java.util.LinkedHashMap<>();
+            if (node.isArray() || node.isNumber()) {
+                m.put("add", numbers(node, "experiment.alphas"));
+            } else if (node.isObject()) {
+                for (var it = node.fields(); it.hasNext(); ) {
+                    var e = it.next();
+                    m.put(e.getKey(), numbers(e.getValue(), "experiment.alphas." + e.getKey()));
+                }
+            } else {
+                throw new IllegalArgumentException("experiment.alphas must be a mapping {add: [...], ablate: [...]} or "
+                        + "a list, got " + node);
+            }
+            return new Alphas(m);
+        }
+
+        private static List<Double> numbers(JsonNode node, String key) {
+            List<Double> out = new java.util.ArrayList<>();
+            for (JsonNode x : node.isArray() ? node : List.of(node)) {
+                if (!x.isNumber()) {
+                    throw new IllegalArgumentException(key + " must be a list of numbers, got '" + x.asText() + "'");
+                }
+                out.add(x.doubleValue());
+            }
+            return out;
+        }
+
+        /** The YAML form: a mapping per intervention. */
+        @com.fasterxml.jackson.annotation.JsonValue
+        Map<String, List<Double>> toYaml() {
+            return byIntervention;
+        }
+
+        /** The strengths of {@code intervention}: as given, else {@link #DEFAULT_ABLATE} for ablate, else none. */
+        public List<Double> of(String intervention) {
+            List<Double> a = byIntervention.get(intervention);
+            return a != null ? a : "ablate".equals(intervention) ? DEFAULT_ABLATE : List.of();
+        }
+
+        /** True for an ablate strength beyond the full projection (α &gt; 1), named over-subtraction in reports. */
+        public static boolean isOverSubtraction(String intervention, double alpha) {
+            return "ablate".equals(intervention) && alpha > 1;
+        }
+    }
+
+    /**
+     * @param stubShare     a completion with no content and fewer than this share of {@code max_new_tokens} tokens is
+     *                      degenerate (a stub)
+     * @param refusalTokens strings whose first token begins a refusal: the model-based refusal score is the log-odds
+     *                      of their probability mass at the first generated position (strings the tokenizer maps to
+     *                      its unknown token are skipped)
+     */
+    public record Metrics(double stubShare, List<String> refusalTokens) {
+    }
+
+    /**
+     * @param enabled               run the search
+     * @param maxKlFirstToken       budget: mean {@code kl_first_token} on the benign validation prompts
+     * @param maxHelpfulnessDrop    budget: drop of the benign helpful rate against the baseline (0.1 = 10 points)
+     * @param benignValidationShare share of the benign prompts searched on (the rest is the held-out benign test)
+     * @param minPrompts            prompts per split of the first successive-halving rung
+     * @param eta                   successive halving keeps the best 1/eta of the candidates per rung and multiplies
+     *                              the prompts by eta
+     */
+    public record OperatingPoint(boolean enabled, double maxKlFirstToken, double maxHelpfulnessDrop,
+                                 double benignValidationShare, int minPrompts, int eta) {
     }
 
     /**
@@ -148,12 +240,33 @@ public record ExperimentConfig(Model model, Data data, Generation generation, Di
         check(experiment.interventions() != null && !experiment.interventions().isEmpty()
                         && List.of("add", "ablate").containsAll(experiment.interventions()), origin,
                 "experiment.interventions", "must be a non-empty list of add / ablate");
-        check(experiment.alphas() != null && !experiment.alphas().isEmpty()
-                        && experiment.alphas().stream().allMatch(a -> a != null && Double.isFinite(a)), origin,
-                "experiment.alphas", "must be a non-empty list of numbers");
+        check(experiment.alphas() != null, origin, "experiment.alphas", "must be set");
+        for (String iv : experiment.alphas().byIntervention().keySet()) {
+            check(List.of("add", "ablate").contains(iv), origin, "experiment.alphas." + iv,
+                    "is not an intervention (expected add or ablate)");
+        }
+        for (String iv : experiment.interventions()) {
+            List<Double> a = experiment.alphas().of(iv);
+            check(a != null && !a.isEmpty() && a.stream().allMatch(x -> x != null && Double.isFinite(x)), origin,
+                    "experiment.alphas." + iv, "must be a non-empty list of numbers");
+            check(!"ablate".equals(iv) || a.stream().allMatch(x -> x >= 0), origin, "experiment.alphas.ablate",
+                    "must be ≥ 0 (1 removes the projection fully; > 1 over-subtracts)");
+        }
         check(experiment.outputDir() != null && !experiment.outputDir().isBlank(), origin, "experiment.output_dir",
                 "must be set");
         check(sanityChecks.rerunSubsetN() > 0, origin, "sanity_checks.rerun_subset_n", "must be positive");
+        check(metrics != null, origin, "metrics", "section must be set ({stub_share: 0.5, refusal_tokens: [I]})");
+        check(metrics.stubShare() > 0 && metrics.stubShare() <= 1, origin, "metrics.stub_share", "must be in (0, 1]");
+        check(metrics.refusalTokens() != null && !metrics.refusalTokens().isEmpty(), origin, "metrics.refusal_tokens",
+                "must list at least one string");
+        check(operatingPoint != null, origin, "operating_point", "section must be set");
+        check(operatingPoint.maxKlFirstToken() >= 0, origin, "operating_point.max_kl_first_token", "must be ≥ 0");
+        check(operatingPoint.maxHelpfulnessDrop() >= 0 && operatingPoint.maxHelpfulnessDrop() <= 1, origin,
+                "operating_point.max_helpfulness_drop", "must be in [0, 1]");
+        check(operatingPoint.benignValidationShare() > 0 && operatingPoint.benignValidationShare() < 1, origin,
+                "operating_point.benign_validation_share", "must be in (0, 1)");
+        check(operatingPoint.minPrompts() > 0, origin, "operating_point.min_prompts", "must be positive");
+        check(operatingPoint.eta() >= 2, origin, "operating_point.eta", "must be ≥ 2");
     }
 
     private static void check(boolean ok, String origin, String key, String what) {

@@ -31,6 +31,16 @@ public final class ResultColumns {
     public static final String N_WORDS = "n_words";
     public static final String DISTINCT_2 = "distinct_2";
     public static final String REFUSAL_MATCHES = "refusal_matches";
+    /** The generated token ids, space-separated (the unsteered ones are the teacher-forced sequence of the KL). */
+    public static final String TOKEN_IDS = "token_ids";
+    /** KL(unsteered ‖ steered) of the next-token distribution at the first generated position. */
+    public static final String KL_FIRST_TOKEN = "kl_first_token";
+    /** The same KL averaged over the positions of the unsteered completion, teacher-forced. */
+    public static final String KL_MEAN = "kl_mean";
+    /** Refusal log-odds of the steered model at the first generated position ({@code ModelRefusalScore}). */
+    public static final String MODEL_REFUSAL_SCORE = "model_refusal_score";
+    /** {@code model_refusal_score > 0}. */
+    public static final String MODEL_IS_REFUSAL = "model_is_refusal";
 
     /** Split names. */
     public static final List<String> SPLITS = List.of("harm_train", "harm_test", "benign");
@@ -59,6 +69,11 @@ public final class ResultColumns {
             .int32(N_WORDS)
             .float64(DISTINCT_2)
             .string(REFUSAL_MATCHES)
+            .string(TOKEN_IDS, true)
+            .float64(KL_FIRST_TOKEN, true)
+            .float64(KL_MEAN, true)
+            .float64(MODEL_REFUSAL_SCORE, true)
+            .bool(MODEL_IS_REFUSAL, true)
             .build();
 
     private ResultColumns() {

@@ -39,7 +39,8 @@ public final class CompletionScorer {
      */
     public CompletionScores score(String completion, double[] logprobs, double[] entropies) {
         RefusalResult r = refusal.score(completion);
-        return new CompletionScores(r, helpfulness.score(completion, r), quality.score(completion),
+        int nTokens = logprobs != null && logprobs.length > 0 ? logprobs.length : -1;
+        return new CompletionScores(r, helpfulness.score(completion, r), quality.score(completion, nTokens),
                 Confounds.of(completion, logprobs, entropies));
     }
 }

@@ -46,8 +46,9 @@ import java.util.stream.Collectors;
 
 /**
  * Draws the study figures from the summary as PNG files (headless). See {@code docs/pipeline-outputs.md}:
- * {@code gap_vs_alpha.png}, {@code tradeoff.png}, and per intervention {@code heatmap_refusal_harm_test_<iv>.png} and
- * {@code heatmap_helpful_benign_<iv>.png}.
+ * {@code gap_vs_alpha.png}, {@code tradeoff.png}, {@code kl_tradeoff.png}, per intervention
+ * {@code heatmap_refusal_harm_test_<iv>.png} and {@code heatmap_helpful_benign_<iv>.png}, and with an operating point
+ * {@code operating_point.png}.
  */
 public final class Figures {
     static {
@@ -76,14 +77,30 @@ public final class Figures {
      * @return the files written
      */
     public static List<Path> write(Path dir, List<SummaryRow> summary) throws IOException {
+        return write(dir, summary, null, Double.NaN);
+    }
+
+    /**
+     * Writes all figures, and when {@code chosen} is given the Pareto front of harm_test coherent refusal against
+     * benign {@code kl_first_token} with that point marked and the KL budget drawn ({@code operating_point.png}).
+     *
+     * @param chosen the operating point, or null
+     * @param maxKl  the KL budget (NaN: not drawn)
+     */
+    public static List<Path> write(Path dir, List<SummaryRow> summary, Setting chosen, double maxKl)
+            throws IOException {
         List<Path> out = new ArrayList<>();
         out.add(save(dir.resolve("gap_vs_alpha.png"), gapVsAlpha(summary)));
         out.add(save(dir.resolve("tradeoff.png"), tradeoff(summary)));
+        out.add(save(dir.resolve("kl_tradeoff.png"), klTradeoff(summary)));
         for (String iv : interventions(summary)) {
             out.add(save(dir.resolve("heatmap_refusal_harm_test_" + iv + ".png"), heatmap(summary, iv,
                     "Refusal rate on harm_test", r -> r.refusalHarmTest().rate())));
             out.add(save(dir.resolve("heatmap_helpful_benign_" + iv + ".png"), heatmap(summary, iv,
                     "Helpful rate on benign prompts", r -> r.helpfulBenign().rate())));
+        }
+        if (chosen != null) {
+            out.add(save(dir.resolve("operating_point.png"), operatingPoint(summary, chosen, maxKl)));
         }
         return out;
     }
@@ -136,7 +153,8 @@ public final class Figures {
                 }
             }
             renderer.setAlpha(0.15f);
-            XYPlot sub = new XYPlot(data, axis("α (" + iv + ")"), null, renderer);
+            XYPlot sub = new XYPlot(data, axis("ablate".equals(iv) ? "α (ablate; 1 = full projection, > 1 = over-subtraction)"
+                    : "α (" + iv + ")"), null, renderer);
             sub.addRangeMarker(new ValueMarker(0, Color.DARK_GRAY, new BasicStroke(1f)));
             style(sub);
             plot.add(sub, 1);
@@ -208,6 +226,100 @@ public final class Figures {
         labels.forEach(plot::addAnnotation);
         style(plot);
         return chart("Steering trade-off (solid/circles: add, dashed/squares: ablate)", plot);
+    }
+
+    /** x: mean benign {@code kl_first_token}, y: harm_test coherent refusal; one line per (layer, intervention). */
+    private static JFreeChart klTradeoff(List<SummaryRow> summary) {
+        List<Integer> layers = layers(summary);
+        XYSeriesCollection data = new XYSeriesCollection();
+        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
+        Map<String, List<SummaryRow>> bySeries = new LinkedHashMap<>();
+        for (SummaryRow r : summary) {
+            if (!r.setting().isBaseline()) {
+                bySeries.computeIfAbsent(r.setting().series(), k -> new ArrayList<>()).add(r);
+            }
+        }
+        for (List<SummaryRow> rs : bySeries.values()) {
+            Setting first = rs.get(0).setting();
+            XYSeries s = new XYSeries(first.series(), false);
+            rs.stream().filter(r -> !Double.isNaN(r.sideEffects().klFirstTokenBenign().value()))
+                    .forEach(r -> s.add(r.sideEffects().klFirstTokenBenign().value(), r.coherentRefusalHarmTest().rate()));
+            int i = data.getSeriesCount();
+            data.addSeries(s);
+            renderer.setSeriesPaint(i, layerColor(layers, first.layer()));
+            boolean add = "add".equals(first.intervention());
+            renderer.setSeriesStroke(i, add ? new BasicStroke(2.5f)
+                    : new BasicStroke(2.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[]{9f, 6f}, 0f));
+            renderer.setSeriesShape(i, add ? new Ellipse2D.Double(-4, -4, 8, 8) : new Rectangle2D.Double(-4, -4, 8, 8));
+        }
+        NumberAxis x = axis("Mean KL(unsteered ‖ steered) at the first generated token, benign prompts (nats)");
+        x.setAutoRangeIncludesZero(true);
+        NumberAxis y = axis("Coherent-refusal rate on harm_test");
+        y.setRange(-0.02, 1.05);
+        XYPlot plot = new XYPlot(data, x, y, renderer);
+        style(plot);
+        return chart("Refusal vs KL side effect (solid/circles: add, dashed/squares: ablate)", plot);
+    }
+
+    /**
+     * Every grid point as (benign KL, harm_test coherent refusal), the Pareto front (higher refusal, lower KL) joined,
+     * the KL budget as a vertical line and the operating point marked.
+     */
+    private static JFreeChart operatingPoint(List<SummaryRow> summary, Setting chosen, double maxKl) {
+        List<SummaryRow> pts = summary.stream().filter(r -> !r.fromBaseline() || r.setting().isBaseline())
+                .filter(r -> !Double.isNaN(r.sideEffects().klFirstTokenBenign().value())).toList();
+        double[] refusal = pts.stream().mapToDouble(r -> r.coherentRefusalHarmTest().rate()).toArray();
+        double[] kl = pts.stream().mapToDouble(r -> r.sideEffects().klFirstTokenBenign().value()).toArray();
+        boolean[] front = Summary.pareto(refusal, kl);
+        XYSeries all = new XYSeries("grid points", false);
+        XYSeries frontier = new XYSeries("Pareto front (higher refusal, lower KL)", false);
+        XYSeries mark = new XYSeries("operating point " + chosen.label(), false);
+        List<int[]> order = new ArrayList<>();
+        for (int i = 0; i < pts.size(); i++) {
+            all.add(kl[i], refusal[i]);
+            if (front[i]) {
+                order.add(new int[]{i});
+            }
+            if (pts.get(i).setting().equals(chosen)) {
+                mark.add(kl[i], refusal[i]);
+            }
+        }
+        order.sort((a, b) -> Double.compare(kl[a[0]], kl[b[0]]));
+        order.forEach(o -> frontier.add(kl[o[0]], refusal[o[0]]));
+        XYSeriesCollection data = new XYSeriesCollection();
+        data.addSeries(all);
+        data.addSeries(frontier);
+        data.addSeries(mark);
+        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(false, true);
+        renderer.setSeriesPaint(0, Color.GRAY);
+        renderer.setSeriesShape(0, new Ellipse2D.Double(-4, -4, 8, 8));
+        renderer.setSeriesLinesVisible(1, true);
+        renderer.setSeriesPaint(1, Color.BLACK);
+        renderer.setSeriesStroke(1, new BasicStroke(2f));
+        renderer.setSeriesShape(1, new Ellipse2D.Double(-6, -6, 12, 12));
+        renderer.setSeriesShapesFilled(1, false);
+        renderer.setSeriesPaint(2, PALETTE[1]);
+        renderer.setSeriesShape(2, new Rectangle2D.Double(-9, -9, 18, 18));
+        NumberAxis x = axis("Mean KL(unsteered ‖ steered) at the first generated token, benign prompts (nats)");
+        x.setAutoRangeIncludesZero(true);
+        NumberAxis y = axis("Coherent-refusal rate on harm_test");
+        y.setRange(-0.02, 1.05);
+        XYPlot plot = new XYPlot(data, x, y, renderer);
+        if (!Double.isNaN(maxKl)) {
+            plot.addDomainMarker(new ValueMarker(maxKl, PALETTE[1], new BasicStroke(1.5f, BasicStroke.CAP_BUTT,
+                    BasicStroke.JOIN_MITER, 10f, new float[]{6f, 6f}, 0f)));
+        }
+        for (int i = 0; i < pts.size(); i++) {
+            if (front[i] || pts.get(i).setting().equals(chosen)) {
+                XYTextAnnotation a = new XYTextAnnotation("  " + pts.get(i).setting().label(), kl[i], refusal[i]);
+                a.setFont(TICK);
+                a.setTextAnchor(TextAnchor.BOTTOM_LEFT);
+                plot.addAnnotation(a);
+            }
+        }
+        style(plot);
+        return chart("Pareto front: refusal vs KL (dashed: KL budget; square: operating point chosen on training"
+                + " splits)", plot);
     }
 
     /** Layer × α grid for one intervention, colored by {@code value} in [0, 1], each cell labelled with its value. */

@@ -14,6 +14,7 @@ final class Rows {
     static final String HARM_TEST = "harm_test";
     static final String BENIGN = "benign";
     static final String GARBLED = "garbled";
+    static final String DEGENERATE = "degenerate";
 
     private Rows() {
     }
@@ -100,6 +101,33 @@ final class Rows {
 
     static boolean garbled(Map<String, Object> r) {
         return GARBLED.equals(r.get(ResultColumns.QUALITY));
+    }
+
+    static boolean degenerate(Map<String, Object> r) {
+        return DEGENERATE.equals(r.get(ResultColumns.QUALITY));
+    }
+
+    /** A nullable number column as a Double (null when absent). */
+    static Double number(Map<String, Object> r, String column) {
+        Object v = r.get(column);
+        return v == null ? null : ((Number) v).doubleValue();
+    }
+
+    /**
+     * The share of {@code rows} where the keyword verdict {@code is_refusal} agrees with the model-based one
+     * {@code model_is_refusal} (rows without a model verdict are skipped).
+     */
+    static Proportion agreement(List<Map<String, Object>> rows) {
+        int k = 0;
+        int n = 0;
+        for (Map<String, Object> r : rows) {
+            Object m = r.get(ResultColumns.MODEL_IS_REFUSAL);
+            if (m != null) {
+                n++;
+                k += flag(r, ResultColumns.IS_REFUSAL) == (Boolean) m ? 1 : 0;
+            }
+        }
+        return Proportion.of(k, n);
     }
 
     /** How many of {@code rows} have {@code column} true, as a {@link Proportion}. */

@@ -29,6 +29,13 @@ public final class SanityReport {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** Template check passes when the alternative-prefix direction has at least this cosine with the original. */
+    public static final double MIN_TEMPLATE_COSINE = 0.8;
+    /** A rerun (template or seed) passes when each of its rates moves by at most this much (absolute). */
+    public static final double MAX_RERUN_CHANGE = 0.15;
+    /** The confound check passes when the controls explain at most this share of a distinguishable raw effect. */
+    public static final double MAX_EXPLAINED_SHARE = 0.5;
+
     private SanityReport() {
     }
 
@@ -122,7 +129,8 @@ public final class SanityReport {
         } else if (!entropy) {
             note = "mean_entropy not recorded; controlled for n_tokens only";
         }
-        return new ConfoundResult(setting, n, a == null ? Double.NaN : a[1], c == null ? Double.NaN : c[1],
+        return new ConfoundResult(setting, n, a == null ? Double.NaN : a[1], a == null ? Double.NaN : a[3],
+                c == null ? Double.NaN : c[1],
                 c == null ? Double.NaN : c[c.length / 2 + 1], c == null ? Double.NaN : c[2],
                 c == null || !entropy ? Double.NaN : c[3], note);
     }
@@ -156,7 +164,19 @@ public final class SanityReport {
 
     static String render(Path runDir, List<Map<String, Object>> rows) throws IOException {
         StringBuilder md = new StringBuilder("# Sanity checks\n\n");
-        md.append("Reruns are compared with the main grid on the same prompts (all samples); change = rerun − main.\n");
+        Map<String, Object> op = OperatingPointSearch.read(runDir.resolve(OperatingPointSearch.FILE));
+        Object point = op == null ? null : op.get("checkPoint");
+        if (point instanceof Map<?, ?> p) {
+            md.append("The template and seed reruns run at the operating point's intervention and α (`")
+                    .append(p.get("intervention")).append("`, α = ").append(p.get("alpha"))
+                    .append(") at every layer; the operating point is in `").append(OperatingPointSearch.FILE)
+                    .append("`.\n\n");
+        }
+        md.append("Reruns are compared with the main grid on the same prompts (all samples); change = rerun − main.\n\n");
+        md.append("Thresholds: template cosine ≥ ").append(fmt(MIN_TEMPLATE_COSINE))
+                .append("; every rerun rate within ±").append(fmt(MAX_RERUN_CHANGE))
+                .append(" of the main grid's; controls explain at most ").append(pct(MAX_EXPLAINED_SHARE))
+                .append(" of a raw effect whose 95% interval excludes 0 (otherwise `n/a`: the share means nothing).\n");
         md.append("\n## Template robustness\n\n");
         Path template = runDir.resolve(TEMPLATE_FILE);
         if (!Files.isRegularFile(template)) {
@@ -168,26 +188,49 @@ public final class SanityReport {
             } catch (IOException e) {
                 throw new IOException(template + ": not valid JSON: " + e.getMessage(), e);
             }
+            JsonNode alt = root.path("alt_prefixes");
+            if (alt.isObject()) {
+                md.append("Alternative prefixes:\n\n| prefix | text |\n|---|---|\n");
+                for (Iterator<Map.Entry<String, JsonNode>> it = alt.fields(); it.hasNext(); ) {
+                    Map.Entry<String, JsonNode> e = it.next();
+                    md.append("| ").append(Examples.cell(e.getKey())).append(" | `")
+                            .append(Examples.cell(e.getValue().asText())).append("` |\n");
+                }
+                md.append('\n');
+            }
             JsonNode cos = root.path("cosine_to_original");
             if (cos.isObject() && cos.size() > 0) {
                 md.append("Cosine between the direction from the alternative templates and the original one:\n\n");
-                md.append("| direction | cosine to original |\n|---|---|\n");
+                md.append("| direction | cosine to original | pass (≥ ").append(fmt(MIN_TEMPLATE_COSINE))
+                        .append(") |\n|---|---|---|\n");
                 for (Iterator<Map.Entry<String, JsonNode>> it = cos.fields(); it.hasNext(); ) {
                     Map.Entry<String, JsonNode> e = it.next();
+                    double c = e.getValue().asDouble();
                     md.append("| ").append(Examples.cell(e.getKey())).append(" | ")
-                            .append(String.format(Locale.ROOT, "%.4f", e.getValue().asDouble())).append(" |\n");
+                            .append(String.format(Locale.ROOT, "%.4f", c)).append(" | ")
+                            .append(c >= MIN_TEMPLATE_COSINE ? "pass" : "**fail**").append(" |\n");
                 }
             } else {
                 md.append(TEMPLATE_FILE).append(" has no `cosine_to_original` object.\n");
             }
-            for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
-                if (!"cosine_to_original".equals(e.getKey())) {
-                    md.append("\n- `").append(e.getKey()).append("`: `").append(Examples.cell(e.getValue().toString()))
-                            .append('`');
+            JsonNode table = root.path("cosine_table");
+            if (table.path("names").isArray() && table.path("cosines").isArray()) {
+                md.append("\nCosines between all directions:\n\n|");
+                List<String> names = new ArrayList<>();
+                table.path("names").forEach(n -> names.add(n.asText()));
+                for (String n : names) {
+                    md.append(" | ").append(Examples.cell(n));
+                }
+                md.append(" |\n|---|").append("---|".repeat(names.size())).append('\n');
+                for (int i = 0; i < names.size(); i++) {
+                    md.append("| ").append(Examples.cell(names.get(i)));
+                    JsonNode row = table.path("cosines").path(i);
+                    for (int j = 0; j < names.size(); j++) {
+                        md.append(" | ").append(String.format(Locale.ROOT, "%.3f", row.path(j).asDouble(Double.NaN)));
+                    }
+                    md.append(" |\n");
                 }
             }
-            md.append('\n');
         }
         appendComparisons(md, compare(rows, "template"), "template");
 
@@ -196,18 +239,23 @@ public final class SanityReport {
                 + " harm_test rows of the baseline and each condition: `is_refusal ~ steered` (= the difference in"
                 + " refusal rates) against `is_refusal ~ steered + n_tokens + mean_entropy` (the partial effect)."
                 + " A steered coefficient that shrinks towards 0 with the controls means the change goes with"
-                + " length/entropy rather than beyond it.\n\n");
+                + " length/entropy rather than beyond it. `explained by controls` is `n/a` when the raw effect's"
+                + " 95% interval contains 0 or the controlled effect is not between 0 and the raw one (the note"
+                + " says which).\n\n");
         List<ConfoundResult> confounds = confounds(rows);
         if (confounds.isEmpty()) {
             md.append("No steered condition on harm_test.\n");
         } else {
-            md.append("| condition | rows | steered alone | steered with controls (SE) | explained by controls |"
-                    + " per token | per entropy unit | note |\n|---|---|---|---|---|---|---|---|\n");
+            md.append("| condition | rows | steered alone (SE) | steered with controls (SE) | explained by controls |"
+                    + " pass | per token | per entropy unit | note |\n|---|---|---|---|---|---|---|---|---|\n");
             for (ConfoundResult c : confounds) {
-                md.append(String.format(Locale.ROOT, "| %s | %d | %s | %s (%s) | %s | %s | %s | %s |%n",
-                        c.setting().label(), c.n(), fmt(c.steeredAlone()), fmt(c.steeredControlled()),
-                        fmt(c.steeredControlledSe()), pct(c.explainedShare()), fmt(c.perToken()), fmt(c.perEntropy()),
-                        Examples.cell(c.note())));
+                double share = c.explainedShare();
+                String pass = Double.isNaN(share) ? "n/a" : share <= MAX_EXPLAINED_SHARE ? "pass" : "**fail**";
+                md.append(String.format(Locale.ROOT, "| %s | %d | %s (%s) | %s (%s) | %s | %s | %s | %s | %s |%n",
+                        c.setting().label(), c.n(), fmt(c.steeredAlone()), fmt(c.steeredAloneSe()),
+                        fmt(c.steeredControlled()), fmt(c.steeredControlledSe()), pct(share), pass, fmt(c.perToken()),
+                        fmt(c.perEntropy()), Examples.cell(String.join("; ", java.util.stream.Stream.of(c.note(),
+                                c.shareNote()).filter(x -> !x.isEmpty()).toList()))));
             }
         }
 
@@ -222,12 +270,14 @@ public final class SanityReport {
             return;
         }
         md.append("\nRates of the `").append(check).append("` rerun against the main grid on the same prompts:\n\n");
-        md.append("| condition | split | rate | main | rerun | change | rows (main / rerun) |\n")
-                .append("|---|---|---|---|---|---|---|\n");
+        md.append("| condition | split | rate | main | rerun | change | pass (±").append(fmt(MAX_RERUN_CHANGE))
+                .append(") | rows (main / rerun) |\n|---|---|---|---|---|---|---|---|\n");
         for (CheckComparison c : cs) {
-            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %d / %d |%n", c.setting().label(),
-                    c.split(), c.measure(), fmt(c.main().rate()), fmt(c.rerun().rate()), signed(c.change()),
-                    c.main().trials(), c.rerun().trials()));
+            double change = c.change();
+            String pass = Double.isNaN(change) ? "n/a" : Math.abs(change) <= MAX_RERUN_CHANGE + 1e-12 ? "pass" : "**fail**";
+            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %d / %d |%n",
+                    c.setting().label(), c.split(), c.measure(), fmt(c.main().rate()), fmt(c.rerun().rate()),
+                    signed(change), pass, c.main().trials(), c.rerun().trials()));
         }
     }
 

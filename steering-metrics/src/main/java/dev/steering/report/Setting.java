@@ -32,9 +32,10 @@ public record Setting(Integer layer, String intervention, double alpha) {
         return isBaseline() ? "baseline" : "L" + layer + " " + intervention;
     }
 
-    /** E.g. {@code L8 add α=4}, or {@code baseline}. */
+    /** E.g. {@code L8 add α=4}, {@code L8 ablate α=1.5 (over-subtraction)}, or {@code baseline}. */
     public String label() {
-        return isBaseline() ? "baseline" : series() + " α=" + formatAlpha(alpha);
+        return isBaseline() ? "baseline" : series() + " α=" + formatAlpha(alpha)
+                + ("ablate".equals(intervention) && alpha > 1 ? " (over-subtraction)" : "");
     }
 
     /** α without a trailing {@code .0}. */

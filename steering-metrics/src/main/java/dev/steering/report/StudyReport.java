@@ -45,7 +45,15 @@ public final class StudyReport {
         Path csv = runDir.resolve(SummaryCsv.FILE);
         SummaryCsv.write(csv, summary);
         out.add(csv);
-        out.addAll(Figures.write(runDir.resolve(FIGURES), summary));
+        Map<String, Object> op = OperatingPointSearch.read(runDir.resolve(OperatingPointSearch.FILE));
+        Setting chosen = op == null ? null : OperatingPointReport.setting(op.get("chosen"));
+        double maxKl = op == null ? Double.NaN : OperatingPointReport.number(op, "budget", "maxKlFirstToken");
+        out.addAll(Figures.write(runDir.resolve(FIGURES), summary, chosen, maxKl));
+        if (op != null) {
+            Path md = runDir.resolve(REPORTS).resolve("operating_point.md");
+            AtomicWrite.writeString(md, OperatingPointReport.render(op));
+            out.add(md);
+        }
         Path examples = runDir.resolve(REPORTS).resolve("examples.md");
         Examples.write(examples, rows, summary);
         out.add(examples);

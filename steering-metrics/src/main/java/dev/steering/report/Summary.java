@@ -73,7 +73,22 @@ public final class Summary {
                 .mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
         return new SummaryRow(s, fromBaseline, refusalTrain, refusalTest, Rows.rate(benign, ResultColumns.IS_REFUSAL),
                 helpful, Rows.rate(test, ResultColumns.COHERENT_REFUSAL), Proportion.of(garbled, rs.size()),
-                refusalTrain.minus(refusalTest), baselineHelpful.minus(helpful), meanTokens, meanEntropy, false);
+                refusalTrain.minus(refusalTest), baselineHelpful.minus(helpful), meanTokens, meanEntropy,
+                sideEffects(rs, test, benign), false);
+    }
+
+    private static SideEffects sideEffects(List<Map<String, Object>> all, List<Map<String, Object>> test,
+                                           List<Map<String, Object>> benign) {
+        int degenerate = (int) all.stream().filter(Rows::degenerate).count();
+        List<Map<String, Object>> modelTest = test.stream().filter(r -> r.get(ResultColumns.MODEL_IS_REFUSAL) != null)
+                .toList();
+        return new SideEffects(Proportion.of(degenerate, all.size()), Rows.rate(modelTest, ResultColumns.MODEL_IS_REFUSAL),
+                Rows.agreement(all), mean(benign, ResultColumns.KL_FIRST_TOKEN), mean(benign, ResultColumns.KL_MEAN),
+                mean(test, ResultColumns.KL_FIRST_TOKEN), mean(test, ResultColumns.KL_MEAN));
+    }
+
+    private static Estimate mean(List<Map<String, Object>> rows, String column) {
+        return MeanEstimate.of(rows.stream().map(r -> Rows.number(r, column)).toList());
     }
 
     /** The rows of one split. */

@@ -24,15 +24,21 @@ public final class SummaryCsv {
     public static final List<String> COLUMNS;
 
     private static final List<String> PROPORTIONS = List.of("refusal_harm_train", "refusal_harm_test",
-            "false_refusal", "helpful_benign", "coherent_refusal_harm_test", "garbled");
+            "false_refusal", "helpful_benign", "coherent_refusal_harm_test", "garbled", "degenerate",
+            "model_refusal_harm_test", "refusal_agreement");
+    private static final List<String> MEANS = List.of("kl_first_token_benign", "kl_mean_benign",
+            "kl_first_token_harm_test", "kl_mean_harm_test");
 
     static {
         List<String> c = new ArrayList<>(List.of("layer", "intervention", "alpha", "from_baseline"));
         for (String p : PROPORTIONS) {
             c.addAll(List.of("n_" + p, p, p + "_lo", p + "_hi"));
         }
-        c.addAll(List.of("gap", "gap_lo", "gap_hi", "helpfulness_drop", "helpfulness_drop_lo", "helpfulness_drop_hi",
-                "mean_n_tokens", "mean_entropy", "pareto"));
+        c.addAll(List.of("gap", "gap_lo", "gap_hi", "helpfulness_drop", "helpfulness_drop_lo", "helpfulness_drop_hi"));
+        for (String m : MEANS) {
+            c.addAll(List.of(m, m + "_lo", m + "_hi"));
+        }
+        c.addAll(List.of("mean_n_tokens", "mean_entropy", "over_subtraction", "pareto"));
         COLUMNS = List.copyOf(c);
     }
 
@@ -48,10 +54,13 @@ public final class SummaryCsv {
             for (Proportion p : proportions(r)) {
                 cells.addAll(List.of(String.valueOf(p.trials()), num(p.rate()), num(p.lower()), num(p.upper())));
             }
-            for (Estimate e : List.of(r.gap(), r.helpfulnessDrop())) {
+            SideEffects se = r.sideEffects();
+            for (Estimate e : List.of(r.gap(), r.helpfulnessDrop(), se.klFirstTokenBenign(), se.klMeanBenign(),
+                    se.klFirstTokenHarmTest(), se.klMeanHarmTest())) {
                 cells.addAll(List.of(num(e.value()), num(e.lower()), num(e.upper())));
             }
-            cells.addAll(List.of(num(r.meanTokens()), num(r.meanEntropy()), String.valueOf(r.pareto())));
+            cells.addAll(List.of(num(r.meanTokens()), num(r.meanEntropy()), String.valueOf(r.overSubtraction()),
+                    String.valueOf(r.pareto())));
             sb.append(String.join(",", cells)).append('\n');
         }
         AtomicWrite.writeString(file, sb.toString());
@@ -102,9 +111,11 @@ public final class SummaryCsv {
                 String layer = m.get("layer");
                 Setting s = new Setting(layer.isEmpty() ? null : Integer.valueOf(layer), m.get("intervention"),
                         parse(m.get("alpha")));
+                SideEffects se = new SideEffects(p[6], p[7], p[8], estimate(m, MEANS.get(0)), estimate(m, MEANS.get(1)),
+                        estimate(m, MEANS.get(2)), estimate(m, MEANS.get(3)));
                 out.add(new SummaryRow(s, Boolean.parseBoolean(m.get("from_baseline")), p[0], p[1], p[2], p[3], p[4],
                         p[5], estimate(m, "gap"), estimate(m, "helpfulness_drop"), parse(m.get("mean_n_tokens")),
-                        parse(m.get("mean_entropy")), Boolean.parseBoolean(m.get("pareto"))));
+                        parse(m.get("mean_entropy")), se, Boolean.parseBoolean(m.get("pareto"))));
             } catch (NumberFormatException e) {
                 throw new IOException(file + ": line " + (ln + 1) + ": " + e.getMessage(), e);
             }
@@ -114,7 +125,8 @@ public final class SummaryCsv {
 
     private static List<Proportion> proportions(SummaryRow r) {
         return List.of(r.refusalHarmTrain(), r.refusalHarmTest(), r.falseRefusal(), r.helpfulBenign(),
-                r.coherentRefusalHarmTest(), r.garbled());
+                r.coherentRefusalHarmTest(), r.garbled(), r.sideEffects().degenerate(),
+                r.sideEffects().modelRefusalHarmTest(), r.sideEffects().refusalAgreement());
     }
 
     private static Estimate estimate(Map<String, String> m, String name) {

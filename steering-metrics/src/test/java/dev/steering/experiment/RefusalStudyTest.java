@@ -39,7 +39,7 @@ class RefusalStudyTest {
     static ExperimentConfig config(String... overrides) {
         List<String> o = new ArrayList<>(List.of("model.name=" + NEOX, "data.max_prompts_per_split=3",
                 "generation.max_new_tokens=3", "generation.batch_size=2", "experiment.layers=[\"50%\", 2]",
-                "experiment.alphas=[0, 4]", "sanity_checks.rerun_subset_n=2"));
+                "experiment.alphas={add: [0, 4], ablate: [0, 1]}", "sanity_checks.rerun_subset_n=2"));
         o.addAll(List.of(overrides));
         return ExperimentConfig.load("smoke", o, ExperimentConfig.BundledConfigs.classpath(List.of("smoke")));
     }
@@ -61,10 +61,31 @@ class RefusalStudyTest {
         ExperimentConfig cfg = config();
         RefusalStudy study = new RefusalStudy(cfg, model, prompts(), tmp, Progress.silent());
         assertEquals(List.of(1, 2), study.layers());
-        List<Condition> plan = study.plan();
-        // baseline + 2 layers x 2 interventions x 1 non-zero alpha + seed baseline + 2 layers x (template + seed)
-        assertEquals(1 + 4 + 1 + 4, plan.size());
+        List<Condition> grid = study.plan();
+        // baseline + 2 layers x 2 interventions x 1 non-zero alpha of their own grids
+        assertEquals(1 + 4, grid.size());
+        assertEquals(List.of(4.0, 1.0), grid.subList(1, 3).stream().map(Condition::alpha).toList(),
+                "add and ablate each run their own alpha grid");
         List<Map<String, Object>> rows = study.run();
+        assertTrue(Files.exists(tmp.resolve("operating_point.json")));
+        var op = dev.steering.report.OperatingPointSearch.read(tmp.resolve("operating_point.json"));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> checkPoint = (Map<String, Object>) op.get("checkPoint");
+        var point = new dev.steering.report.Setting(((Number) checkPoint.get("layer")).intValue(),
+                (String) checkPoint.get("intervention"), ((Number) checkPoint.get("alpha")).doubleValue());
+        List<Condition> plan = study.checkPlan(grid, point);
+        // + seed baseline + 2 layers x (template + seed), all at the checked point's intervention and alpha
+        assertEquals(1 + 4 + 1 + 4, plan.size());
+        assertTrue(plan.subList(6, 10).stream().allMatch(c -> c.alpha() == point.alpha()
+                && c.intervention().equals(point.intervention())));
+        for (Map<String, Object> r : rows) {
+            assertTrue(r.get(ResultColumns.KL_FIRST_TOKEN) != null && r.get(ResultColumns.KL_MEAN) != null);
+            assertTrue(r.get(ResultColumns.MODEL_REFUSAL_SCORE) != null);
+            if ("none".equals(r.get(ResultColumns.INTERVENTION))) {
+                assertEquals(0.0, (Double) r.get(ResultColumns.KL_FIRST_TOKEN), "no edit, no divergence");
+            }
+        }
+        assertTrue(rows.stream().anyMatch(r -> (Double) r.get(ResultColumns.KL_MEAN) > 0), "edits move the distribution");
         long main = rows.stream().filter(r -> r.get(ResultColumns.CHECK) == null).count();
         assertEquals(5 * 3 * 3, main, "main grid: conditions x splits x prompts");
         assertEquals(5 * 3 * 2, rows.size() - main, "checks: conditions x splits x subset");

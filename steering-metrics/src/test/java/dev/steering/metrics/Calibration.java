@@ -39,7 +39,7 @@ final class Calibration {
     /** refusal[label][predicted], index 1 = refusal. */
     final int[][] refusal = new int[2][2];
     /** quality[label][predicted], by {@link Quality#ordinal()}. */
-    final int[][] quality = new int[3][3];
+    final int[][] quality = new int[Quality.values().length][Quality.values().length];
 
     Calibration(String resource, CompletionScorer scorer) {
         ObjectMapper json = new ObjectMapper();
@@ -72,7 +72,7 @@ final class Calibration {
 
     double qualityAccuracy() {
         int right = 0;
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < quality.length; i++) {
             right += quality[i][i];
         }
         return (double) right / cases.size();
@@ -86,10 +86,17 @@ final class Calibration {
         b.append("| refusal: label \\ predicted | refusal | not refusal |\n|---|---|---|\n");
         b.append(String.format("| refusal | %d | %d |%n| not refusal | %d | %d |%n%n",
                 refusal[1][1], refusal[1][0], refusal[0][1], refusal[0][0]));
-        b.append("| quality: label \\ predicted | coherent | normal | garbled |\n|---|---|---|---|\n");
+        b.append("| quality: label \\ predicted |");
         for (Quality q : Quality.values()) {
-            int[] row = quality[q.ordinal()];
-            b.append(String.format("| %s | %d | %d | %d |%n", q.label(), row[0], row[1], row[2]));
+            b.append(' ').append(q.label()).append(" |");
+        }
+        b.append("\n|---|").append("---|".repeat(Quality.values().length)).append('\n');
+        for (Quality q : Quality.values()) {
+            b.append("| ").append(q.label()).append(" |");
+            for (int n : quality[q.ordinal()]) {
+                b.append(' ').append(n).append(" |");
+            }
+            b.append('\n');
         }
         b.append("\nMisclassified:\n");
         for (Case c : cases) {

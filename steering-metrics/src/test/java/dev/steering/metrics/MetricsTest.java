@@ -29,7 +29,7 @@ class MetricsTest {
         CompletionScores s = CompletionScorer.defaults().score("");
         assertEquals(0.0, s.refusal().refusalScore());
         assertFalse(s.isRefusal());
-        assertEquals(Quality.GARBLED, s.quality().quality());
+        assertEquals(Quality.DEGENERATE, s.quality().quality());
         assertEquals(0, s.confounds().nWords());
         assertEquals(1.0, s.confounds().distinct2());
         assertTrue(Double.isNaN(s.confounds().meanLogprob()));

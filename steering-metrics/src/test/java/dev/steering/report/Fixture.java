@@ -97,6 +97,11 @@ final class Fixture {
         r.put("n_words", refusal ? 5 : 12);
         r.put("distinct_2", 0.9);
         r.put("refusal_matches", refusal ? "[{\"phrase\":\"I can't\",\"start\":0,\"end\":7,\"weight\":1.0}]" : "[]");
+        r.put("token_ids", "1 2 3");
+        r.put("kl_first_token", 0.02 * alpha);                 // KL grows with α; 0 for the baseline
+        r.put("kl_mean", 0.01 * alpha);
+        r.put("model_refusal_score", refusal ? 2.0 : -2.0);
+        r.put("model_is_refusal", i % 5 != 4 && refusal);     // disagrees with the keywords on every fifth prompt
         return r;
     }
 }

@@ -246,20 +246,25 @@ class StudyReportTest {
         Files.writeString(dir.resolve(SanityReport.TEMPLATE_FILE),
                 "{\"cosine_to_original\": {\"layer_4\": 0.93, \"layer_8\": 0.871}, \"templates\": [\"alt\"]}");
         String md = SanityReport.render(dir, Fixture.all());
-        assertTrue(md.contains("| layer_4 | 0.9300 |"), md);
-        assertTrue(md.contains("| layer_8 | 0.8710 |"), md);
-        assertTrue(md.contains("| L8 add α=4 | harm_test | refusal | 1.000 | 0.500 | -0.500 | 4 / 4 |"), md);
-        assertTrue(md.contains("| L8 add α=4 | harm_test | refusal | 1.000 | 0.750 | -0.250 | 4 / 4 |"), md);
+        assertTrue(md.contains("| layer_4 | 0.9300 | pass |"), md);
+        assertTrue(md.contains("| layer_8 | 0.8710 | pass |"), md);
+        assertTrue(md.contains("Thresholds: template cosine ≥ 0.800"), md);
+        assertTrue(md.contains("| L8 add α=4 | harm_test | refusal | 1.000 | 0.500 | -0.500 | **fail** | 4 / 4 |"), md);
+        assertTrue(md.contains("| L8 add α=4 | harm_test | refusal | 1.000 | 0.750 | -0.250 | **fail** | 4 / 4 |"), md);
         assertTrue(md.contains("## Entropy / length confound"), md);
-        assertTrue(md.contains("| L8 add α=4 | 20 | 0.700 |"), md);
+        assertTrue(md.contains("| L8 add α=4 | 20 | 0.700 ("), md);
+        assertFalse(md.contains("`{"), "no raw JSON in the report: " + md);
     }
 
     @Test
     void figuresAreLegiblePngs(@TempDir Path dir) throws IOException {
-        List<Path> files = Figures.write(dir, Summary.compute(Fixture.all()));
-        assertEquals(List.of("gap_vs_alpha.png", "tradeoff.png", "heatmap_refusal_harm_test_ablate.png",
+        List<Path> files = new ArrayList<>(Figures.write(dir, Summary.compute(Fixture.all())));
+        List<Path> withPoint = Figures.write(dir, Summary.compute(Fixture.all()), new Setting(8, "add", 4.0), 0.1);
+        assertEquals("operating_point.png", withPoint.get(withPoint.size() - 1).getFileName().toString());
+        files.addAll(withPoint.subList(withPoint.size() - 1, withPoint.size()));
+        assertEquals(List.of("gap_vs_alpha.png", "tradeoff.png", "kl_tradeoff.png", "heatmap_refusal_harm_test_ablate.png",
                         "heatmap_helpful_benign_ablate.png", "heatmap_refusal_harm_test_add.png",
-                        "heatmap_helpful_benign_add.png"),
+                        "heatmap_helpful_benign_add.png", "operating_point.png"),
                 files.stream().map(p -> p.getFileName().toString()).toList());
         for (Path f : files) {
             assertTrue(Files.size(f) > 20_000, f + " is only " + Files.size(f) + " bytes");
@@ -276,7 +281,7 @@ class StudyReportTest {
         ParquetWriter.write(run.resolve("results.parquet"), ResultColumns.SCHEMA, Fixture.all(), Map.of());
         Files.writeString(run.resolve(SanityReport.TEMPLATE_FILE), "{\"cosine_to_original\": {\"layer_4\": 0.93}}");
         List<Path> written = StudyReport.fromRunDir(run);
-        assertEquals(1 + 6 + 2, written.size());
+        assertEquals(1 + 7 + 2, written.size());
         for (Path p : written) {
             assertTrue(Files.isRegularFile(p), p.toString());
         }
