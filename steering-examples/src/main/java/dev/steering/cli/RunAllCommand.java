@@ -1,5 +1,6 @@
 package dev.steering.cli;
 
+import dev.steering.experiment.ConditionRunner;
 import dev.steering.experiment.ExperimentConfig;
 import dev.steering.experiment.InputFormatException;
 import dev.steering.experiment.Prompt;
@@ -7,6 +8,7 @@ import dev.steering.experiment.PromptSet;
 import dev.steering.experiment.RefusalStudy;
 import dev.steering.experiment.RealToxicityPrompts;
 import dev.steering.experiment.ResultColumns;
+import dev.steering.experiment.StudyTask;
 import dev.steering.experiment.ToxicityColumns;
 import dev.steering.experiment.ToxicityConfig;
 import dev.steering.experiment.ToxicityStudy;
@@ -21,6 +23,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -48,10 +51,14 @@ public final class RunAllCommand implements FlagCommand {
 
     @Override
     public String usage() {
-        return "usage: steering run-all [--config NAME|FILE] [--set section.key=value ...] [--fresh]\n"
+        return "usage: steering run-all [--config NAME|FILE] [--set section.key=value ...] [--output DIR] [--fresh]"
+                + " [--spark-master MASTER]\n"
                 + "  --config   a YAML file or a bundled config: " + Bundled.CONFIGS + " (default: default)\n"
                 + "  --set      override one key, e.g. --set model.name=pythia-160m --set experiment.output_dir=/tmp/runs\n"
+                + "  --output   the directory of run directories (same as --set experiment.output_dir=DIR)\n"
                 + "  --fresh    discard an earlier run with the same config instead of resuming it\n"
+                + "  --spark-master  run the conditions as an Apache Spark job, e.g. local[2] (needs the steering-spark\n"
+                + "             jar; under spark-submit its --master is used without this option; docs/distributed.md)\n"
                 + "A config with 'study: toxicity' (e.g. --config toxicity) runs the CAA toxicity study (docs/toxicity.md).\n"
                 + "Writes artifacts/runs/<run_id>/ (see docs/pipeline-outputs.md) and prints its path.";
     }
@@ -59,15 +66,20 @@ public final class RunAllCommand implements FlagCommand {
     @Override
     public int run(Args args) throws Exception {
         String configName = args.get("config", "default");
-        List<String> overrides = args.getAll("set");
+        List<String> overrides = new ArrayList<>(args.getAll("set"));
+        String output = args.get("output", null);
+        if (output != null) {
+            overrides.add("experiment.output_dir=" + output);
+        }
         boolean fresh = args.flag("fresh");
+        String sparkMaster = args.get("spark-master", null);
         args.finish();
         YamlConfig.Source source;
         ExperimentConfig cfg;
         try {
             source = YamlConfig.read(configName, ExperimentConfig.BundledConfigs.classpath(Bundled.CONFIGS));
             if (ToxicityConfig.STUDY.equals(source.study())) {
-                return runToxicity(ToxicityConfig.load(source, overrides), fresh);
+                return runToxicity(ToxicityConfig.load(source, overrides), fresh, sparkMaster);
             }
             cfg = ExperimentConfig.load(source, overrides);
         } catch (IllegalArgumentException e) {
@@ -82,7 +94,11 @@ public final class RunAllCommand implements FlagCommand {
             } catch (IllegalArgumentException e) {
                 throw new CliException(e.getMessage());
             }
-            List<Map<String, Object>> rows = study.run();
+            List<Map<String, Object>> rows;
+            try (ConditionRunner runner = runner(sparkMaster,
+                    new RunAllTask("refusal", cfg.toYaml(), prompts, runDir.toString()))) {
+                rows = study.runner(runner).run();
+            }
             StudyReport.write(runDir, rows);
         }
         System.out.println(runDir);
@@ -90,7 +106,7 @@ public final class RunAllCommand implements FlagCommand {
     }
 
     /** The toxicity study ({@code study: toxicity}): {@link ToxicityStudy}, then {@link ToxicityReport}. */
-    private static int runToxicity(ToxicityConfig cfg, boolean fresh) throws Exception {
+    private static int runToxicity(ToxicityConfig cfg, boolean fresh, String sparkMaster) throws Exception {
         Path runDir = prepare(cfg.experiment().outputDir(), cfg.model().name(), YamlConfig.identity(cfg), fresh);
         ToxicityConfig.Data d = cfg.data();
         Path file = d.rtpPath().equals(ExperimentConfig.BUNDLED)
@@ -123,10 +139,28 @@ public final class RunAllCommand implements FlagCommand {
             } catch (IllegalArgumentException e) {
                 throw new CliException(e.getMessage());
             }
-            ToxicityReport.write(runDir, study.run());
+            try (ConditionRunner runner = runner(sparkMaster,
+                    new RunAllTask(ToxicityConfig.STUDY, cfg.toYaml(), prompts, runDir.toString()))) {
+                ToxicityReport.write(runDir, study.runner(runner).run());
+            }
         }
         System.out.println(runDir);
         return 0;
+    }
+
+    /**
+     * The engine: in this process, or a Spark job when a master is given or spark-submit started this process
+     * (docs/distributed.md).
+     */
+    private static ConditionRunner runner(String sparkMaster, StudyTask task) {
+        if (sparkMaster == null && !ConditionRunner.launchedOnCluster()) {
+            return ConditionRunner.inProcess();
+        }
+        try {
+            return ConditionRunner.distributed(sparkMaster, task);
+        } catch (IllegalStateException e) {
+            throw new CliException("--spark-master: " + e.getMessage());
+        }
     }
 
     /** The run directory {@code outputDir/<run id>}, emptied first with {@code fresh}, created if needed. */

@@ -1,5 +1,6 @@
 package dev.steering.experiment;
 
+import java.io.Serializable;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -12,7 +13,7 @@ import java.util.Map;
  * @param meta   free-form string attributes ({@code family}, {@code subfamily}, {@code style}, {@code template}, ...),
  *               kept in insertion order and unmodifiable
  */
-public record Prompt(String id, String prompt, Map<String, String> meta) {
+public record Prompt(String id, String prompt, Map<String, String> meta) implements Serializable {
     /** Validates id and prompt and copies {@code meta} (null means empty). */
     public Prompt {
         if (id == null || id.isBlank()) {

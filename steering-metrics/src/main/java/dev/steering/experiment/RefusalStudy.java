@@ -56,6 +56,7 @@ public final class RefusalStudy {
     private final CompletionScorer scorer = CompletionScorer.defaults();
     private final ResultStore store;
     private final List<Integer> layers;
+    private ConditionRunner runner = ConditionRunner.inProcess();
 
     /**
      * @param cfg     the configuration
@@ -82,6 +83,17 @@ public final class RefusalStudy {
                     model.encodePrompt(p.prompt(), cfg.model().chat()))).toList());
         }
         this.store = new ResultStore(runDir);
+    }
+
+    /**
+     * Sets the engine that runs the conditions (default {@link ConditionRunner#inProcess()}); the rows are the same
+     * with any of them.
+     *
+     * @return this study
+     */
+    public RefusalStudy runner(ConditionRunner runner) {
+        this.runner = runner;
+        return this;
     }
 
     /** The layer indices the config resolves to on this model. */
@@ -129,12 +141,16 @@ public final class RefusalStudy {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("model", model.id());
         meta.put("config", cfg.toYaml());
-        List<Map<String, Object>> rows = StudyRunner.runPlan(plan, store, progress, this::runCondition, meta);
+        // every direction the unfinished conditions use is built here once, beside the results, before they run
+        StudyRunner.Execution exec = new StudyRunner.Execution(runner, c -> 0, todo -> todo.stream()
+                .filter(c -> !c.isBaseline()).forEach(c -> direction(c.layer(), "template".equals(c.check()))));
+        List<Map<String, Object>> rows = StudyRunner.runPlan(plan, store, progress, this::runCondition, meta, exec);
         writeTemplateCheck();
         return rows;
     }
 
-    private List<Map<String, Object>> runCondition(Condition c) {
+    /** The rows of one condition of {@link #plan()} (not stored: the {@link ConditionRunner} stores them). */
+    public List<Map<String, Object>> runCondition(Condition c) {
         List<Edit> edits = c.isBaseline() ? List.of()
                 : List.of(new Edit(hook(c.layer()), intervention(c), direction(c.layer(), "template".equals(c.check())),
                 Positions.all()));
