@@ -64,6 +64,24 @@ class SparkRunAllTest {
     }
 
     @Test
+    void theToxicityStudyBuildsItsVectorsAfterTheBaselineStageAndWritesTheSameRows() throws Exception {
+        String[] small = {"--config", "toxicity", "--set", "experiment.layers=[0, 1]", "--set", "experiment.alphas=[-1, 0, 1]",
+                "--set", "data.challenging_n=3", "--set", "data.benign_n=3", "--set", "generation.max_new_tokens=4"};
+        Path one = runAll(Stream.concat(Stream.of(small), Stream.of("--output", tmp.resolve("tox1").toString()))
+                .toArray(String[]::new));
+        Path spark = runAll(Stream.concat(Stream.of(small), Stream.of("--output", tmp.resolve("tox2").toString(),
+                "--spark-master", "local[2]")).toArray(String[]::new));
+        assertEquals(partNames(one), partNames(spark));
+        assertEquals(5, partNames(spark).size(), "baseline + 2 layers x 2 alphas");
+        assertEquals(ParquetReader.read(one.resolve(ResultStore.RESULTS)).rows(),
+                ParquetReader.read(spark.resolve(ResultStore.RESULTS)).rows());
+        for (int layer : new int[]{0, 1}) {
+            Path v = Path.of("directions", "layer_" + layer, "v.safetensors");
+            assertEquals(-1, Files.mismatch(one.resolve(v), spark.resolve(v)), "the same CAA vector at layer " + layer);
+        }
+    }
+
+    @Test
     void aTaskThatFailsOnceIsRetriedWithoutLosingOrDoublingRows() throws Exception {
         Path runDir = tmp.resolve("retry").resolve(reference.getFileName().toString());
         List<Condition> plan;
