@@ -166,6 +166,10 @@ public final class RunAllCommand implements FlagCommand {
     /** The run directory {@code outputDir/<run id>}, emptied first with {@code fresh}, created if needed. */
     private static Path prepare(String outputDir, String modelName, Map<String, Object> identity, boolean fresh)
             throws Exception {
+        if (outputDir.matches("[A-Za-z][A-Za-z0-9+.-]*://.*")) {
+            throw new CliException("experiment.output_dir: " + outputDir + " is a URI; give a directory path that "
+                    + "every Spark executor sees (a shared mount: docs/distributed.md, Shared storage)");
+        }
         Path runDir = Path.of(outputDir).resolve(runId(modelName, identity));
         if (fresh) {
             deleteRecursively(runDir);

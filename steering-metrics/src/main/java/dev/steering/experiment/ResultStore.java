@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
@@ -95,7 +96,7 @@ public final class ResultStore implements Serializable {
         List<? extends Map<String, ?>> rows = run.apply(c);
         append(c.key(), rows);
         LOG.info("condition {} stored: {} rows in {} s", c.key(), rows.size(),
-                String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - t0) / 1e9));
+                String.format(Locale.ROOT, "%.1f", (System.nanoTime() - t0) / 1e9));
         return true;
     }
 

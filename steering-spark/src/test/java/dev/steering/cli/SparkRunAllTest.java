@@ -131,6 +131,16 @@ class SparkRunAllTest {
         assertSameParts(runDir);
     }
 
+    @Test
+    void aHadoopUriOutputIsAOneLineErrorNotALocalDirectoryNamedHdfs() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Main.run(new String[]{"run-all", "--config", "smoke", "--output", "hdfs://namenode/runs",
+                "--spark-master", "local[2]"}, new PrintStream(err, true, StandardCharsets.UTF_8));
+        String msg = err.toString(StandardCharsets.UTF_8).strip();
+        assertTrue(code != 0 && msg.lines().count() == 1 && msg.contains("docs/distributed.md"), msg);
+        assertTrue(!Files.exists(Path.of("hdfs:")), "no local directory named after the scheme");
+    }
+
     /** Every part and results.parquet hold the rows of the single-process run, in the same order. */
     private static void assertSameParts(Path runDir) throws Exception {
         List<String> names = partNames(reference);
