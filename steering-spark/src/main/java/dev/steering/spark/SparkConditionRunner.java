@@ -140,13 +140,13 @@ public final class SparkConditionRunner implements ConditionRunner {
             return this;
         }
 
-        /** Conditions per Spark task (default {@value #CONDITIONS_PER_TASK} or 1). */
+        /** Conditions per Spark task (default {@value SparkConditionRunner#CONDITIONS_PER_TASK} or 1). */
         public Builder conditionsPerTask(int n) {
             this.conditionsPerTask = n;
             return this;
         }
 
-        /** Loaded models one executor keeps (default {@value #MODELS_PER_EXECUTOR} or 1). */
+        /** Loaded models one executor keeps (default {@value SparkConditionRunner#MODELS_PER_EXECUTOR} or 1). */
         public Builder modelsPerExecutor(int n) {
             this.modelsPerExecutor = n;
             return this;
