@@ -10,7 +10,7 @@ import java.util.Objects;
  * @param role    the speaker
  * @param content the text of the turn
  */
-public record ChatMessage(String role, String content) {
+public record ChatMessage(String role, String content) implements java.io.Serializable {
     public ChatMessage {
         Objects.requireNonNull(role, "role");
         Objects.requireNonNull(content, "content");

@@ -1,5 +1,6 @@
 package dev.steering.cli;
 
+import dev.steering.experiment.ConditionRunner;
 import dev.steering.experiment.ExperimentConfig;
 import dev.steering.experiment.InputFormatException;
 import dev.steering.experiment.Prompt;
@@ -7,6 +8,7 @@ import dev.steering.experiment.PromptSet;
 import dev.steering.experiment.RefusalStudy;
 import dev.steering.experiment.RealToxicityPrompts;
 import dev.steering.experiment.ResultColumns;
+import dev.steering.experiment.StudyTask;
 import dev.steering.experiment.ToxicityColumns;
 import dev.steering.experiment.ToxicityConfig;
 import dev.steering.experiment.ToxicityStudy;
@@ -51,17 +53,29 @@ public final class RunAllCommand implements Command {
                     + "experiment.output_dir=/tmp/runs (repeatable)")
     List<String> overrides = new java.util.ArrayList<>();
 
+    @Option(names = "--output", paramLabel = "DIR",
+            description = "the directory of run directories (same as --set experiment.output_dir=DIR)")
+    String output;
+
     @Option(names = "--fresh", description = "discard an earlier run with the same config instead of resuming it")
     boolean fresh;
 
+    @Option(names = "--spark-master", paramLabel = "MASTER",
+            description = "run the conditions as an Apache Spark job, e.g. local[2] (needs the steering-spark jar; "
+                    + "under spark-submit its --master is used without this option; docs/distributed.md)")
+    String sparkMaster;
+
     @Override
     public Integer call() throws Exception {
+        if (output != null) {
+            overrides.add("experiment.output_dir=" + output);
+        }
         YamlConfig.Source source;
         ExperimentConfig cfg;
         try {
             source = YamlConfig.read(configName, ExperimentConfig.BundledConfigs.classpath(Bundled.CONFIGS));
             if (ToxicityConfig.STUDY.equals(source.study())) {
-                return runToxicity(ToxicityConfig.load(source, overrides), fresh);
+                return runToxicity(ToxicityConfig.load(source, overrides), fresh, sparkMaster);
             }
             cfg = ExperimentConfig.load(source, overrides);
         } catch (IllegalArgumentException e) {
@@ -76,7 +90,11 @@ public final class RunAllCommand implements Command {
                 } catch (IllegalArgumentException e) {
                     throw new CliException(e.getMessage());
                 }
-                List<Map<String, Object>> rows = study.run();
+                List<Map<String, Object>> rows;
+                try (ConditionRunner runner = runner(sparkMaster,
+                        new RunAllTask("refusal", cfg.toYaml(), prompts, runDir.toString()))) {
+                    rows = study.runner(runner).run();
+                }
                 StudyReport.write(runDir, rows);
             }
         });
@@ -96,6 +114,10 @@ public final class RunAllCommand implements Command {
      */
     static int inRunDir(String outputDir, String modelName, Map<String, Object> identity, boolean fresh, Study study)
             throws Exception {
+        if (outputDir.matches("[A-Za-z][A-Za-z0-9+.-]*://.*")) {
+            throw new CliException("experiment.output_dir: " + outputDir + " is a URI; give a directory path that "
+                    + "every Spark executor sees (a shared mount: docs/distributed.md, Shared storage)");
+        }
         Path runDir = Path.of(outputDir).resolve(runId(modelName, identity));
         if (fresh) {
             deleteRecursively(runDir);
@@ -138,12 +160,12 @@ public final class RunAllCommand implements Command {
     }
 
     /** The toxicity study ({@code study: toxicity}): {@link ToxicityStudy}, then {@link ToxicityReport}. */
-    private static int runToxicity(ToxicityConfig cfg, boolean fresh) throws Exception {
+    private static int runToxicity(ToxicityConfig cfg, boolean fresh, String sparkMaster) throws Exception {
         return inRunDir(cfg.experiment().outputDir(), cfg.model().name(), YamlConfig.identity(cfg), fresh,
-                runDir -> runToxicity(cfg, runDir));
+                runDir -> runToxicity(cfg, runDir, sparkMaster));
     }
 
-    private static void runToxicity(ToxicityConfig cfg, Path runDir) throws Exception {
+    private static void runToxicity(ToxicityConfig cfg, Path runDir, String sparkMaster) throws Exception {
         ToxicityConfig.Data d = cfg.data();
         Path file = d.rtpPath().equals(ExperimentConfig.BUNDLED)
                 ? Bundled.rtp(runDir.resolve("prompts").resolve("rtp.jsonl")) : Path.of(d.rtpPath());
@@ -175,7 +197,25 @@ public final class RunAllCommand implements Command {
             } catch (IllegalArgumentException e) {
                 throw new CliException(e.getMessage());
             }
-            ToxicityReport.write(runDir, study.run());
+            try (ConditionRunner runner = runner(sparkMaster,
+                    new RunAllTask(ToxicityConfig.STUDY, cfg.toYaml(), prompts, runDir.toString()))) {
+                ToxicityReport.write(runDir, study.runner(runner).run());
+            }
+        }
+    }
+
+    /**
+     * The engine: in this process, or a Spark job when a master is given or spark-submit started this process
+     * (docs/distributed.md).
+     */
+    private static ConditionRunner runner(String sparkMaster, StudyTask task) {
+        if (sparkMaster == null && !ConditionRunner.launchedOnCluster()) {
+            return ConditionRunner.inProcess();
+        }
+        try {
+            return ConditionRunner.distributed(sparkMaster, task);
+        } catch (IllegalStateException e) {
+            throw new CliException("--spark-master: " + e.getMessage());
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.steering.experiment;
 
+import java.io.Serializable;
 import java.util.Locale;
 
 /**
@@ -15,7 +16,7 @@ import java.util.Locale;
  * @param subset       prompts per split (0 = all)
  */
 public record Condition(int index, Integer layer, String intervention, double alpha, String check, long seed,
-                        int subset) {
+                        int subset) implements Serializable {
 
     /** The baseline of the main grid. */
     public static Condition baseline(int index, long seed) {

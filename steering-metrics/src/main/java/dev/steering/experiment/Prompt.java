@@ -3,6 +3,7 @@ package dev.steering.experiment;
 import dev.steering.model.BosConvention;
 import dev.steering.model.ChatMessage;
 import dev.steering.model.LanguageModel;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -19,7 +20,8 @@ import java.util.Map;
  * @param messages the conversation before the prompt (system, earlier user and assistant turns), rendered with the
  *               prompt as the last user turn through the model's chat template; empty for a plain prompt
  */
-public record Prompt(String id, String prompt, Map<String, String> meta, List<ChatMessage> messages) {
+public record Prompt(String id, String prompt, Map<String, String> meta, List<ChatMessage> messages)
+        implements Serializable {
     /** A prompt without earlier turns. */
     public Prompt(String id, String prompt, Map<String, String> meta) {
         this(id, prompt, meta, List.of());

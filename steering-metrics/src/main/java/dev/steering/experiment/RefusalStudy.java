@@ -85,6 +85,7 @@ public final class RefusalStudy {
     private final boolean cacheUnsteered;
     /** At most this many floats of unsteered logits are kept (256 MB). */
     static final long UNSTEERED_CACHE_FLOATS = 64L << 20;
+    private ConditionRunner runner = ConditionRunner.inProcess();
 
     /**
      * @param cfg     the configuration
@@ -143,6 +144,17 @@ public final class RefusalStudy {
         return out.stream().mapToLong(Long::longValue).distinct().toArray();
     }
 
+    /**
+     * Sets the engine that runs the conditions (default {@link ConditionRunner#inProcess()}); the rows are the same
+     * with any of them.
+     *
+     * @return this study
+     */
+    public RefusalStudy runner(ConditionRunner runner) {
+        this.runner = runner;
+        return this;
+    }
+
     /** The layer indices the config resolves to on this model. */
     public List<Integer> layers() {
         return layers;
@@ -199,7 +211,12 @@ public final class RefusalStudy {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("model", model.id());
         meta.put("config", cfg.toYaml());
-        List<Map<String, Object>> rows = StudyRunner.runPlan(grid, store, progress, this::runCondition, meta);
+        // the baseline first (the steered conditions' KL is measured against its stored completions), then the rest;
+        // every direction the unfinished conditions use is built here once, beside the results, before they run
+        StudyRunner.Execution exec = new StudyRunner.Execution(runner, c -> c.isBaseline() && c.check() == null ? 0 : 1,
+                todo -> todo.stream().filter(c -> !c.isBaseline())
+                        .forEach(c -> direction(c.layer(), "template".equals(c.check()))));
+        List<Map<String, Object>> rows = StudyRunner.runPlan(grid, store, progress, this::runCondition, meta, exec);
         Setting point = null;
         if (cfg.operatingPoint().enabled()) {
             OperatingPointSearch.Result r = search().run(rows);
@@ -210,7 +227,7 @@ public final class RefusalStudy {
         }
         List<Condition> all = checkPlan(grid, point);
         if (all.size() > grid.size()) {
-            rows = StudyRunner.runPlan(all, store, progress, this::runCondition, meta);
+            rows = StudyRunner.runPlan(all, store, progress, this::runCondition, meta, exec);
         }
         writeTemplateCheck();
         return rows;
@@ -225,7 +242,8 @@ public final class RefusalStudy {
                 op.minPrompts(), op.eta());
     }
 
-    private List<Map<String, Object>> runCondition(Condition c) {
+    /** The rows of one condition of {@link #plan()} (not stored: the {@link ConditionRunner} stores them). */
+    public List<Map<String, Object>> runCondition(Condition c) {
         List<Edit> edits = c.isBaseline() ? List.of()
                 : List.of(new Edit(hook(c.layer()), intervention(c), direction(c.layer(), "template".equals(c.check())),
                 Positions.all()));

@@ -4,27 +4,38 @@ import dev.steering.experiment.parquet.ParquetReader;
 import dev.steering.experiment.parquet.ParquetSchema;
 import dev.steering.experiment.parquet.ParquetWriter;
 import java.io.IOException;
+import java.io.Serial;
+import java.io.Serializable;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A run's results, one Parquet part per finished condition ({@code parts/<key>.parquet}, each written to a temporary
  * file and renamed), merged into {@code results.parquet}. A crashed or interrupted run loses at most the condition
- * in flight: the next run skips every condition whose part exists.
+ * in flight: the next run skips every condition whose part exists. Serializable (as its directory and schema), so a
+ * distributed {@link ConditionRunner}'s executors write their parts into the same directory.
  */
-public final class ResultStore {
+public final class ResultStore implements Serializable {
+    @Serial
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(ResultStore.class);
     /** The merged table's file name. */
     public static final String RESULTS = "results.parquet";
 
-    private final Path runDir;
-    private final Path parts;
+    private final transient Path runDir;
+    private final transient Path parts;
     private final ParquetSchema schema;
 
     /** @param runDir the run directory (created if needed); rows follow {@link ResultColumns#SCHEMA} */
@@ -59,6 +70,36 @@ public final class ResultStore {
         return out;
     }
 
+    /** The run directory. */
+    public Path runDir() {
+        return runDir;
+    }
+
+    /** True when the condition's part exists. */
+    public boolean has(String key) {
+        check(key);
+        return Files.exists(parts.resolve(key + ".parquet"));
+    }
+
+    /**
+     * Runs a condition and stores its rows, unless its part exists already (a resumed run, a retried or duplicated
+     * task: the part is written once, atomically, so no row is lost or doubled). Logs one line per condition.
+     *
+     * @return true if it ran
+     */
+    public boolean runIfAbsent(Condition c, Function<Condition, ? extends List<? extends Map<String, ?>>> run) {
+        if (has(c.key())) {
+            LOG.info("condition {} already stored, skipped", c.key());
+            return false;
+        }
+        long t0 = System.nanoTime();
+        List<? extends Map<String, ?>> rows = run.apply(c);
+        append(c.key(), rows);
+        LOG.info("condition {} stored: {} rows in {} s", c.key(), rows.size(),
+                String.format(Locale.ROOT, "%.1f", (System.nanoTime() - t0) / 1e9));
+        return true;
+    }
+
     /** Stores a finished condition's rows atomically. */
     public void append(String key, List<? extends Map<String, ?>> rows) {
         check(key);
@@ -91,6 +132,19 @@ public final class ResultStore {
             throw new UncheckedIOException("cannot write " + runDir.resolve(RESULTS) + ": " + e.getMessage(), e);
         }
         return all;
+    }
+
+    @Serial
+    private Object writeReplace() {
+        return new Location(runDir.toAbsolutePath().toUri().toString(), schema);
+    }
+
+    /** The serialized form: the directory as a URI and the schema. */
+    private record Location(String runDir, ParquetSchema schema) implements Serializable {
+        @Serial
+        private Object readResolve() {
+            return new ResultStore(Path.of(URI.create(runDir)), schema);
+        }
     }
 
     private static void check(String key) {

@@ -11,10 +11,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,27 +30,59 @@ final class StudyRunner {
     }
 
     /**
-     * Runs every condition of {@code plan} whose part is not in {@code store} yet, storing each as soon as it
-     * finishes, then merges the parts into {@code results.parquet}.
+     * Runs every condition of {@code plan} whose part is not in {@code store} yet, in this process, storing each as
+     * soon as it finishes, then merges the parts into {@code results.parquet}.
      *
      * @return all rows, in plan order
      */
     static List<Map<String, Object>> runPlan(List<Condition> plan, ResultStore store, Progress progress,
                                              Function<Condition, List<Map<String, Object>>> run,
                                              Map<String, String> metadata) {
+        return runPlan(plan, store, progress, run, metadata, Execution.inProcess());
+    }
+
+    /**
+     * Runs every condition of {@code plan} whose part is not in {@code store} yet through the execution's runner,
+     * stage after stage (each stage prepared here first), then merges the parts into {@code results.parquet}.
+     *
+     * @return all rows, in plan order
+     */
+    static List<Map<String, Object>> runPlan(List<Condition> plan, ResultStore store, Progress progress,
+                                             Function<Condition, List<Map<String, Object>>> run,
+                                             Map<String, String> metadata, Execution execution) {
         Set<String> done = store.completed();
-        long todo = plan.stream().filter(c -> !done.contains(c.key())).count();
+        Map<Integer, List<Condition>> stages = new TreeMap<>();
+        for (Condition c : plan) {
+            if (!done.contains(c.key())) {
+                stages.computeIfAbsent(execution.stage().applyAsInt(c), s -> new ArrayList<>()).add(c);
+            }
+        }
+        long todo = stages.values().stream().mapToLong(List::size).sum();
         LOG.info("{} conditions, {} finished earlier, {} to run", plan.size(), plan.size() - todo, todo);
         try (Progress.Task task = progress.start("conditions", plan.size())) {
             task.step(plan.size() - todo);
-            for (Condition c : plan) {
-                if (!done.contains(c.key())) {
-                    store.append(c.key(), run.apply(c));
-                    task.step(1);
-                }
+            for (List<Condition> stage : stages.values()) {
+                execution.prepare().accept(stage);
+                execution.runner().run(stage, run, store, task);
             }
         }
         return store.consolidate(plan.stream().map(Condition::key).toList(), metadata);
+    }
+
+    /**
+     * How a plan runs.
+     *
+     * @param runner  the engine ({@link ConditionRunner#inProcess()} or a distributed one)
+     * @param stage   the stage of a condition: stages run in increasing order, each after the previous one finished
+     *                (the toxicity study's vectors need its baseline's rows)
+     * @param prepare builds here, before a stage's conditions run, what they share (their directions, written into
+     *                the run directory), so no executor builds it again
+     */
+    record Execution(ConditionRunner runner, ToIntFunction<Condition> stage, Consumer<List<Condition>> prepare) {
+        /** One stage, nothing to prepare, in this process: the study as it always ran. */
+        static Execution inProcess() {
+            return new Execution(ConditionRunner.inProcess(), c -> 0, todo -> { });
+        }
     }
 
     /** The generation settings of a config, with a condition's seed. */

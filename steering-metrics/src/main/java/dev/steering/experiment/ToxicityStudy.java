@@ -60,6 +60,7 @@ public final class ToxicityStudy {
     private final Progress progress;
     private final ResultStore store;
     private final List<Integer> layers;
+    private ConditionRunner runner = ConditionRunner.inProcess();
 
     /**
      * @param cfg      the configuration
@@ -87,6 +88,17 @@ public final class ToxicityStudy {
                     p.encode(model, cfg.model().chat()), BosConvention.TOKENIZER)).toList());
         }
         this.store = new ResultStore(runDir, ToxicityColumns.SCHEMA);
+    }
+
+    /**
+     * Sets the engine that runs the conditions (default {@link ConditionRunner#inProcess()}); the rows are the same
+     * with any of them.
+     *
+     * @return this study
+     */
+    public ToxicityStudy runner(ConditionRunner runner) {
+        this.runner = runner;
+        return this;
     }
 
     /** The layer indices the config resolves to on this model. */
@@ -122,10 +134,14 @@ public final class ToxicityStudy {
         meta.put("classifier", metric.classifier().id());
         meta.put("study", ToxicityConfig.STUDY);
         meta.put("config", cfg.toYaml());
-        return StudyRunner.runPlan(plan, store, progress, this::runCondition, meta);
+        // the baseline runs first; the CAA vectors come from its rows and are built here once, beside the results
+        StudyRunner.Execution exec = new StudyRunner.Execution(runner, c -> c.isBaseline() ? 0 : 1, todo -> todo.stream()
+                .filter(c -> !c.isBaseline()).findFirst().ifPresent(c -> vector(c.layer())));
+        return StudyRunner.runPlan(plan, store, progress, this::runCondition, meta, exec);
     }
 
-    private List<Map<String, Object>> runCondition(Condition c) {
+    /** The rows of one condition of {@link #plan()} (not stored: the {@link ConditionRunner} stores them). */
+    public List<Map<String, Object>> runCondition(Condition c) {
         List<Edit> edits = c.isBaseline() ? List.of()
                 : List.of(new Edit(HookPoint.residPost(c.layer()), Add.multiplier(c.alpha()), vector(c.layer()),
                 Positions.all()));

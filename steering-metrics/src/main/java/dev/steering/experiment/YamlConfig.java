@@ -137,6 +137,25 @@ public final class YamlConfig {
     }
 
     /**
+     * Parses a config from YAML text (e.g. a run directory's {@code config.yaml} shipped to another process).
+     *
+     * @param origin what the text is, for messages
+     * @throws IllegalArgumentException naming {@code origin} when the text is not a YAML mapping
+     */
+    public static Source parse(String yaml, String origin) {
+        JsonNode tree;
+        try {
+            tree = mapper().readTree(yaml);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read config " + origin + ": " + e.getMessage(), e);
+        }
+        if (tree == null || !tree.isObject()) {
+            throw new IllegalArgumentException(origin + ": a config must be a YAML mapping of sections");
+        }
+        return new Source(origin, (ObjectNode) tree);
+    }
+
+    /**
      * Applies {@code section.key=value} overrides (the value is YAML: {@code 3}, {@code [4, 8]}, {@code "60%"}) to a
      * copy of the source's tree and binds it to {@code type}.
      *

@@ -1,5 +1,6 @@
 package dev.steering.experiment.parquet;
 
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -17,7 +18,7 @@ import java.util.Set;
  *         .build();
  * }</pre>
  */
-public final class ParquetSchema {
+public final class ParquetSchema implements Serializable {
 
     /**
      * One column.
@@ -26,7 +27,7 @@ public final class ParquetSchema {
      * @param type     value type
      * @param nullable {@code true} for an {@code OPTIONAL} column (nulls allowed), {@code false} for {@code REQUIRED}
      */
-    public record Column(String name, ColumnType type, boolean nullable) {
+    public record Column(String name, ColumnType type, boolean nullable) implements Serializable {
         /** Validates the name and type. */
         public Column {
             if (name == null || name.isEmpty()) {

@@ -1,0 +1,5 @@
+/**
+ * Studies on Apache Spark: {@link dev.steering.spark.SparkConditionRunner} runs a study's conditions as Spark tasks
+ * and writes the same Parquet parts as the single-process run (docs/distributed.md).
+ */
+package dev.steering.spark;
