@@ -48,7 +48,8 @@ class YamlConfigTest {
     void aTwoLineConfigTakesEverythingElseFromTheDefaults() throws IOException {
         ExperimentConfig defaults = ExperimentConfig.load("default", List.of(), BUNDLED);
         ExperimentConfig c = load("experiment:\n  alphas: [0, 12]\n");
-        assertEquals(List.of(0.0, 12.0), c.experiment().alphas());                // a list replaces the default
+        assertEquals(List.of(0.0, 12.0), c.experiment().alphas().of("add"));     // a list replaces the add grid
+        assertEquals(ExperimentConfig.Alphas.DEFAULT_ABLATE, c.experiment().alphas().of("ablate"));
         assertEquals(defaults.experiment().layers(), c.experiment().layers());     // its siblings stay
         assertEquals(defaults.experiment().interventions(), c.experiment().interventions());
         assertEquals(defaults.model(), c.model());
