@@ -180,9 +180,13 @@ final class VectorKernel implements ColumnKernel {
         return (FloatVector) ByteVector.fromArray(B, q, off).convertShape(VectorOperators.B2F, F, 0);
     }
 
-    private static FloatVector nibbles(ByteVector b, boolean high) {
-        ByteVector n = high ? b.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0f) : b.and((byte) 0x0f);
-        return (FloatVector) n.sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+    private static FloatVector lowNibbles(ByteVector b) {
+        return (FloatVector) b.and((byte) 0x0f).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    private static FloatVector highNibbles(ByteVector b) {
+        return (FloatVector) b.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0f).sub((byte) 8)
+                .convertShape(VectorOperators.B2F, F, 0);
     }
 
     /** Decodes matrix row j into dst[off..off+in). */
@@ -217,8 +221,8 @@ final class VectorKernel implements ColumnKernel {
                         int qb = (j * groups + g) * (GROUP / 2);
                         for (int p = 0; p < GROUP / 2; p += L) {
                             ByteVector b = ByteVector.fromArray(B, w.quants, qb + p);
-                            nibbles(b, false).mul(d).intoArray(dst, k0 + p);
-                            nibbles(b, true).mul(d).intoArray(dst, k0 + GROUP / 2 + p);
+                            lowNibbles(b).mul(d).intoArray(dst, k0 + p);
+                            highNibbles(b).mul(d).intoArray(dst, k0 + GROUP / 2 + p);
                         }
                     }
                 }
@@ -231,100 +235,134 @@ final class VectorKernel implements ColumnKernel {
 
     // ---- decode: fused decoding and dot products ----
 
-    /** y[y0 + r·ys] = Σ_k W[j, k] · x[x0 + r·in + k] for r < 4. */
+    /** y[y0 + r·ys] = Σ_k W[j, k] · x[x0 + r·in + k] for r < 4 (one small method per type, so C2 inlines the
+     *  Vector API calls in each: a single method over all types grew past the inlining limits and ran boxed). */
     private static void fused4(CompactMatrix w, int j, float[] x, int x0, int in, float[] y, int y0, int ys) {
-        int x1 = x0 + in;
-        int x2 = x1 + in;
-        int x3 = x2 + in;
-        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F),
-                a3 = FloatVector.zero(F);
-        int end;
         switch (w.type()) {
-            case F32 -> {
-                end = in - in % L;
-                int base = j * in;
-                for (int k = 0; k < end; k += L) {
-                    FloatVector v = FloatVector.fromArray(F, w.f32, base + k);
-                    a0 = v.fma(FloatVector.fromArray(F, x, x0 + k), a0);
-                    a1 = v.fma(FloatVector.fromArray(F, x, x1 + k), a1);
-                    a2 = v.fma(FloatVector.fromArray(F, x, x2 + k), a2);
-                    a3 = v.fma(FloatVector.fromArray(F, x, x3 + k), a3);
-                }
-            }
-            case BF16 -> {
-                end = in - in % L;
-                int base = j * in;
-                for (int k = 0; k < end; k += L) {
-                    FloatVector v = bf16(w.halves, base + k);
-                    a0 = v.fma(FloatVector.fromArray(F, x, x0 + k), a0);
-                    a1 = v.fma(FloatVector.fromArray(F, x, x1 + k), a1);
-                    a2 = v.fma(FloatVector.fromArray(F, x, x2 + k), a2);
-                    a3 = v.fma(FloatVector.fromArray(F, x, x3 + k), a3);
-                }
-            }
-            case F16 -> {
-                end = in - in % L;
-                int base = j * in;
-                for (int k = 0; k < end; k += L) {
-                    FloatVector v = f16(w.halves, base + k);
-                    a0 = v.fma(FloatVector.fromArray(F, x, x0 + k), a0);
-                    a1 = v.fma(FloatVector.fromArray(F, x, x1 + k), a1);
-                    a2 = v.fma(FloatVector.fromArray(F, x, x2 + k), a2);
-                    a3 = v.fma(FloatVector.fromArray(F, x, x3 + k), a3);
-                }
-            }
-            case INT8 -> {
-                int groups = w.groups();
-                int full = in / GROUP;
-                end = full * GROUP;
-                for (int g = 0; g < full; g++) {
-                    float d = HalfFloats.halfToFloat(w.scales[j * groups + g]);
-                    int qb = (j * groups + g) * GROUP;
-                    int k0 = g * GROUP;
-                    for (int p = 0; p < GROUP; p += L) {
-                        FloatVector v = i8(w.quants, qb + p).mul(d);
-                        a0 = v.fma(FloatVector.fromArray(F, x, x0 + k0 + p), a0);
-                        a1 = v.fma(FloatVector.fromArray(F, x, x1 + k0 + p), a1);
-                        a2 = v.fma(FloatVector.fromArray(F, x, x2 + k0 + p), a2);
-                        a3 = v.fma(FloatVector.fromArray(F, x, x3 + k0 + p), a3);
-                    }
-                }
-            }
-            case INT4 -> {
-                int groups = w.groups();
-                int full = in / GROUP;
-                end = full * GROUP;
-                for (int g = 0; g < full; g++) {
-                    float d = HalfFloats.halfToFloat(w.scales[j * groups + g]);
-                    int qb = (j * groups + g) * (GROUP / 2);
-                    int k0 = g * GROUP;
-                    for (int p = 0; p < GROUP / 2; p += L) {
-                        ByteVector b = ByteVector.fromArray(B, w.quants, qb + p);
-                        FloatVector v = nibbles(b, false).mul(d);
-                        int k = k0 + p;
-                        a0 = v.fma(FloatVector.fromArray(F, x, x0 + k), a0);
-                        a1 = v.fma(FloatVector.fromArray(F, x, x1 + k), a1);
-                        a2 = v.fma(FloatVector.fromArray(F, x, x2 + k), a2);
-                        a3 = v.fma(FloatVector.fromArray(F, x, x3 + k), a3);
-                        v = nibbles(b, true).mul(d);
-                        k += GROUP / 2;
-                        a0 = v.fma(FloatVector.fromArray(F, x, x0 + k), a0);
-                        a1 = v.fma(FloatVector.fromArray(F, x, x1 + k), a1);
-                        a2 = v.fma(FloatVector.fromArray(F, x, x2 + k), a2);
-                        a3 = v.fma(FloatVector.fromArray(F, x, x3 + k), a3);
-                    }
-                }
-            }
-            default -> throw new IllegalStateException(w.type().name());
+            case F32 -> f32x4(w, j, x, x0, in, y, y0, ys);
+            case BF16 -> bf16x4(w, j, x, x0, in, y, y0, ys);
+            case F16 -> f16x4(w, j, x, x0, in, y, y0, ys);
+            case INT8 -> i8x4(w, j, x, x0, in, y, y0, ys);
+            case INT4 -> i4x4(w, j, x, x0, in, y, y0, ys);
         }
+    }
+
+    /** Σ_k W[j, k] · x[x0 + k]. */
+    private static float fused1(CompactMatrix w, int j, float[] x, int x0) {
+        return switch (w.type()) {
+            case F32 -> dot(w.f32, j * w.inFeatures(), x, x0, w.inFeatures());
+            case BF16 -> bf16x1(w, j, x, x0);
+            case F16 -> f16x1(w, j, x, x0);
+            case INT8 -> i8x1(w, j, x, x0);
+            case INT4 -> i4x1(w, j, x, x0);
+        };
+    }
+
+    private static void f32x4(CompactMatrix w, int j, float[] x, int x0, int in, float[] y, int y0, int ys) {
+        int x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int end = in - in % L;
+        int base = j * in;
+        for (int k = 0; k < end; k += L) {
+            FloatVector v = FloatVector.fromArray(F, w.f32, base + k);
+            a0 = v.fma(FloatVector.fromArray(F, x, x0 + k), a0);
+            a1 = v.fma(FloatVector.fromArray(F, x, x1 + k), a1);
+            a2 = v.fma(FloatVector.fromArray(F, x, x2 + k), a2);
+            a3 = v.fma(FloatVector.fromArray(F, x, x3 + k), a3);
+        }
+        finish4(w, j, end, x, x0, in, y, y0, ys, a0, a1, a2, a3);
+    }
+
+    private static void bf16x4(CompactMatrix w, int j, float[] x, int x0, int in, float[] y, int y0, int ys) {
+        int x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int end = in - in % L;
+        int base = j * in;
+        for (int k = 0; k < end; k += L) {
+            FloatVector v = bf16(w.halves, base + k);
+            a0 = v.fma(FloatVector.fromArray(F, x, x0 + k), a0);
+            a1 = v.fma(FloatVector.fromArray(F, x, x1 + k), a1);
+            a2 = v.fma(FloatVector.fromArray(F, x, x2 + k), a2);
+            a3 = v.fma(FloatVector.fromArray(F, x, x3 + k), a3);
+        }
+        finish4(w, j, end, x, x0, in, y, y0, ys, a0, a1, a2, a3);
+    }
+
+    private static void f16x4(CompactMatrix w, int j, float[] x, int x0, int in, float[] y, int y0, int ys) {
+        int x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int end = in - in % L;
+        int base = j * in;
+        for (int k = 0; k < end; k += L) {
+            FloatVector v = f16(w.halves, base + k);
+            a0 = v.fma(FloatVector.fromArray(F, x, x0 + k), a0);
+            a1 = v.fma(FloatVector.fromArray(F, x, x1 + k), a1);
+            a2 = v.fma(FloatVector.fromArray(F, x, x2 + k), a2);
+            a3 = v.fma(FloatVector.fromArray(F, x, x3 + k), a3);
+        }
+        finish4(w, j, end, x, x0, in, y, y0, ys, a0, a1, a2, a3);
+    }
+
+    private static void i8x4(CompactMatrix w, int j, float[] x, int x0, int in, float[] y, int y0, int ys) {
+        int x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int groups = w.groups();
+        int full = in / GROUP;
+        for (int g = 0; g < full; g++) {
+            float d = HalfFloats.halfToFloat(w.scales[j * groups + g]);
+            int qb = (j * groups + g) * GROUP;
+            int k0 = g * GROUP;
+            for (int p = 0; p < GROUP; p += L) {
+                FloatVector v = i8(w.quants, qb + p).mul(d);
+                int k = k0 + p;
+                a0 = v.fma(FloatVector.fromArray(F, x, x0 + k), a0);
+                a1 = v.fma(FloatVector.fromArray(F, x, x1 + k), a1);
+                a2 = v.fma(FloatVector.fromArray(F, x, x2 + k), a2);
+                a3 = v.fma(FloatVector.fromArray(F, x, x3 + k), a3);
+            }
+        }
+        finish4(w, j, full * GROUP, x, x0, in, y, y0, ys, a0, a1, a2, a3);
+    }
+
+    private static void i4x4(CompactMatrix w, int j, float[] x, int x0, int in, float[] y, int y0, int ys) {
+        int x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int groups = w.groups();
+        int full = in / GROUP;
+        for (int g = 0; g < full; g++) {
+            float d = HalfFloats.halfToFloat(w.scales[j * groups + g]);
+            int qb = (j * groups + g) * (GROUP / 2);
+            int k0 = g * GROUP;
+            for (int p = 0; p < GROUP / 2; p += L) {
+                ByteVector b = ByteVector.fromArray(B, w.quants, qb + p);
+                FloatVector v = lowNibbles(b).mul(d);
+                int k = k0 + p;
+                a0 = v.fma(FloatVector.fromArray(F, x, x0 + k), a0);
+                a1 = v.fma(FloatVector.fromArray(F, x, x1 + k), a1);
+                a2 = v.fma(FloatVector.fromArray(F, x, x2 + k), a2);
+                a3 = v.fma(FloatVector.fromArray(F, x, x3 + k), a3);
+                v = highNibbles(b).mul(d);
+                k += GROUP / 2;
+                a0 = v.fma(FloatVector.fromArray(F, x, x0 + k), a0);
+                a1 = v.fma(FloatVector.fromArray(F, x, x1 + k), a1);
+                a2 = v.fma(FloatVector.fromArray(F, x, x2 + k), a2);
+                a3 = v.fma(FloatVector.fromArray(F, x, x3 + k), a3);
+            }
+        }
+        finish4(w, j, full * GROUP, x, x0, in, y, y0, ys, a0, a1, a2, a3);
+    }
+
+    /** Reduces the four accumulators, adds the scalar tail from {@code end} and stores. */
+    private static void finish4(CompactMatrix w, int j, int end, float[] x, int x0, int in, float[] y, int y0, int ys,
+                                FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3) {
         float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD),
                 s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
         for (int k = end; k < in; k++) {
             float v = w.weight(j, k);
             s0 += v * x[x0 + k];
-            s1 += v * x[x1 + k];
-            s2 += v * x[x2 + k];
-            s3 += v * x[x3 + k];
+            s1 += v * x[x0 + in + k];
+            s2 += v * x[x0 + 2 * in + k];
+            s3 += v * x[x0 + 3 * in + k];
         }
         y[y0] = s0;
         y[y0 + ys] = s1;
@@ -332,65 +370,62 @@ final class VectorKernel implements ColumnKernel {
         y[y0 + 3 * ys] = s3;
     }
 
-    /** Σ_k W[j, k] · x[x0 + k]. */
-    private static float fused1(CompactMatrix w, int j, float[] x, int x0) {
+    private static float bf16x1(CompactMatrix w, int j, float[] x, int x0) {
         int in = w.inFeatures();
         FloatVector a = FloatVector.zero(F);
-        int end;
-        switch (w.type()) {
-            case F32 -> {
-                end = in - in % L;
-                for (int k = 0, base = j * in; k < end; k += L) {
-                    a = FloatVector.fromArray(F, w.f32, base + k).fma(FloatVector.fromArray(F, x, x0 + k), a);
-                }
-            }
-            case BF16 -> {
-                end = in - in % L;
-                for (int k = 0, base = j * in; k < end; k += L) {
-                    a = bf16(w.halves, base + k).fma(FloatVector.fromArray(F, x, x0 + k), a);
-                }
-            }
-            case F16 -> {
-                end = in - in % L;
-                for (int k = 0, base = j * in; k < end; k += L) {
-                    a = f16(w.halves, base + k).fma(FloatVector.fromArray(F, x, x0 + k), a);
-                }
-            }
-            case INT8 -> {
-                int groups = w.groups();
-                int full = in / GROUP;
-                end = full * GROUP;
-                for (int g = 0; g < full; g++) {
-                    float d = HalfFloats.halfToFloat(w.scales[j * groups + g]);
-                    int qb = (j * groups + g) * GROUP;
-                    FloatVector ga = FloatVector.zero(F);
-                    for (int p = 0; p < GROUP; p += L) {
-                        ga = i8(w.quants, qb + p).fma(FloatVector.fromArray(F, x, x0 + g * GROUP + p), ga);
-                    }
-                    a = ga.fma(FloatVector.broadcast(F, d), a);
-                }
-            }
-            case INT4 -> {
-                int groups = w.groups();
-                int full = in / GROUP;
-                end = full * GROUP;
-                for (int g = 0; g < full; g++) {
-                    float d = HalfFloats.halfToFloat(w.scales[j * groups + g]);
-                    int qb = (j * groups + g) * (GROUP / 2);
-                    FloatVector ga = FloatVector.zero(F);
-                    for (int p = 0; p < GROUP / 2; p += L) {
-                        ByteVector b = ByteVector.fromArray(B, w.quants, qb + p);
-                        int k = x0 + g * GROUP + p;
-                        ga = nibbles(b, false).fma(FloatVector.fromArray(F, x, k), ga);
-                        ga = nibbles(b, true).fma(FloatVector.fromArray(F, x, k + GROUP / 2), ga);
-                    }
-                    a = ga.fma(FloatVector.broadcast(F, d), a);
-                }
-            }
-            default -> throw new IllegalStateException(w.type().name());
+        int end = in - in % L;
+        for (int k = 0, base = j * in; k < end; k += L) {
+            a = bf16(w.halves, base + k).fma(FloatVector.fromArray(F, x, x0 + k), a);
         }
+        return finish1(w, j, end, x, x0, a);
+    }
+
+    private static float f16x1(CompactMatrix w, int j, float[] x, int x0) {
+        int in = w.inFeatures();
+        FloatVector a = FloatVector.zero(F);
+        int end = in - in % L;
+        for (int k = 0, base = j * in; k < end; k += L) {
+            a = f16(w.halves, base + k).fma(FloatVector.fromArray(F, x, x0 + k), a);
+        }
+        return finish1(w, j, end, x, x0, a);
+    }
+
+    private static float i8x1(CompactMatrix w, int j, float[] x, int x0) {
+        int groups = w.groups();
+        int full = w.inFeatures() / GROUP;
+        FloatVector a = FloatVector.zero(F);
+        for (int g = 0; g < full; g++) {
+            int qb = (j * groups + g) * GROUP;
+            FloatVector ga = FloatVector.zero(F);
+            for (int p = 0; p < GROUP; p += L) {
+                ga = i8(w.quants, qb + p).fma(FloatVector.fromArray(F, x, x0 + g * GROUP + p), ga);
+            }
+            a = ga.fma(FloatVector.broadcast(F, HalfFloats.halfToFloat(w.scales[j * groups + g])), a);
+        }
+        return finish1(w, j, full * GROUP, x, x0, a);
+    }
+
+    private static float i4x1(CompactMatrix w, int j, float[] x, int x0) {
+        int groups = w.groups();
+        int full = w.inFeatures() / GROUP;
+        FloatVector a = FloatVector.zero(F);
+        for (int g = 0; g < full; g++) {
+            int qb = (j * groups + g) * (GROUP / 2);
+            FloatVector ga = FloatVector.zero(F);
+            for (int p = 0; p < GROUP / 2; p += L) {
+                ByteVector b = ByteVector.fromArray(B, w.quants, qb + p);
+                int k = x0 + g * GROUP + p;
+                ga = lowNibbles(b).fma(FloatVector.fromArray(F, x, k), ga);
+                ga = highNibbles(b).fma(FloatVector.fromArray(F, x, k + GROUP / 2), ga);
+            }
+            a = ga.fma(FloatVector.broadcast(F, HalfFloats.halfToFloat(w.scales[j * groups + g])), a);
+        }
+        return finish1(w, j, full * GROUP, x, x0, a);
+    }
+
+    private static float finish1(CompactMatrix w, int j, int end, float[] x, int x0, FloatVector a) {
         float s = a.reduceLanes(VectorOperators.ADD);
-        for (int k = end; k < in; k++) {
+        for (int k = end; k < w.inFeatures(); k++) {
             s += w.weight(j, k) * x[x0 + k];
         }
         return s;
