@@ -20,12 +20,25 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorKernel implements ColumnKernel {
     static final int FUSED_MAX_ROWS = 16;
     private static final int GROUP = StorageType.GROUP;
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> F = species(System.getProperty("steering.vector.bits", ""));
     private static final int L = F.length();
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
     private static final int BLOCK_FLOATS = 64 * 1024;
+
+    /**
+     * The float species: the CPU's preferred one, or 256/512 bits when {@code -Dsteering.vector.bits} says so (for
+     * testing the 8-lane code on a 16-lane CPU).
+     */
+    private static VectorSpecies<Float> species(String bits) {
+        return switch (bits) {
+            case "" -> FloatVector.SPECIES_PREFERRED;
+            case "256" -> FloatVector.SPECIES_256;
+            case "512" -> FloatVector.SPECIES_512;
+            default -> throw new IllegalArgumentException("-Dsteering.vector.bits=" + bits + ": expected 256 or 512");
+        };
+    }
 
     /** True if this CPU's preferred float vector has 8 or 16 lanes (the shapes these loops are written for). */
     static boolean supported() {
