@@ -1,5 +1,6 @@
 package dev.steering.model.compact;
 
+import java.nio.FloatBuffer;
 import java.util.Objects;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
@@ -30,6 +31,8 @@ public final class CompactKernels {
     private final int threads;
     private final ForkJoinPool pool;
     private final ThreadLocal<float[][]> scratch = ThreadLocal.withInitial(() -> new float[1][0]);
+    /** The calling thread's copies of x and y for {@link #matmul(CompactMatrix, FloatBuffer, int, FloatBuffer)}. */
+    private final ThreadLocal<float[][]> io = ThreadLocal.withInitial(() -> new float[2][0]);
 
     private CompactKernels(ColumnKernel kernel, int threads) {
         this.kernel = kernel;
@@ -135,6 +138,36 @@ public final class CompactKernels {
         for (ForkJoinTask<?> t : tasks) {
             t.join();
         }
+    }
+
+    /**
+     * The same product on buffers (for instance over native memory: {@code INDArray.data().asNio().asFloatBuffer()}
+     * of a C-ordered F32 array): x is read from {@code x.position()} ({@code rows·in} floats), y written from
+     * {@code y.position()} ({@code rows·out} floats); positions are left unchanged. x and y are copied through arrays
+     * the calling thread keeps (grown on demand, not per call).
+     *
+     * @throws IndexOutOfBoundsException if a buffer has too few floats remaining
+     */
+    public void matmul(CompactMatrix w, FloatBuffer x, int rows, FloatBuffer y) {
+        if (rows < 0) {
+            throw new IllegalArgumentException("rows = " + rows);
+        }
+        int nx = Math.multiplyExact(rows, w.inFeatures());
+        int ny = Math.multiplyExact(rows, w.outFeatures());
+        if (x.remaining() < nx || y.remaining() < ny) {
+            throw new IndexOutOfBoundsException(rows + " rows of " + w + " need " + nx + " floats of x and " + ny
+                    + " of y; the buffers have " + x.remaining() + " and " + y.remaining());
+        }
+        float[][] buf = io.get();
+        if (buf[0].length < nx) {
+            buf[0] = new float[nx];
+        }
+        if (buf[1].length < ny) {
+            buf[1] = new float[ny];
+        }
+        x.get(x.position(), buf[0], 0, nx);
+        matmul(w, buf[0], 0, rows, buf[1], 0);
+        y.put(y.position(), buf[1], 0, ny);
     }
 
     private float[] scratch(CompactMatrix w, int rows) {

@@ -84,6 +84,34 @@ class CompactKernelsTest {
     }
 
     @Test
+    void buffersOverNativeMemoryGiveTheArrayResult() {
+        SplittableRandom rnd = new SplittableRandom(3);
+        int out = 70;
+        int in = 96;
+        int rows = 5;
+        CompactMatrix m = CompactMatrix.encode("w", gaussian(rnd, out * in), out, in, StorageType.INT4);
+        float[] x = gaussian(rnd, rows * in);
+        float[] expected = new float[rows * out];
+        m.matmul(x, 0, rows, expected, 0);
+        java.nio.FloatBuffer xb = java.nio.ByteBuffer.allocateDirect(4 * (rows * in + 1))
+                .order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
+        xb.position(1);
+        xb.put(x).position(1);
+        java.nio.FloatBuffer yb = java.nio.ByteBuffer.allocateDirect(4 * (rows * out + 2))
+                .order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
+        yb.position(2);
+        CompactKernels.shared().matmul(m, xb, rows, yb);
+        assertEquals(1, xb.position());
+        assertEquals(2, yb.position());
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], yb.get(2 + i), "y[" + i + "]");
+        }
+        assertEquals(0f, yb.get(0));
+        yb.position(3);
+        assertThrows(IndexOutOfBoundsException.class, () -> CompactKernels.shared().matmul(m, xb, rows, yb));
+    }
+
+    @Test
     void shortArraysAreRefused() {
         CompactMatrix m = CompactMatrix.encode("w", new float[8 * 64], 8, 64, StorageType.INT8);
         assertThrows(IndexOutOfBoundsException.class, () -> m.matmul(new float[2 * 64 - 1], 0, 2, new float[16], 0));
