@@ -26,6 +26,8 @@ final class VectorKernel implements ColumnKernel {
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
     private static final int BLOCK_FLOATS = 64 * 1024;
+    /** Largest input-dimension block of the prefill tiles (4 KiB per activation row). */
+    private static final int KC_MAX = 1024;
 
     /**
      * The float species: the CPU's preferred one, or 256/512 bits when {@code -Dsteering.vector.bits} says so (for
@@ -74,54 +76,72 @@ final class VectorKernel implements ColumnKernel {
                     y[yOff + r * out + j] = fused1(w, j, x, xOff + r * in);
                 }
             }
-        } else if (w.type() == StorageType.F32) {
-            tiles(w.f32, from * in, to - from, in, x, xOff, rows, y, yOff + from, out);
         } else {
+            // column blocks of ~256 KiB of F32 weights, so that every row tile finds them in L2
             int nbMax = blockColumns(in);
             for (int c0 = from; c0 < to; c0 += nbMax) {
                 int nb = Math.min(nbMax, to - c0);
-                for (int c = 0; c < nb; c++) {
-                    decodeRow(w, c0 + c, scratch, c * in);
+                if (w.type() == StorageType.F32) {
+                    tiles(w.f32, c0 * in, nb, in, x, xOff, rows, y, yOff + c0, out);
+                } else {
+                    for (int c = 0; c < nb; c++) {
+                        decodeRow(w, c0 + c, scratch, c * in);
+                    }
+                    tiles(scratch, 0, nb, in, x, xOff, rows, y, yOff + c0, out);
                 }
-                tiles(scratch, 0, nb, in, x, xOff, rows, y, yOff + c0, out);
             }
         }
     }
 
     // ---- prefill: register tiles over F32 weights ----
 
-    /** y[r, c] for c < cols, r < rows, with weights row c at {@code w[wOff + c·in]}; y's column 0 at yOff. */
+    /**
+     * y[r, c] for c < cols, r < rows, with weights row c at {@code w[wOff + c·in]}; y's column 0 at yOff. The input
+     * dimension is split into equal blocks of at most {@value #KC_MAX}, so that a 4-row activation tile and a
+     * column pair stay in L1 while the column pairs run over the tile (partial sums are added into y).
+     */
     private static void tiles(float[] w, int wOff, int cols, int in, float[] x, int xOff, int rows, float[] y,
                               int yOff, int yStride) {
-        int r = 0;
-        for (; r + 4 <= rows; r += 4) {
-            int c = 0;
-            for (; c + 2 <= cols; c += 2) {
-                tile4x2(w, wOff + c * in, in, x, xOff + r * in, y, yOff + r * yStride + c, yStride);
-            }
-            for (; c < cols; c++) {
-                for (int rr = r; rr < r + 4; rr++) {
-                    y[yOff + rr * yStride + c] = dot(w, wOff + c * in, x, xOff + rr * in, in);
+        int blocks = (in + KC_MAX - 1) / KC_MAX;
+        int kc = ((in + blocks - 1) / blocks + L - 1) / L * L;
+        for (int k0 = 0; k0 < in; k0 += kc) {
+            int k1 = Math.min(in, k0 + kc);
+            boolean add = k0 > 0;
+            int r = 0;
+            for (; r + 4 <= rows; r += 4) {
+                int c = 0;
+                for (; c + 2 <= cols; c += 2) {
+                    tile4x2(w, wOff + c * in, in, k0, k1, x, xOff + r * in, y, yOff + r * yStride + c, yStride, add);
+                }
+                for (; c < cols; c++) {
+                    for (int rr = r; rr < r + 4; rr++) {
+                        store(y, yOff + rr * yStride + c, dot(w, wOff + c * in + k0, x, xOff + rr * in + k0, k1 - k0),
+                                add);
+                    }
                 }
             }
-        }
-        for (; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                y[yOff + r * yStride + c] = dot(w, wOff + c * in, x, xOff + r * in, in);
+            for (; r < rows; r++) {
+                for (int c = 0; c < cols; c++) {
+                    store(y, yOff + r * yStride + c, dot(w, wOff + c * in + k0, x, xOff + r * in + k0, k1 - k0), add);
+                }
             }
         }
     }
 
-    private static void tile4x2(float[] w, int w0, int in, float[] x, int x0, float[] y, int y0, int ys) {
+    private static void store(float[] y, int at, float v, boolean add) {
+        y[at] = add ? y[at] + v : v;
+    }
+
+    private static void tile4x2(float[] w, int w0, int in, int k0, int k1, float[] x, int x0, float[] y, int y0,
+                                int ys, boolean add) {
         int w1 = w0 + in;
         int x1 = x0 + in;
         int x2 = x1 + in;
         int x3 = x2 + in;
-        FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a10 = FloatVector.zero(F),
-                a11 = FloatVector.zero(F), a20 = FloatVector.zero(F), a21 = FloatVector.zero(F),
-                a30 = FloatVector.zero(F), a31 = FloatVector.zero(F);
-        int end = in - in % L;
-        for (int k = 0; k < end; k += L) {
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00,
+                a31 = a00;
+        int end = k1 - (k1 - k0) % L;
+        for (int k = k0; k < end; k += L) {
             FloatVector v0 = FloatVector.fromArray(F, w, w0 + k);
             FloatVector v1 = FloatVector.fromArray(F, w, w1 + k);
             FloatVector u = FloatVector.fromArray(F, x, x0 + k);
@@ -141,7 +161,7 @@ final class VectorKernel implements ColumnKernel {
                 s10 = a10.reduceLanes(VectorOperators.ADD), s11 = a11.reduceLanes(VectorOperators.ADD),
                 s20 = a20.reduceLanes(VectorOperators.ADD), s21 = a21.reduceLanes(VectorOperators.ADD),
                 s30 = a30.reduceLanes(VectorOperators.ADD), s31 = a31.reduceLanes(VectorOperators.ADD);
-        for (int k = end; k < in; k++) {
+        for (int k = end; k < k1; k++) {
             float v0 = w[w0 + k], v1 = w[w1 + k];
             s00 += v0 * x[x0 + k];
             s01 += v1 * x[x0 + k];
@@ -152,14 +172,14 @@ final class VectorKernel implements ColumnKernel {
             s30 += v0 * x[x3 + k];
             s31 += v1 * x[x3 + k];
         }
-        y[y0] = s00;
-        y[y0 + 1] = s01;
-        y[y0 + ys] = s10;
-        y[y0 + ys + 1] = s11;
-        y[y0 + 2 * ys] = s20;
-        y[y0 + 2 * ys + 1] = s21;
-        y[y0 + 3 * ys] = s30;
-        y[y0 + 3 * ys + 1] = s31;
+        store(y, y0, s00, add);
+        store(y, y0 + 1, s01, add);
+        store(y, y0 + ys, s10, add);
+        store(y, y0 + ys + 1, s11, add);
+        store(y, y0 + 2 * ys, s20, add);
+        store(y, y0 + 2 * ys + 1, s21, add);
+        store(y, y0 + 3 * ys, s30, add);
+        store(y, y0 + 3 * ys + 1, s31, add);
     }
 
     private static float dot(float[] w, int w0, float[] x, int x0, int in) {

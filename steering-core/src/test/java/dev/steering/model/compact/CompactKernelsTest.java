@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class CompactKernelsTest {
     private static final int[] ROWS = {1, 3, 4, 5, 8, 16, 17, 33};
-    private static final int[][] SHAPES = {{1, 64}, {7, 37}, {40, 176}, {300, 96}, {130, 5}};
+    private static final int[][] SHAPES = {{1, 64}, {7, 37}, {40, 176}, {300, 96}, {130, 5}, {21, 1100}};
 
     private static List<CompactKernels> kernels() {
         List<CompactKernels> out = new ArrayList<>(List.of(CompactKernels.scalar(2), CompactKernels.scalar(1)));
