@@ -1,0 +1,130 @@
+package dev.steering.model.compact;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Every kernel against a double-precision product with the dequantized weights, for every storage type, row
+ * counts on both sides of the decode/prefill switch, and input sizes with partial groups and vector tails. The
+ * default surefire run has no Vector API module (pure-Java kernel); the {@code vector-api} execution has it.
+ */
+class CompactKernelsTest {
+    private static final int[] ROWS = {1, 3, 4, 5, 8, 16, 17, 33};
+    private static final int[][] SHAPES = {{1, 64}, {7, 37}, {40, 176}, {300, 96}, {130, 5}, {21, 1100}};
+
+    private static List<CompactKernels> kernels() {
+        List<CompactKernels> out = new ArrayList<>(List.of(CompactKernels.scalar(2), CompactKernels.scalar(1)));
+        CompactKernels v = CompactKernels.vector(2);
+        if (v != null) {
+            out.add(v);
+            out.add(CompactKernels.vector(1));
+        }
+        return out;
+    }
+
+    @Test
+    void theVectorKernelIsUsedExactlyWhenTheModuleIsPresent() {
+        boolean module = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+        assertEquals(module, CompactKernels.vectorApiAvailable());
+        if (module) {
+            assertNotNull(CompactKernels.vector(2), "the Vector API kernel on this CPU");
+            String bits = System.getProperty("steering.vector.bits");
+            String name = CompactKernels.shared().kernelName();
+            assertTrue(bits == null ? name.startsWith("vector-api") : name.equals("vector-api-" + bits + "bit"), name);
+        } else {
+            assertEquals("java", CompactKernels.shared().kernelName());
+        }
+    }
+
+    @Test
+    void everyKernelMatchesTheDequantizedProduct() {
+        SplittableRandom rnd = new SplittableRandom(11);
+        for (int[] shape : SHAPES) {
+            int out = shape[0];
+            int in = shape[1];
+            float[] w = gaussian(rnd, out * in);
+            for (StorageType t : StorageType.values()) {
+                CompactMatrix m = CompactMatrix.encode("w", w, out, in, t);
+                float[] wq = m.dequantize();
+                for (int rows : ROWS) {
+                    int xOff = 3;
+                    int yOff = 5;
+                    float[] x = gaussian(rnd, xOff + rows * in + 2);
+                    for (CompactKernels k : kernels()) {
+                        float[] y = new float[yOff + rows * out + 1];
+                        y[yOff - 1] = 42f;
+                        y[y.length - 1] = 43f;
+                        k.matmul(m, x, xOff, rows, y, yOff);
+                        String what = k.kernelName() + " " + t + " [" + out + ", " + in + "] rows " + rows;
+                        for (int r = 0; r < rows; r++) {
+                            for (int j = 0; j < out; j++) {
+                                double ref = 0;
+                                double mag = 0;
+                                for (int c = 0; c < in; c++) {
+                                    ref += (double) x[xOff + r * in + c] * wq[j * in + c];
+                                    mag += Math.abs((double) x[xOff + r * in + c] * wq[j * in + c]);
+                                }
+                                assertEquals(ref, y[yOff + r * out + j], 1e-5 * mag + 1e-30,
+                                        what + " y[" + r + ", " + j + "]");
+                            }
+                        }
+                        assertEquals(42f, y[yOff - 1], what + ": wrote before y");
+                        assertEquals(43f, y[y.length - 1], what + ": wrote after y");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void buffersOverNativeMemoryGiveTheArrayResult() {
+        SplittableRandom rnd = new SplittableRandom(3);
+        int out = 70;
+        int in = 96;
+        int rows = 5;
+        CompactMatrix m = CompactMatrix.encode("w", gaussian(rnd, out * in), out, in, StorageType.INT4);
+        float[] x = gaussian(rnd, rows * in);
+        float[] expected = new float[rows * out];
+        m.matmul(x, 0, rows, expected, 0);
+        java.nio.FloatBuffer xb = java.nio.ByteBuffer.allocateDirect(4 * (rows * in + 1))
+                .order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
+        xb.position(1);
+        xb.put(x).position(1);
+        java.nio.FloatBuffer yb = java.nio.ByteBuffer.allocateDirect(4 * (rows * out + 2))
+                .order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
+        yb.position(2);
+        CompactKernels.shared().matmul(m, xb, rows, yb);
+        assertEquals(1, xb.position());
+        assertEquals(2, yb.position());
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], yb.get(2 + i), "y[" + i + "]");
+        }
+        assertEquals(0f, yb.get(0));
+        yb.position(3);
+        assertThrows(IndexOutOfBoundsException.class, () -> CompactKernels.shared().matmul(m, xb, rows, yb));
+    }
+
+    @Test
+    void shortArraysAreRefused() {
+        CompactMatrix m = CompactMatrix.encode("w", new float[8 * 64], 8, 64, StorageType.INT8);
+        assertThrows(IndexOutOfBoundsException.class, () -> m.matmul(new float[2 * 64 - 1], 0, 2, new float[16], 0));
+        assertThrows(IndexOutOfBoundsException.class, () -> m.matmul(new float[2 * 64], 0, 2, new float[15], 0));
+        assertThrows(IndexOutOfBoundsException.class, () -> m.matmul(new float[2 * 64], 1, 2, new float[16], 0));
+        assertThrows(IllegalArgumentException.class, () -> m.matmul(new float[64], 0, -1, new float[16], 0));
+    }
+
+    private static float[] gaussian(SplittableRandom rnd, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) rnd.nextGaussian();
+        }
+        return a;
+    }
+}

@@ -1,0 +1,152 @@
+package dev.steering.model.compact;
+
+import dev.steering.weights.Checkpoint;
+import dev.steering.weights.TensorInfo;
+import dev.steering.weights.TensorSource;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Storage formats and quantization error against F32. */
+class CompactMatrixTest {
+    /** Upper bounds of ‖W − Ŵ‖ / ‖W‖ per type (Gaussian weights give about a third of these). */
+    static final Map<StorageType, Double> MAX_RELATIVE_ERROR = new EnumMap<>(Map.of(
+            StorageType.F32, 0.0, StorageType.BF16, 0.004, StorageType.F16, 0.0005,
+            StorageType.INT8, 0.01, StorageType.INT4, 0.13));
+
+    @Test
+    void q8BlockMatchesTheReferenceFormula() {
+        float[] w = new float[32];
+        for (int i = 0; i < 32; i++) {
+            w[i] = (i - 10) * 0.1f;
+        }
+        CompactMatrix m = CompactMatrix.encode("w", w, 1, 32, StorageType.INT8);
+        float d = HalfFloats.halfToFloat(HalfFloats.floatToHalf(2.1f / 127f));
+        assertEquals(d, HalfFloats.halfToFloat(m.scales[0]));
+        assertEquals(127, m.quants[31]); // the largest magnitude maps to ±127
+        assertEquals(-60, m.quants[0]); // round(-1.0 / (2.1 / 127)) = round(-60.48)
+        float[] back = m.dequantize();
+        for (int i = 0; i < 32; i++) {
+            assertEquals(m.quants[i] * d, back[i]);
+            assertTrue(Math.abs(back[i] - w[i]) <= d * 0.51f, "element " + i);
+        }
+    }
+
+    @Test
+    void q4BlockMatchesTheReferenceFormula() {
+        float[] w = new float[32];
+        for (int i = 0; i < 32; i++) {
+            w[i] = (i - 20) * 0.05f; // most negative -1.0 is the largest magnitude: d = -1 / -8 = 0.125
+        }
+        CompactMatrix m = CompactMatrix.encode("w", w, 1, 32, StorageType.INT4);
+        assertEquals(0.125f, HalfFloats.halfToFloat(m.scales[0]));
+        assertEquals(0, m.quants[0] & 0xf); // -1.0 -> q = 0 -> (0 - 8) * 0.125 = -1
+        assertEquals(12, (m.quants[15] >> 4) & 0xf); // w[31] = 0.55 -> min(15, trunc(0.55 * 8 + 8.5)) = 12
+        float[] back = m.dequantize();
+        assertEquals(-1f, back[0]);
+        for (int i = 0; i < 32; i++) {
+            assertTrue(Math.abs(back[i] - w[i]) <= 0.0625f + 1e-6f, "element " + i + ": " + back[i] + " vs " + w[i]);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {32, 64, 176, 37, 5})
+    void randomWeightsStayWithinTheErrorBoundOfEachType(int in) {
+        SplittableRandom rnd = new SplittableRandom(in);
+        int out = 48;
+        float[] w = new float[out * in];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) (rnd.nextGaussian() * 0.02);
+        }
+        for (StorageType t : StorageType.values()) {
+            CompactMatrix m = CompactMatrix.encode("w", w, out, in, t);
+            float[] back = m.dequantize();
+            double err = relativeError(w, back);
+            assertTrue(err <= MAX_RELATIVE_ERROR.get(t), t + " in=" + in + ": relative error " + err);
+            for (int r = 0; r < out; r += 7) {
+                for (int k = 0; k < in; k += 3) {
+                    assertEquals(back[r * in + k], m.weight(r, k), t + " weight(" + r + ", " + k + ")");
+                }
+            }
+        }
+        assertArrayEquals(w, CompactMatrix.roundTrip(w, out, in, StorageType.F32));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"gpt-neox-tiny", "llama-family/llama-tiny", "llama-family/qwen2-tiny",
+            "llama-family/gemma2-tiny"})
+    void fixtureMatricesStayWithinTheErrorBoundOfEachType(String fixture) {
+        try (Checkpoint ckpt = Checkpoint.open(fixture(fixture))) {
+            TensorSource src = ckpt.tensors();
+            int checked = 0;
+            for (String name : src.names()) {
+                TensorInfo info = src.info(name);
+                if (info.shape().length != 2 || info.shape()[0] < 16) {
+                    continue;
+                }
+                float[] w = src.floats(name);
+                for (StorageType t : StorageType.values()) {
+                    CompactMatrix m = CompactMatrix.fromSource(src, name, t);
+                    assertEquals(info.shape()[0], m.outFeatures());
+                    double err = relativeError(w, m.dequantize());
+                    assertTrue(err <= MAX_RELATIVE_ERROR.get(t), fixture + " " + name + " " + t + ": " + err);
+                    // a checkpoint stored in this 16-bit type is kept exactly
+                    if (t.name().equals(info.dtype().name())) {
+                        assertEquals(0.0, err, fixture + " " + name);
+                    }
+                }
+                checked++;
+            }
+            assertTrue(checked >= 5, "matrices checked: " + checked);
+        }
+    }
+
+    @Test
+    void storageIsCompact() {
+        float[] w = new float[64 * 256];
+        assertEquals(4L * w.length, CompactMatrix.encode("w", w, 64, 256, StorageType.F32).storageBytes());
+        assertEquals(2L * w.length, CompactMatrix.encode("w", w, 64, 256, StorageType.BF16).storageBytes());
+        assertEquals(w.length + 2L * w.length / 32, CompactMatrix.encode("w", w, 64, 256, StorageType.INT8)
+                .storageBytes());
+        assertEquals(w.length / 2 + 2L * w.length / 32, CompactMatrix.encode("w", w, 64, 256, StorageType.INT4)
+                .storageBytes());
+    }
+
+    @Test
+    void badWeightsAreRefusedWithTheirPosition() {
+        float[] w = new float[8];
+        w[5] = Float.NaN;
+        var e = assertThrows(IllegalArgumentException.class, () -> CompactMatrix.encode("layer.w", w, 2, 4,
+                StorageType.INT8));
+        assertEquals("layer.w: weight [1, 1] = NaN is not finite", e.getMessage());
+        w[5] = 70000f;
+        e = assertThrows(IllegalArgumentException.class, () -> CompactMatrix.encode("layer.w", w, 2, 4,
+                StorageType.F16));
+        assertTrue(e.getMessage().startsWith("layer.w: weight [1, 1] = 70000.0 is out of float16 range"),
+                e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> CompactMatrix.encode("w", w, 3, 4, StorageType.F32));
+    }
+
+    static double relativeError(float[] a, float[] b) {
+        double num = 0;
+        double den = 0;
+        for (int i = 0; i < a.length; i++) {
+            num += ((double) a[i] - b[i]) * ((double) a[i] - b[i]);
+            den += (double) a[i] * a[i];
+        }
+        return Math.sqrt(num / den);
+    }
+
+    static Path fixture(String name) {
+        return Path.of("src/test/resources/fixtures").resolve(name);
+    }
+}
