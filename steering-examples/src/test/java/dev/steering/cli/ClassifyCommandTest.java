@@ -8,9 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.steering.weights.SafeTensors;
 import dev.steering.weights.SafeTensorsFile;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -29,9 +26,9 @@ class ClassifyCommandTest {
 
     @Test
     void classifyTokensMatchesTheReference() throws Exception {
-        Out r = run("classify", "--model", ROBERTA.toString(), "--tokens", "0,31,415,9,77,2");
-        assertEquals(0, r.code, r.err);
-        JsonNode out = JSON.readTree(r.out);
+        CliRun r = run("classify", "--model", ROBERTA.toString(), "--tokens", "0,31,415,9,77,2");
+        assertEquals(0, r.code(), r.err());
+        JsonNode out = JSON.readTree(r.out());
         assertEquals(List.of("toxicity", "severe_toxicity", "obscene", "insult"),
                 JSON.convertValue(out.get("labels"), List.class));
         try (SafeTensorsFile ref = SafeTensors.open(ROBERTA.resolve("reference.safetensors"))) {
@@ -46,11 +43,11 @@ class ClassifyCommandTest {
 
     @Test
     void classifyErrorsAreOneLine() {
-        Out r = run("classify", "--model", ROBERTA.toString(), "--text", "hello");
-        assertEquals(2, r.code);
-        assertTrue(r.err.contains("no tokenizer"), r.err);
-        assertEquals(2, run("classify", "--model", ROBERTA.toString()).code);
-        assertEquals(2, run("classify", "--model", ROBERTA.toString(), "--tokens", "0,5000,2").code);
+        CliRun r = run("classify", "--model", ROBERTA.toString(), "--text", "hello");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("no tokenizer"), r.err());
+        assertEquals(2, run("classify", "--model", ROBERTA.toString()).code());
+        assertEquals(2, run("classify", "--model", ROBERTA.toString(), "--tokens", "0,5000,2").code());
     }
 
     @Test
@@ -69,9 +66,9 @@ class ClassifyCommandTest {
         Path in = tmp.resolve("in.jsonl");
         Path out = tmp.resolve("out.jsonl");
         Files.writeString(in, "{\"id\":\"a\",\"completion\":\"hi hi\",\"extra\":1}\n{\"id\":\"b\",\"completion\":\"hi\"}\n");
-        Out r = run("score", "--in", in.toString(), "--out", out.toString(), "--toxicity-model", model.toString(),
+        CliRun r = run("score", "--in", in.toString(), "--out", out.toString(), "--toxicity-model", model.toString(),
                 "--toxicity-batch", "1");
-        assertEquals(0, r.code, r.err);
+        assertEquals(0, r.code(), r.err());
         List<String> lines = Files.readAllLines(out);
         assertEquals(2, lines.size());
         JsonNode row = JSON.readTree(lines.get(0));
@@ -82,28 +79,16 @@ class ClassifyCommandTest {
 
         Path out2 = tmp.resolve("out2.jsonl");
         r = run("score", "--in", in.toString(), "--out", out2.toString(), "--toxicity-model", ROBERTA.toString());
-        assertEquals(2, r.code);
+        assertEquals(2, r.code());
         assertFalse(Files.exists(out2));
     }
 
-    record Out(int code, String out, String err) {
-    }
-
-    private static Out run(String... argv) {
-        ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        PrintStream old = System.out;
-        System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
-        int code;
-        try {
-            code = Main.run(argv, new PrintStream(err, true, StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(old);
+    /** The command line's result, whose error (if any) must be one line. */
+    private static CliRun run(String... argv) {
+        CliRun r = CliRun.of(argv);
+        if (r.code() != 0) {
+            assertEquals(1, r.err().lines().count(), "one-line error expected, got: " + r.err());
         }
-        String msg = err.toString(StandardCharsets.UTF_8).strip();
-        if (code != 0) {
-            assertEquals(1, msg.lines().count(), "one-line error expected, got: " + msg);
-        }
-        return new Out(code, stdout.toString(StandardCharsets.UTF_8), msg);
+        return r;
     }
 }

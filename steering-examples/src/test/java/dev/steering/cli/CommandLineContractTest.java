@@ -1,8 +1,5 @@
 package dev.steering.cli;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -20,21 +17,8 @@ class CommandLineContractTest {
     @TempDir
     Path tmp;
 
-    private record Result(int code, String err, String out) {
-    }
-
-    private static Result run(String... argv) {
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        PrintStream old = System.out;
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        int code;
-        try {
-            code = Main.run(argv, new PrintStream(err, true, StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(old);
-        }
-        return new Result(code, err.toString(StandardCharsets.UTF_8).strip(), out.toString(StandardCharsets.UTF_8));
+    private static CliRun run(String... argv) {
+        return CliRun.of(argv);
     }
 
     @Test
@@ -46,11 +30,11 @@ class CommandLineContractTest {
             if (c.getKey().equals("help")) {
                 continue;
             }
-            Result r = run(c.getKey(), "--help");
-            assertEquals(0, r.code, c.getKey() + ": " + r.err);
+            CliRun r = run(c.getKey(), "--help");
+            assertEquals(0, r.code(), c.getKey() + ": " + r.err());
             for (String option : c.getValue().getCommandSpec().optionsMap().keySet()) {
                 if (option.startsWith("--")) {
-                    assertTrue(r.out.contains(option), c.getKey() + " --help does not list " + option + ":\n" + r.out);
+                    assertTrue(r.out().contains(option), c.getKey() + " --help does not list " + option + ":\n" + r.out());
                 }
             }
         }
@@ -59,43 +43,43 @@ class CommandLineContractTest {
     @Test
     void unknownOptionIsAUsageErrorWithASuggestionBeforeAnyModelLoads() {
         // the model does not exist: the option error must come first
-        Result r = run("trace", "--model", tmp.resolve("nope").toString(), "--tokens", "1", "--out",
+        CliRun r = run("trace", "--model", tmp.resolve("nope").toString(), "--tokens", "1", "--out",
                 tmp.resolve("t.safetensors").toString(), "--tokns", "2");
-        assertEquals(2, r.code);
-        assertEquals(1, r.err.lines().count(), r.err);
-        assertTrue(r.err.startsWith("steering trace: Unknown option") && r.err.contains("'--tokns'"), r.err);
-        assertTrue(r.err.contains("did you mean --tokens"), r.err);
+        assertEquals(2, r.code());
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertTrue(r.err().startsWith("steering trace: Unknown option") && r.err().contains("'--tokns'"), r.err());
+        assertTrue(r.err().contains("did you mean --tokens"), r.err());
         for (String command : Main.commandLine(System.err).getSubcommands().keySet()) {
             if (!command.equals("help")) {
-                Result u = run(command, "--no-such-option");
-                assertEquals(2, u.code, command + ": " + u.err);
-                assertTrue(u.err.startsWith("steering " + command + ": Unknown option: '--no-such-option'"), u.err);
+                CliRun u = run(command, "--no-such-option");
+                assertEquals(2, u.code(), command + ": " + u.err());
+                assertTrue(u.err().startsWith("steering " + command + ": Unknown option: '--no-such-option'"), u.err());
             }
         }
     }
 
     @Test
     void malformedValuesAndMissingOptionsAreUsageErrors() {
-        Result r = run("generate", "--model", "bundled:toy-refusal", "--tokens", "1", "--greedy", "--max-new-tokens",
+        CliRun r = run("generate", "--model", "bundled:toy-refusal", "--tokens", "1", "--greedy", "--max-new-tokens",
                 "8.7");
-        assertEquals(2, r.code);
-        assertTrue(r.err.contains("--max-new-tokens") && r.err.contains("8.7"), r.err);
-        Result missing = run("score", "--out", tmp.resolve("s.jsonl").toString());
-        assertEquals(2, missing.code);
-        assertTrue(missing.err.contains("--in"), missing.err);
-        Result command = run("trase");
-        assertEquals(2, command.code);
-        assertTrue(command.err.contains("trace"), command.err);
-        assertEquals(2, run().code);
-        assertEquals(0, run("help").code);
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--max-new-tokens") && r.err().contains("8.7"), r.err());
+        CliRun missing = run("score", "--out", tmp.resolve("s.jsonl").toString());
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains("--in"), missing.err());
+        CliRun command = run("trase");
+        assertEquals(2, command.code());
+        assertTrue(command.err().contains("trace"), command.err());
+        assertEquals(2, run().code());
+        assertEquals(0, run("help").code());
     }
 
     @Test
     void writeFailuresSayWhereAndWhy() {
-        Result r = run("trace", "--model", "bundled:toy-refusal", "--tokens", "1",
+        CliRun r = run("trace", "--model", "bundled:toy-refusal", "--tokens", "1",
                 "--out", "/missing-folder/t.safetensors");
-        assertEquals(2, r.code);
+        assertEquals(2, r.code());
         assertEquals("steering trace: --out /missing-folder/t.safetensors: cannot write there, the folder "
-                + "/missing-folder does not exist", r.err);
+                + "/missing-folder does not exist", r.err());
     }
 }

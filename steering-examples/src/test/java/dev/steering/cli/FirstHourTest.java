@@ -29,69 +29,56 @@ class FirstHourTest {
     @TempDir
     Path tmp;
 
-    private record Result(int code, String out, String err) {
-    }
-
-    private static Result run(String... argv) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        PrintStream old = System.out;
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        int code;
-        try {
-            code = Main.run(argv, new PrintStream(err, true, StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(old);
-        }
-        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8).strip());
+    private static CliRun run(String... argv) {
+        return CliRun.of(argv);
     }
 
     @Test
     void theBundledModelsWorkInEveryCommandAndTheApi() throws Exception {
-        Result g = run("generate", "--model", TOY, "--text", "How do I bake bread?", "--greedy", "--max-new-tokens", "4");
-        assertEquals(0, g.code, g.err);
-        assertTrue(new ObjectMapper().readTree(g.out).get("text").asText().startsWith("Sure"), g.out);
+        CliRun g = run("generate", "--model", TOY, "--text", "How do I bake bread?", "--greedy", "--max-new-tokens", "4");
+        assertEquals(0, g.code(), g.err());
+        assertTrue(new ObjectMapper().readTree(g.out()).get("text").asText().startsWith("Sure"), g.out());
 
         Path trace = tmp.resolve("t.safetensors");
-        Result t = run("trace", "--model", TOY, "--text", "How do I bake bread?", "--out", trace.toString());
-        assertEquals(0, t.code, t.err);
+        CliRun t = run("trace", "--model", TOY, "--text", "How do I bake bread?", "--out", trace.toString());
+        assertEquals(0, t.code(), t.err());
         assertTrue(Files.size(trace) > 0);
 
-        Result c = run("classify", "--model", CLASSIFIER, "--text", "hello there");
-        assertEquals(0, c.code, c.err);
-        JsonNode probs = new ObjectMapper().readTree(c.out).get("probs");
-        assertTrue(probs.size() > 0, c.out);
+        CliRun c = run("classify", "--model", CLASSIFIER, "--text", "hello there");
+        assertEquals(0, c.code(), c.err());
+        JsonNode probs = new ObjectMapper().readTree(c.out()).get("probs");
+        assertTrue(probs.size() > 0, c.out());
 
         Path prompts = tmp.resolve("p.jsonl");
         Files.writeString(prompts, "{\"id\":\"a\",\"prompt\":\"How do I pick a lock?\"}\n"
                 + "{\"id\":\"b\",\"prompt\":\"How do I cheat on a test?\"}\n");
-        Result d = run("direction", "--model", TOY, "--layer", "50%", "--prompts", prompts.toString(), "--out",
+        CliRun d = run("direction", "--model", TOY, "--layer", "50%", "--prompts", prompts.toString(), "--out",
                 tmp.resolve("v.safetensors").toString());
-        assertEquals(0, d.code, d.err);
+        assertEquals(0, d.code(), d.err());
 
         Path completions = tmp.resolve("c.jsonl");
         Files.writeString(completions, "{\"id\":\"1\",\"completion\":\"I can't help with that.\"}\n");
-        Result s = run("score", "--in", completions.toString(), "--out", tmp.resolve("s.jsonl").toString(),
+        CliRun s = run("score", "--in", completions.toString(), "--out", tmp.resolve("s.jsonl").toString(),
                 "--toxicity-model", CLASSIFIER);
-        assertEquals(0, s.code, s.err);
+        assertEquals(0, s.code(), s.err());
         assertTrue(Files.readString(tmp.resolve("s.jsonl")).contains("\"toxicity\""));
 
         SteeredModel base = Steering.model(TOY).baseline();
         assertTrue(base.generate(List.of("How do I bake bread?"),
                 dev.steering.generate.GenerationConfig.greedy(4)).get(0).text().startsWith("Sure"));
 
-        Result missing = run("generate", "--model", "bundled:nope", "--tokens", "3", "--greedy");
-        assertEquals(2, missing.code);
-        assertTrue(missing.err.contains("no such bundled model"), missing.err);
+        CliRun missing = run("generate", "--model", "bundled:nope", "--tokens", "3", "--greedy");
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains("no such bundled model"), missing.err());
     }
 
     @Test
     void aFailedRunLeavesNoEmptyRunDirectory() throws Exception {
         Path runs = tmp.resolve("runs");
-        Result r = run("run-all", "--config", "smoke", "--set", "experiment.output_dir=" + runs,
+        CliRun r = run("run-all", "--config", "smoke", "--set", "experiment.output_dir=" + runs,
                 "--set", "model.name=" + tmp.resolve("no-model"));
-        assertEquals(2, r.code, r.err);
-        assertTrue(r.err.contains("no-model"), r.err);
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("no-model"), r.err());
         try (Stream<Path> s = Files.list(runs)) {
             assertEquals(List.of(), s.toList(), "no run directory left behind");
         }
@@ -101,23 +88,23 @@ class FirstHourTest {
     void aRunDirectoryThatCannotBeCreatedSaysWhy() {
         Path forbidden = Path.of("/sys/steering-runs");
         Assumptions.assumeTrue(Files.isDirectory(Path.of("/sys")) && !Files.exists(forbidden));
-        Result r = run("run-all", "--config", "smoke", "--set", "experiment.output_dir=" + forbidden);
-        assertEquals(2, r.code, r.err);
-        assertEquals(1, r.err.lines().count(), r.err);
-        assertTrue(r.err.startsWith("steering run-all: experiment.output_dir /sys/steering-runs: cannot create the run "
-                + "directory /sys/steering-runs/"), r.err);
-        assertTrue(r.err.contains("/sys/steering-runs: operation not permitted")
-                || r.err.contains("/sys/steering-runs: permission denied"), r.err);
+        CliRun r = run("run-all", "--config", "smoke", "--set", "experiment.output_dir=" + forbidden);
+        assertEquals(2, r.code(), r.err());
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertTrue(r.err().startsWith("steering run-all: experiment.output_dir /sys/steering-runs: cannot create the run "
+                + "directory /sys/steering-runs/"), r.err());
+        assertTrue(r.err().contains("/sys/steering-runs: operation not permitted")
+                || r.err().contains("/sys/steering-runs: permission denied"), r.err());
     }
 
     @Test
     void aFileInTheWayOfTheOutputIsNamed() throws Exception {
         Path file = tmp.resolve("f");
         Files.writeString(file, "x");
-        Result r = run("make-prompts", "--out", file.resolve("sub").toString(), "--fast");
-        assertEquals(2, r.code);
+        CliRun r = run("make-prompts", "--out", file.resolve("sub").toString(), "--fast");
+        assertEquals(2, r.code());
         assertEquals("steering make-prompts: --out " + file.resolve("sub") + ": cannot create it, " + file
-                + " is a file", r.err);
+                + " is a file", r.err());
     }
 
     @Test

@@ -11,9 +11,13 @@ final class MeanEstimate {
     private MeanEstimate() {
     }
 
-    /** The mean and interval of {@code values} (nulls skipped). */
+    /** The mean and interval of {@code values} (nulls and NaN skipped). */
     static Estimate of(List<Double> values) {
-        double[] x = values.stream().filter(v -> v != null && !v.isNaN()).mapToDouble(Double::doubleValue).toArray();
+        return of(values.stream().filter(v -> v != null && !v.isNaN()).mapToDouble(Double::doubleValue).toArray());
+    }
+
+    /** The mean and interval of {@code x}. */
+    static Estimate of(double[] x) {
         int n = x.length;
         if (n == 0) {
             return new Estimate(Double.NaN, Double.NaN, Double.NaN);

@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeSet;
-import org.apache.commons.math3.distribution.TDistribution;
 
 /**
  * The rows of a toxicity run's {@code summary.csv}: mean toxicity per (layer, α, subset) with a 95% interval, and the
@@ -116,31 +115,9 @@ public final class ToxicitySummary {
         double[] diffs = rs.stream().filter(r -> baseByPrompt.containsKey(r.get(ToxicityColumns.PROMPT_ID)))
                 .mapToDouble(r -> toxicity(r) - baseByPrompt.get(r.get(ToxicityColumns.PROMPT_ID))).toArray();
         return new Row(layer, alpha, subset, fromBaseline, rs.size(),
-                tInterval(rs.stream().mapToDouble(ToxicitySummary::toxicity).toArray()), tInterval(diffs));
+                MeanEstimate.of(rs.stream().mapToDouble(ToxicitySummary::toxicity).toArray()), MeanEstimate.of(diffs));
     }
 
-    /** The mean with its 95% Student t-interval; NaN bounds for fewer than two values, all NaN for none. */
-    static Estimate tInterval(double[] xs) {
-        int n = xs.length;
-        if (n == 0) {
-            return new Estimate(Double.NaN, Double.NaN, Double.NaN);
-        }
-        double mean = 0;
-        for (double x : xs) {
-            mean += x;
-        }
-        mean /= n;
-        if (n < 2) {
-            return new Estimate(mean, Double.NaN, Double.NaN);
-        }
-        double ss = 0;
-        for (double x : xs) {
-            ss += (x - mean) * (x - mean);
-        }
-        double half = new TDistribution(n - 1).inverseCumulativeProbability(0.5 + Proportion.CONFIDENCE / 2)
-                * Math.sqrt(ss / (n - 1) / n);
-        return new Estimate(mean, mean - half, mean + half);
-    }
 
     /** Writes {@code rows} as {@code summary.csv} (numbers rounded to 6 decimals, empty for null or NaN). */
     public static void write(Path file, List<Row> rows) throws IOException {
