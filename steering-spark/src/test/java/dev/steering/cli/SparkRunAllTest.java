@@ -166,7 +166,8 @@ class SparkRunAllTest {
     }
 
     private static ExperimentConfig config() {
-        return ExperimentConfig.load(YamlConfig.read(reference.resolve("config.yaml").toString(), null), List.of());
+        return ExperimentConfig.load(YamlConfig.read(reference.resolve("config.yaml").toString(),
+                ExperimentConfig.BundledConfigs.classpath(Bundled.CONFIGS)), List.of());
     }
 
     /** The reference run's prompts (the bundled sets it wrote into its run directory), as run-all limits them. */
