@@ -3,6 +3,7 @@ package dev.steering.cli;
 import dev.steering.Steering;
 import dev.steering.metrics.toxicity.RobertaClassifier;
 import dev.steering.model.LanguageModel;
+import dev.steering.model.LoadOptions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -20,7 +21,8 @@ public final class Bundled {
     /** Prefix of model names that refer to a model bundled in the jar. */
     public static final String MODEL_PREFIX = "bundled:";
     /** The bundled config names. */
-    static final List<String> CONFIGS = List.of("default", "smoke", "pythia-160m", "toxicity");
+    static final List<String> CONFIGS = List.of("default", "smoke", "pythia-160m", "toxicity",
+            "family-sweep", "family-sweep-real", "quantization", "quantization-real");
     /** Files of a bundled model. */
     private static final List<String> MODEL_FILES = List.of("config.json", "model.safetensors", "tokenizer.json");
     /** Files of a bundled classifier (a byte-level BPE tokenizer as vocab.json + merges.txt). */
@@ -32,10 +34,15 @@ public final class Bundled {
 
     /** Loads {@code bundled:NAME} from the jar, or any other spec through {@link Steering#loadUnshared} (the caller closes it). */
     public static LanguageModel model(String spec) {
+        return model(spec, LoadOptions.defaults());
+    }
+
+    /** {@link #model(String)} with load options (the precision). */
+    public static LanguageModel model(String spec, LoadOptions options) {
         if (!spec.startsWith(MODEL_PREFIX)) {
-            return Steering.loadUnshared(spec);
+            return Steering.loadUnshared(spec, options);
         }
-        return LanguageModel.load(unpack(spec.substring(MODEL_PREFIX.length()), MODEL_FILES), spec);
+        return LanguageModel.load(unpack(spec.substring(MODEL_PREFIX.length()), MODEL_FILES), spec, options);
     }
 
     /**

@@ -1,6 +1,8 @@
 package dev.steering.cli;
 
 import dev.steering.experiment.ExperimentConfig;
+import dev.steering.experiment.FamilySweepConfig;
+import dev.steering.experiment.QuantizationConfig;
 import dev.steering.experiment.InputFormatException;
 import dev.steering.experiment.Prompt;
 import dev.steering.experiment.PromptSet;
@@ -52,7 +54,9 @@ public final class RunAllCommand implements FlagCommand {
                 + "  --config   a YAML file or a bundled config: " + Bundled.CONFIGS + " (default: default)\n"
                 + "  --set      override one key, e.g. --set model.name=pythia-160m --set experiment.output_dir=/tmp/runs\n"
                 + "  --fresh    discard an earlier run with the same config instead of resuming it\n"
-                + "A config with 'study: toxicity' (e.g. --config toxicity) runs the CAA toxicity study (docs/toxicity.md).\n"
+                + "A config with 'study: toxicity' (e.g. --config toxicity) runs the CAA toxicity study (docs/toxicity.md);\n"
+                + "'study: family_sweep' (--config family-sweep) and 'study: quantization' (--config quantization) the\n"
+                + "cross-family layer and quantization studies (docs/family-sweep.md).\n"
                 + "Writes artifacts/runs/<run_id>/ (see docs/pipeline-outputs.md) and prints its path.";
     }
 
@@ -68,6 +72,12 @@ public final class RunAllCommand implements FlagCommand {
             source = YamlConfig.read(configName, ExperimentConfig.BundledConfigs.classpath(Bundled.CONFIGS));
             if (ToxicityConfig.STUDY.equals(source.study())) {
                 return runToxicity(ToxicityConfig.load(source, overrides), fresh);
+            }
+            if (FamilySweepConfig.STUDY.equals(source.study())) {
+                return SweepStudies.familySweep(FamilySweepConfig.load(source, overrides), fresh);
+            }
+            if (QuantizationConfig.STUDY.equals(source.study())) {
+                return SweepStudies.quantization(QuantizationConfig.load(source, overrides), fresh);
             }
             cfg = ExperimentConfig.load(source, overrides);
         } catch (IllegalArgumentException e) {
@@ -130,7 +140,7 @@ public final class RunAllCommand implements FlagCommand {
     }
 
     /** The run directory {@code outputDir/<run id>}, emptied first with {@code fresh}, created if needed. */
-    private static Path prepare(String outputDir, String modelName, Map<String, Object> identity, boolean fresh)
+    static Path prepare(String outputDir, String modelName, Map<String, Object> identity, boolean fresh)
             throws Exception {
         Path runDir = Path.of(outputDir).resolve(runId(modelName, identity));
         if (fresh) {

@@ -1,6 +1,11 @@
 package dev.steering.experiment;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.steering.Progress;
+import dev.steering.direction.Directions;
+import dev.steering.direction.SteeringVector;
 import dev.steering.experiment.parquet.ParquetWriter;
 import dev.steering.hooks.LayerSpec;
 import dev.steering.model.LanguageModel;
@@ -104,14 +109,63 @@ public final class FamilySweepStudy {
     public List<Map<String, Object>> run() {
         StudyRunner.writeAtomically(runDir.resolve("config.yaml"), cfg.toYaml());
         List<Map<String, Object>> all = new ArrayList<>();
+        List<Map<String, Object>> directions = new ArrayList<>();
         for (int i = 0; i < cfg.models().size(); i++) {
             all.addAll(runModel(i, cfg.models().get(i)));
+            directions.add(directionSummary(cfg.models().get(i).name(), modelDir(runDir, i, cfg.models().get(i).name())));
         }
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("study", FamilySweepConfig.STUDY);
         meta.put("config", cfg.toYaml());
         writeMerged(runDir, all, meta);
+        writeDirections(runDir, directions);
         return all;
+    }
+
+    /** Writes {@code directions.json}: per model its directions' norms and extraction times, and cosines. */
+    static void writeDirections(Path runDir, List<Map<String, Object>> models) {
+        try {
+            StudyRunner.writeAtomically(runDir.resolve(QuantizationStudy.COSINES), new ObjectMapper()
+                    .enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(Map.of("models", models)));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A direction's norm and extraction time (null when unknown), for {@code directions.json}. */
+    static Map<String, Object> describe(SteeringVector v) {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("norm", v.norm());
+        d.put("extraction_s", StudyRunner.finiteOrNull(RefusalInduction.Extracted.of(v).seconds()));
+        return d;
+    }
+
+    /** The saved directions of a model and the DIM–COSMIC cosine at each layer where both exist. */
+    private static Map<String, Object> directionSummary(String name, Path dir) {
+        Map<String, SteeringVector> byName = new TreeMap<>();
+        Path d = dir.resolve("directions");
+        if (Files.isDirectory(d)) {
+            try (var files = Files.list(d)) {
+                files.filter(f -> f.getFileName().toString().endsWith(".safetensors")).forEach(f -> byName.put(
+                        f.getFileName().toString().replace(".safetensors", ""), SteeringVector.load(f)));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot list " + d + ": " + e.getMessage(), e);
+            }
+        }
+        Map<String, Object> dirs = new LinkedHashMap<>();
+        Map<String, Object> cos = new TreeMap<>();
+        byName.forEach((k, v) -> {
+            dirs.put(k, describe(v));
+            if (k.startsWith("dim-L") && byName.containsKey("cosmic-L" + k.substring(5))) {
+                cos.put(k.substring(5), Directions.cosines(Map.of("dim", v, "cosmic",
+                        byName.get("cosmic-L" + k.substring(5)))).get("dim", "cosmic"));
+            }
+        });
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("model", name);
+        out.put("directions", dirs);
+        out.put("dim_vs_cosmic", cos);
+        return out;
     }
 
     static void writeMerged(Path runDir, List<Map<String, Object>> rows, Map<String, String> meta) {

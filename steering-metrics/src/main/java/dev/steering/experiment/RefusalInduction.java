@@ -66,6 +66,10 @@ final class RefusalInduction {
      * @param seconds extraction time (measured when it was built, kept in the file's metadata)
      */
     record Extracted(SteeringVector vector, double seconds) {
+        /** A saved direction with the extraction time of its metadata (NaN when it has none). */
+        static Extracted of(SteeringVector v) {
+            return new Extracted(v, Double.parseDouble(v.metadata().getOrDefault(EXTRACTION_META, "NaN")));
+        }
     }
 
     RefusalInduction(LanguageModel model, boolean chat, StudyPrompts prompts, FamilySweepConfig.SweepPrompts sizes,
@@ -91,8 +95,7 @@ final class RefusalInduction {
      */
     Extracted direction(String method, int layer, Path file) {
         if (Files.exists(file)) {
-            SteeringVector v = SteeringVector.load(file);
-            return new Extracted(v, Double.parseDouble(v.metadata().getOrDefault(EXTRACTION_META, "NaN")));
+            return Extracted.of(SteeringVector.load(file));
         }
         long t0 = System.nanoTime();
         SteeringVector v = "cosmic".equals(method) ? cosmicAt(layer) : dimAt(layer);
@@ -100,6 +103,11 @@ final class RefusalInduction {
         Map<String, String> meta = new LinkedHashMap<>(v.metadata());
         meta.put(EXTRACTION_META, String.format(Locale.ROOT, "%.3f", seconds));
         SteeringVector out = new SteeringVector(v.raw(), meta);
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot create " + file.getParent() + ": " + e.getMessage(), e);
+        }
         out.save(file, false);
         return new Extracted(out, seconds);
     }
