@@ -112,6 +112,8 @@ public record FamilySweepConfig(String study, List<SweepModel> models, Steering 
             validateModel(origin, i, m.name(), m.dtype());
             validatePcts(origin, "models[" + i + "].layer_pcts", m.layerPcts());
         }
+        YamlConfig.check(models.stream().map(m -> m.name() + "@" + m.precision()).distinct().count() == models.size(),
+                origin, "models", "lists a model twice at the same dtype");
         YamlConfig.check(steering.methods() != null && !steering.methods().isEmpty()
                 && METHODS.containsAll(steering.methods()), origin, "steering.methods", "must list dim and/or cosmic");
         validateNumbers(origin, "steering.multipliers", steering.multipliers());

@@ -12,6 +12,7 @@ import dev.steering.model.LanguageModel;
 import dev.steering.model.LoadOptions;
 import dev.steering.report.ConditionStats;
 import dev.steering.report.RefusalVerdict;
+import dev.steering.report.SweepReport;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -178,8 +179,7 @@ public final class FamilySweepStudy {
 
     /** {@code models/03-qwen2.5-7b-instruct}: where a model's parts, directions and rows live. */
     static Path modelDir(Path runDir, int index, String name) {
-        return runDir.resolve("models").resolve(String.format("%02d-", index)
-                + name.replaceAll(".*[:/]", "").replaceAll("[^A-Za-z0-9._-]+", "_"));
+        return runDir.resolve("models").resolve(String.format("%02d-", index) + SweepReport.slug(name));
     }
 
     /** All stored rows of a finished model, in key order. */

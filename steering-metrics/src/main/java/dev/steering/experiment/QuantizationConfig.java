@@ -71,6 +71,8 @@ public record QuantizationConfig(String study, List<QuantModel> models, List<Str
             FamilySweepConfig.validateModel(origin, i, m.name(), null);
             FamilySweepConfig.validatePcts(origin, "models[" + i + "].layer_pct", List.of(m.layerPct()));
         }
+        YamlConfig.check(models.stream().map(QuantModel::name).distinct().count() == models.size(), origin, "models",
+                "lists a model twice");
         YamlConfig.check(precisions != null && !precisions.isEmpty(), origin, "precisions", "must list at least one");
         List<Precision> ps = List.of();
         try {

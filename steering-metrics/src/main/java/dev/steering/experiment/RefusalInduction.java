@@ -63,7 +63,8 @@ final class RefusalInduction {
      * A direction and how long its extraction took.
      *
      * @param vector  the raw direction
-     * @param seconds extraction time (measured when it was built, kept in the file's metadata)
+     * @param seconds extraction time in seconds, to the millisecond (measured when it was built, kept in the file's
+     *                metadata; the first COSMIC layer of a model includes COSMIC's selection over all layers)
      */
     record Extracted(SteeringVector vector, double seconds) {
         /** A saved direction with the extraction time of its metadata (NaN when it has none). */
@@ -109,7 +110,7 @@ final class RefusalInduction {
             throw new java.io.UncheckedIOException("cannot create " + file.getParent() + ": " + e.getMessage(), e);
         }
         out.save(file, false);
-        return new Extracted(out, seconds);
+        return Extracted.of(out);
     }
 
     /** DIM from the first {@code dim_n} harmful and harmless prompts, read at the configured hook. */

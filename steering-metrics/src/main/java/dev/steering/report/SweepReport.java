@@ -190,7 +190,7 @@ public final class SweepReport {
     }
 
     /** A file-name-safe form of a model name ({@code Qwen/Qwen2.5-7B-Instruct} → {@code Qwen2.5-7B-Instruct}). */
-    static String slug(String s) {
+    public static String slug(String s) {
         return s.replaceAll(".*[:/]", "").replaceAll("[^A-Za-z0-9._-]+", "_");
     }
 
