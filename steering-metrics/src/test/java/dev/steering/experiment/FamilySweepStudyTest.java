@@ -83,7 +83,7 @@ class FamilySweepStudyTest {
                   - {name: "%1$s", family: neox, dtype: float32, chat: false, layer_pcts: [0.34, 0.67], layer_validation: false}
                   - {name: "%3$s", family: neox-validated, dtype: float32, chat: false, layer_pcts: [0.4, 0.7, 0.9],
                      layer_validation: true}
-                steering:   {methods: %2$s, multipliers: [1, 4], steer_range: to_end, hook_point: resid_pre}
+                steering:   {methods: %2$s, multipliers: [4], steer_range: to_end, hook_point: resid_pre}
                 phases:     {layer_validation: false, validation_repeats: 1, follow_up: true, follow_up_pcts: [0.5],
                              follow_up_multipliers: [2]}
                 """.formatted(NEOX, methods, second) + SIZES), List.of());
@@ -97,19 +97,19 @@ class FamilySweepStudyTest {
                 prompts("test", 8), tmp, loader, Progress.silent()).run();
         assertEquals(2, loader.loads.size(), "each model loaded once");
         List<ConditionStats> cs = ConditionStats.of(rows);
-        // model 0: layers int(0.34*3)=1, int(0.67*3)=2; 2 methods x 2 layers x 2 multipliers, 2 prompts x 2 repeats
+        // model 0: layers int(0.34*3)=1, int(0.67*3)=2; 2 methods x 2 layers x 1 multiplier, 2 prompts x 2 repeats
         List<ConditionStats> first = cs.stream().filter(c -> c.family().equals("neox")).toList();
-        assertEquals(List.of(1, 1, 2, 2, 1, 1, 2, 2), first.stream().filter(c -> c.phase().equals("full"))
+        assertEquals(List.of(1, 2, 1, 2), first.stream().filter(c -> c.phase().equals("full"))
                 .map(ConditionStats::layer).toList());
         assertTrue(first.stream().allMatch(c -> c.n() == 4));
         // model 1: validation (DIM, 1 repeat) at layers 1, 2 (0.9 is layer 2 again), then the full run at the best
         List<ConditionStats> second = cs.stream().filter(c -> c.family().equals("neox-validated")).toList();
         List<ConditionStats> val = second.stream().filter(c -> c.phase().equals("validation")).toList();
-        assertEquals(4, val.size());
+        assertEquals(2, val.size());
         assertTrue(val.stream().allMatch(c -> c.method().equals("dim") && c.n() == 2));
         int best = ConditionStats.best(val).layer();
         assertTrue(second.stream().filter(c -> c.phase().equals("full")).allMatch(c -> c.layer() == best));
-        assertEquals(4, second.stream().filter(c -> c.phase().equals("full")).count());
+        assertEquals(2, second.stream().filter(c -> c.phase().equals("full")).count());
         // the follow-up runs exactly for the methods whose best full-run condition is Partial
         for (String m : List.of("dim", "cosmic")) {
             for (String fam : List.of("neox", "neox-validated")) {
