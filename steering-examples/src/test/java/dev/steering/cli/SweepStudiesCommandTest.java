@@ -59,6 +59,16 @@ class SweepStudiesCommandTest {
         assertEquals(runDir, again);
         assertEquals(parts, Files.getLastModifiedTime(runDir.resolve("models/00-toy-refusal/parts")).toMillis());
         assertEquals(rows.size(), ParquetReader.read(runDir.resolve(ResultStore.RESULTS)).rows().size());
+        // plots --run redraws the reports from results.parquet alone
+        String conditions = Files.readString(runDir.resolve("conditions.csv"));
+        Files.delete(runDir.resolve("verdicts.md"));
+        Files.delete(runDir.resolve("figures/coherent_vs_depth.png"));
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(0, Main.run(new String[]{"plots", "--run", runDir.toString()}, new PrintStream(err, true)),
+                err.toString());
+        assertEquals(verdicts, Files.readString(runDir.resolve("verdicts.md")));
+        assertEquals(conditions, Files.readString(runDir.resolve("conditions.csv")));
+        assertTrue(Files.size(runDir.resolve("figures/coherent_vs_depth.png")) > 0);
     }
 
     @Test
