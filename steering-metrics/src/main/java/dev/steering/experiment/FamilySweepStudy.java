@@ -53,11 +53,25 @@ public final class FamilySweepStudy {
         LanguageModel load(String spec, LoadOptions options);
     }
 
+    /** One condition's steering test (replaced in tests to give chosen outcomes). */
+    @FunctionalInterface
+    interface SteeringTest {
+        /** The rows of condition {@code c} steered with {@code v}, {@code base}'s columns first. */
+        List<Map<String, Object>> run(RefusalInduction induction, SteeringVector v, Condition c, int repeats,
+                                      Map<String, Object> base);
+    }
+
+    /** The plan's test: {@link RefusalInduction#test} with the condition's edits. */
+    static final SteeringTest STEER = (induction, v, c, repeats, base) -> induction.test(
+            induction.edits(v, c.layer(), c.alpha()), repeats, c.seed(), base, base.get(SweepColumns.MODEL) + " "
+                    + c.key());
+
     private final FamilySweepConfig cfg;
     private final RefusalInduction.StudyPrompts prompts;
     private final Path runDir;
     private final ModelLoader loader;
     private final Progress progress;
+    private final SteeringTest steeringTest;
 
     /**
      * @param cfg      the configuration
@@ -71,6 +85,12 @@ public final class FamilySweepStudy {
      */
     public FamilySweepStudy(FamilySweepConfig cfg, List<Prompt> harmful, List<Prompt> harmless, List<Prompt> test,
                             Path runDir, ModelLoader loader, Progress progress) {
+        this(cfg, harmful, harmless, test, runDir, loader, progress, STEER);
+    }
+
+    FamilySweepStudy(FamilySweepConfig cfg, List<Prompt> harmful, List<Prompt> harmless, List<Prompt> test,
+                     Path runDir, ModelLoader loader, Progress progress, SteeringTest steeringTest) {
+        this.steeringTest = steeringTest;
         this.cfg = cfg;
         this.prompts = studyPrompts(cfg.prompts(), harmful, harmless, test, cfg.steering().methods().contains("cosmic"));
         this.runDir = runDir;
@@ -323,8 +343,7 @@ public final class FamilySweepStudy {
             base.put(SweepColumns.DIRECTION_NORM, d.vector().norm());
             base.put(SweepColumns.EXTRACTED_FROM, spec.precision().configName());
             base.put(SweepColumns.EXTRACTION_S, StudyRunner.finiteOrNull(d.seconds()));
-            return induction.test(induction.edits(d.vector(), c.layer(), c.alpha()), repeats, c.seed(), base,
-                    spec.name() + " " + c.key());
+            return steeringTest.run(induction, d.vector(), c, repeats, base);
         }
     }
 }
