@@ -257,7 +257,7 @@ public final class SweepReport {
             """;
 
     /** Per model (in order) and method, the best condition of the full run and its follow-up. */
-    static Map<String, Map<String, ConditionStats>> bestByModelAndMethod(List<ConditionStats> all) {
+    public static Map<String, Map<String, ConditionStats>> bestByModelAndMethod(List<ConditionStats> all) {
         Map<String, Map<String, List<ConditionStats>>> by = new LinkedHashMap<>();
         for (ConditionStats c : all) {
             if (!"validation".equals(c.phase())) {
