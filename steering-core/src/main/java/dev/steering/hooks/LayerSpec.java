@@ -68,7 +68,7 @@ public final class LayerSpec {
                 if (pct < 0 || pct > 100) {
                     throw new IllegalArgumentException("layer depth '" + s + "' must be between 0% and 100%");
                 }
-                layer = Math.min(numLayers - 1, (int) (pct / 100.0 * numLayers));
+                layer = atDepth(pct / 100.0, numLayers);
             } else {
                 layer = Integer.parseInt(t);
             }
@@ -79,6 +79,19 @@ public final class LayerSpec {
             throw new IllegalArgumentException("layer " + layer + " is outside the model's layers 0.." + (numLayers - 1));
         }
         return layer;
+    }
+
+    /**
+     * The layer at depth {@code fraction} of a model with {@code numLayers} blocks: {@code int(fraction · numLayers)}
+     * as Python computes it (Gemma-2-9B, 42 layers: 0.6 → 25), the last layer for 1.0.
+     *
+     * @throws IllegalArgumentException if the fraction is not in [0, 1]
+     */
+    public static int atDepth(double fraction, int numLayers) {
+        if (!(fraction >= 0 && fraction <= 1)) {
+            throw new IllegalArgumentException("layer depth " + fraction + " must be between 0 and 1");
+        }
+        return Math.min(numLayers - 1, (int) (fraction * numLayers));
     }
 
     private static void add(List<Integer> out, int l) {

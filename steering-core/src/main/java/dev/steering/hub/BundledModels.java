@@ -15,7 +15,8 @@ import java.util.stream.Stream;
 
 /**
  * Models shipped as class-path resources ({@code models/NAME/config.json}, weights, tokenizer files), named
- * {@code bundled:NAME}: {@code steering.jar} (the {@code steering-examples} module) carries {@code bundled:toy-refusal}
+ * {@code bundled:NAME}: {@code steering.jar} (the {@code steering-examples} module) carries {@code bundled:toy-refusal},
+ * {@code bundled:llama-random}
  * and the classifier {@code bundled:toxicity-tiny}. {@link #locate(String)} copies a model's files once into
  * {@code $STEERING_CACHE/models/NAME-<content hash>/} (default {@code ~/.cache/steering}; the system property
  * {@value #CACHE_PROPERTY} overrides both), so a changed resource is
@@ -53,7 +54,7 @@ public final class BundledModels {
                 .flatMap(List::stream).filter(f -> resource(name, f) != null).forEach(files::add);
         if (!files.contains(ModelLocator.CONFIG)) {
             throw new HubException("There is no bundled model '" + name + "' on the class path (looked for "
-                    + resourcePath(name, ModelLocator.CONFIG) + "); steering.jar bundles toy-refusal and the "
+                    + resourcePath(name, ModelLocator.CONFIG) + "); steering.jar bundles toy-refusal, llama-random and the "
                     + "classifier toxicity-tiny.");
         }
         try {

@@ -17,7 +17,8 @@ import java.util.List;
  */
 public final class Bundled {
     /** The bundled config names. */
-    static final List<String> CONFIGS = List.of("default", "smoke", "pythia-160m", "toxicity");
+    static final List<String> CONFIGS = List.of("default", "smoke", "pythia-160m", "toxicity",
+            "family-sweep", "family-sweep-real", "quantization", "quantization-real");
 
     private Bundled() {
     }

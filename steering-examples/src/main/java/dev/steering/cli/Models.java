@@ -6,6 +6,7 @@ import dev.steering.hub.HubException;
 import dev.steering.hub.ModelRef;
 import dev.steering.metrics.toxicity.RobertaClassifier;
 import dev.steering.model.LanguageModel;
+import dev.steering.model.LoadOptions;
 
 /**
  * Loads the models named on the command line. A spec that names nothing loadable (a missing directory, a malformed
@@ -18,8 +19,13 @@ final class Models {
 
     /** The language model {@code spec} (the caller closes it). */
     static LanguageModel language(String spec) {
+        return language(spec, LoadOptions.defaults());
+    }
+
+    /** The language model {@code spec} loaded with these options, e.g. a precision (the caller closes it). */
+    static LanguageModel language(String spec, LoadOptions options) {
         checkSpec(spec);
-        return Steering.loadUnshared(spec);
+        return Steering.loadUnshared(spec, options);
     }
 
     /** The sequence classifier {@code spec} (the caller closes it). */
@@ -36,7 +42,7 @@ final class Models {
         if (BundledModels.isBundled(spec)) {
             if (!BundledModels.exists(spec)) {
                 throw new CliException("--model " + spec + ": no such bundled model (steering.jar bundles "
-                        + "bundled:toy-refusal and the classifier bundled:toxicity-tiny)");
+                        + "bundled:toy-refusal, bundled:llama-random and the classifier bundled:toxicity-tiny)");
             }
             return;
         }

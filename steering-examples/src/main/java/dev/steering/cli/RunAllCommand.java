@@ -2,6 +2,8 @@ package dev.steering.cli;
 
 import dev.steering.experiment.ConditionRunner;
 import dev.steering.experiment.ExperimentConfig;
+import dev.steering.experiment.FamilySweepConfig;
+import dev.steering.experiment.QuantizationConfig;
 import dev.steering.experiment.InputFormatException;
 import dev.steering.experiment.Prompt;
 import dev.steering.experiment.PromptSet;
@@ -40,12 +42,13 @@ import java.util.stream.Stream;
 @picocli.CommandLine.Command(name = "run-all", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Runs the whole refusal study (or, with a 'study: toxicity' config, the CAA toxicity study).",
         footer = {"A config with 'study: toxicity' (e.g. --config toxicity) runs the CAA toxicity study "
-                + "(docs/toxicity.md).",
+                + "(docs/toxicity.md); 'study: family_sweep' (--config family-sweep) and 'study: quantization' "
+                + "(--config quantization) the cross-family layer and quantization studies (docs/family-sweep.md).",
                 "Writes artifacts/runs/<run_id>/ (see docs/pipeline-outputs.md) and prints its path."})
 public final class RunAllCommand implements Command {
     @Option(names = "--config", defaultValue = "default", paramLabel = "NAME|FILE",
-            description = "a YAML file or a bundled config: default, smoke, pythia-160m, toxicity (default: "
-                    + "${DEFAULT-VALUE})")
+            description = "a YAML file or a bundled config: default, smoke, pythia-160m, toxicity, family-sweep, "
+                    + "family-sweep-real, quantization, quantization-real (default: ${DEFAULT-VALUE})")
     String configName;
 
     @Option(names = "--set", paramLabel = "section.key=value",
@@ -76,6 +79,12 @@ public final class RunAllCommand implements Command {
             source = YamlConfig.read(configName, ExperimentConfig.BundledConfigs.classpath(Bundled.CONFIGS));
             if (ToxicityConfig.STUDY.equals(source.study())) {
                 return runToxicity(ToxicityConfig.load(source, overrides), fresh, sparkMaster);
+            }
+            if (FamilySweepConfig.STUDY.equals(source.study())) {
+                return SweepStudies.familySweep(FamilySweepConfig.load(source, overrides), fresh);
+            }
+            if (QuantizationConfig.STUDY.equals(source.study())) {
+                return SweepStudies.quantization(QuantizationConfig.load(source, overrides), fresh);
             }
             cfg = ExperimentConfig.load(source, overrides);
         } catch (IllegalArgumentException e) {

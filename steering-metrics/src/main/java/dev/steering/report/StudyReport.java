@@ -2,6 +2,7 @@ package dev.steering.report;
 
 import dev.steering.experiment.ResultColumns;
 import dev.steering.experiment.ResultStore;
+import dev.steering.experiment.SweepColumns;
 import dev.steering.experiment.ToxicityColumns;
 import dev.steering.experiment.parquet.ParquetReader;
 import dev.steering.experiment.parquet.ParquetSchema;
@@ -66,7 +67,8 @@ public final class StudyReport {
 
     /**
      * Reads {@code runDir/results.parquet} and writes the reports (the {@code plots --run DIR} command). A table with
-     * a {@code toxicity} column is a toxicity study run and gets {@link ToxicityReport#write}.
+     * a {@code toxicity} column is a toxicity study run and gets {@link ToxicityReport#write}; one with a
+     * {@code garbled_refusal} column a family-sweep or quantization run ({@link SweepReport}, {@link QuantizationReport}).
      *
      * @throws NoSuchFileException naming the missing {@code results.parquet}
      * @throws IOException         naming the file when it is not readable Parquet, lacks a column of
@@ -79,6 +81,12 @@ public final class StudyReport {
                     "no " + ResultStore.RESULTS + " in the run directory (run the study first)");
         }
         ParquetTable table = ParquetReader.read(file);
+        if (table.schema().column(SweepColumns.GARBLED_REFUSAL) != null) {
+            checkSchema(file, table.schema(), SweepColumns.SCHEMA);
+            boolean quantization = table.rows().stream()
+                    .allMatch(r -> SweepColumns.QUANTIZATION.equals(r.get(SweepColumns.PHASE)));
+            return quantization ? QuantizationReport.write(runDir, table.rows()) : SweepReport.write(runDir, table.rows());
+        }
         boolean toxicity = table.schema().column(ToxicityColumns.TOXICITY) != null;
         checkSchema(file, table.schema(), toxicity ? ToxicityColumns.SCHEMA : ResultColumns.SCHEMA);
         try {
