@@ -116,7 +116,10 @@ class HubFaultTest {
         assertTrue(m.contains("Download of model.safetensors") && m.contains("failed 3 times")
                 && m.contains("of " + weights.length + " bytes") && m.contains("Nothing was stored"), m);
         assertFalse(m.contains("Cannot store"), m);
-        assertEquals(3, cdnGets());
+        // three attempts of ours ("failed 3 times" above); the JDK's HttpClient may itself resend an idempotent GET
+        // once when the connection it reused was closed under it, which the server then sees as one more request
+        long gets = cdnGets();
+        assertTrue(gets >= 3 && gets <= 6, gets + " GETs for 3 attempts");
         assertNotCached("model.safetensors");
     }
 
