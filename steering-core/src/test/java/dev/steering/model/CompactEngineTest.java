@@ -185,6 +185,26 @@ class CompactEngineTest {
         assertThrows(IllegalStateException.class, () -> g.run(ForwardInputs.single(tokens), null, List.of()));
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"gpt2-tiny", "llama-family/qwen2-tiny"})
+    void theNd4jKernelsComputeWhatTheJavaKernelsDo(String fixture) {
+        long[] tokens = prompts(256).get(1);
+        try (LanguageModel java = load(fixture, Precision.INT8)) {
+            INDArray expected = logits(java, tokens);
+            String before = System.getProperty("steering.kernels");
+            System.setProperty("steering.kernels", "nd4j");
+            try (LanguageModel nd4j = load(fixture, Precision.INT8)) {
+                Reference.assertClose(expected, logits(nd4j, tokens), fixture + " int8 with Kernels.ND4J");
+            } finally {
+                if (before == null) {
+                    System.clearProperty("steering.kernels");
+                } else {
+                    System.setProperty("steering.kernels", before);
+                }
+            }
+        }
+    }
+
     @Test
     void aTrainableGraphRefusesCompactWeights() {
         try (LanguageModel q = load("gpt-neox-tiny", Precision.INT8)) {
