@@ -157,9 +157,7 @@ public final class GraphExecutor implements AutoCloseable {
                     edits.get(slotNames.get(st.out[0])).accept(values[st.out[0]]);
                 }
                 if (profile != null) {
-                    long[] p = profile.computeIfAbsent(st.kind == Kind.MATMUL ? "matmul "
-                            + Arrays.toString(values[st.in[0]].shape()) + "x" + Arrays.toString(values[st.in[1]].shape())
-                            + (st.transB ? "T" : "") : st.op.opName(), k -> new long[2]);
+                    long[] p = profile.computeIfAbsent(profileKey(st, values), k -> new long[2]);
                     p[0]++;
                     p[1] += System.nanoTime() - t0;
                 }
@@ -185,6 +183,17 @@ public final class GraphExecutor implements AutoCloseable {
             out.put(o, values[slot(o)]);
         }
         return out;
+    }
+
+    /** What a step is timed as: matmuls by their shapes (and a compact weight's type), other ops by name. */
+    private static String profileKey(Step st, INDArray[] values) {
+        return switch (st.kind) {
+            case MATMUL -> "matmul " + Arrays.toString(values[st.in[0]].shape()) + "x"
+                    + Arrays.toString(values[st.in[1]].shape()) + (st.transB ? "T" : "");
+            case COMPACT -> "matmul " + Arrays.toString(values[st.in[0]].shape()) + "x" + st.matrix.type()
+                    + "[" + st.matrix.outFeatures() + ", " + st.matrix.inFeatures() + "]T";
+            default -> st.op.opName();
+        };
     }
 
     /** Destination arrays by slot (null when there are none). */
@@ -610,8 +619,12 @@ public final class GraphExecutor implements AutoCloseable {
                 }
             } else {
                 float[] yh = new float[rows * matrix.outFeatures()];
-                matrix.matmul(x.dup('c').data().asFloat(), 0, rows, yh, 0);
-                y.assign(Nd4j.create(yh, y.shape(), 'c'));
+                INDArray xc = x.dup('c');
+                matrix.matmul(xc.data().asFloat(), 0, rows, yh, 0);
+                xc.close();
+                try (INDArray host = Nd4j.create(yh, y.shape(), 'c')) {
+                    y.assign(host);
+                }
             }
             v[out[0]] = y;
         }
@@ -631,7 +644,9 @@ public final class GraphExecutor implements AutoCloseable {
             if (java) {
                 o.data().asNioFloat().put(0, rows);
             } else {
-                o.assign(Nd4j.create(rows, o.shape(), 'c'));
+                try (INDArray host = Nd4j.create(rows, o.shape(), 'c')) {
+                    o.assign(host);
+                }
             }
             v[out[0]] = o;
         }

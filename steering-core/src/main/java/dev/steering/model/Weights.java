@@ -8,8 +8,10 @@ import dev.steering.weights.WeightsException;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -67,13 +69,10 @@ public final class Weights implements AutoCloseable {
         return f32 + distinctCompact().mapToLong(CompactMatrix::storageBytes).sum();
     }
 
+    /** The compact matrices, each once (a tied embedding is one matrix under two names). */
     private java.util.stream.Stream<CompactMatrix> distinctCompact() {
-        return compact.values().stream().filter(distinctByIdentity());
-    }
-
-    private static java.util.function.Predicate<CompactMatrix> distinctByIdentity() {
-        Map<CompactMatrix, Boolean> seen = new java.util.IdentityHashMap<>();
-        return m -> seen.put(m, Boolean.TRUE) == null;
+        Set<CompactMatrix> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        return compact.values().stream().filter(seen::add);
     }
 
     /** Names and arrays, in load order (unmodifiable). */
@@ -165,11 +164,11 @@ public final class Weights implements AutoCloseable {
                 return;
             }
             checkShape(name, shape);
-            putCompact(graphName, name, () -> CompactMatrix.fromSource(source, name, type));
+            putCompact(graphName, name, type);
         }
 
         /**
-         * Stores a matrix {@code [out, in]} the architecture computed from checkpoint tensor {@code name} (a
+         * Stores a matrix {@code [out, in]} of the caller's own (not the source's array) the architecture computed from checkpoint tensor {@code name} (a
          * transpose, a concatenation starting with {@code name}, ...) as {@code graphName}: compact if the policy
          * says so for {@code name}, closing {@code matrix} right away.
          */
@@ -203,11 +202,12 @@ public final class Weights implements AutoCloseable {
             }
         }
 
-        private void putCompact(String graphName, String name, java.util.function.Supplier<CompactMatrix> make) {
+        /** Encodes checkpoint tensor {@code name} once, however many graph names use it. */
+        private void putCompact(String graphName, String name, StorageType type) {
             CompactMatrix m = encoded.get(name);
             if (m == null) {
                 try {
-                    m = make.get();
+                    m = CompactMatrix.fromSource(source, name, type);
                 } catch (WeightsException e) {
                     throw new WeightsException(origin + ": " + e.getMessage());
                 }
