@@ -484,7 +484,8 @@ public final class GraphExecutor implements AutoCloseable {
             CompactMatrix w = ins.size() == 2 ? ex.compact.get(ins.get(kind == Kind.MATMUL ? 1 : 0)) : null;
             if (w != null && kind == Kind.MATMUL && tb && !ta) {
                 kind = Kind.COMPACT;
-            } else if (w != null && kind == Kind.CUSTOM && JavaKernels.gatherAxis(df) == 0) {
+            } else if (w != null && df instanceof DynamicCustomOp c && c.opName().equals("gather")
+                    && Arrays.equals(c.iArgs(), new long[]{0})) {
                 kind = Kind.COMPACT_GATHER;
             } else if (w != null || ins.stream().anyMatch(ex.compact::containsKey)) {
                 throw new UnsupportedOperationException("op '" + df.getOwnName() + "' (" + df.opName() + ") uses a "
@@ -631,6 +632,10 @@ public final class GraphExecutor implements AutoCloseable {
 
         /** Rows {@code indices} of the compact weight, decoded to F32. */
         private void compactGather(INDArray[] v, GraphExecutor ex, Set<ShapeKey> used) {
+            if (v[in[1]].rank() != 1) {
+                throw new IllegalArgumentException("indices " + Arrays.toString(v[in[1]].shape()) + " into " + matrix
+                        + ": expected a vector");
+            }
             long[] indices = v[in[1]].toLongVector();
             int width = matrix.inFeatures();
             float[] rows = new float[indices.length * width];
