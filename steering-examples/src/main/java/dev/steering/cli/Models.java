@@ -18,6 +18,11 @@ final class Models {
     private Models() {
     }
 
+    /** The language model {@code spec} at float32 (the caller closes it). */
+    static LanguageModel language(String spec) {
+        return language(spec, Precision.FLOAT32);
+    }
+
     /** The language model {@code spec} with its weights at {@code precision} (the caller closes it). */
     static LanguageModel language(String spec, Precision precision) {
         checkSpec(spec);
