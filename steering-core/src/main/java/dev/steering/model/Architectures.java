@@ -1,6 +1,7 @@
 package dev.steering.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.steering.model.compact.StorageType;
 import dev.steering.weights.TensorSource;
 import java.util.ArrayList;
 import java.util.List;
@@ -69,18 +70,26 @@ public final class Architectures {
         };
     }
 
-    /** Parses the config and loads the weights into the matching architecture class. */
+    /** Parses the config and loads the weights (F32) into the matching architecture class. */
     public static Architecture load(JsonNode config, TensorSource tensors, String origin) {
+        return load(config, tensors, origin, null);
+    }
+
+    /**
+     * Parses the config and loads the weights into the matching architecture class, keeping the matrices
+     * {@link dev.steering.model.compact.CompactPolicy} selects compact at {@code target} (null or F32: all F32).
+     */
+    public static Architecture load(JsonNode config, TensorSource tensors, String origin, StorageType target) {
         ModelConfig cfg = config(config, origin);
         checkLayerCount(cfg, tensors, origin);
         if (cfg instanceof GptNeoXConfig c) {
-            return new GptNeoX(c, tensors, origin);
+            return new GptNeoX(c, tensors, origin, target);
         } else if (cfg instanceof Gpt2Config c) {
-            return new Gpt2(c, tensors, origin);
+            return new Gpt2(c, tensors, origin, target);
         } else if (cfg instanceof LlamaConfig c) {
-            return new Llama(c, tensors, origin);
+            return new Llama(c, tensors, origin, target);
         }
-        return new Gemma2((Gemma2Config) cfg, tensors, origin);
+        return new Gemma2((Gemma2Config) cfg, tensors, origin, target);
     }
 
     /**

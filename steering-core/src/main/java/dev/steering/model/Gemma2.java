@@ -1,6 +1,7 @@
 package dev.steering.model;
 
 import dev.steering.hooks.HookPoint;
+import dev.steering.model.compact.StorageType;
 import dev.steering.weights.TensorSource;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -31,13 +32,18 @@ public final class Gemma2 implements Architecture {
 
     /** Loads the weights of a {@code Gemma2ForCausalLM} checkpoint (names and shapes checked). */
     public Gemma2(Gemma2Config cfg, TensorSource tensors, String origin) {
+        this(cfg, tensors, origin, null);
+    }
+
+    /** As {@link #Gemma2(Gemma2Config, TensorSource, String)}, keeping matrices compact at {@code target} (null: F32). */
+    public Gemma2(Gemma2Config cfg, TensorSource tensors, String origin, StorageType target) {
         this.cfg = cfg;
         this.rotary = cfg.ropeScaling().embedding(cfg.headDim(), cfg.headDim(), cfg.ropeTheta());
         long d = cfg.hiddenSize();
         long ff = cfg.intermediateSize();
         long qw = (long) cfg.numHeads() * cfg.headDim();
         long kvw = (long) cfg.numKvHeads() * cfg.headDim();
-        Weights.Collector w = new Weights.Collector(tensors, origin);
+        Weights.Collector w = new Weights.Collector(tensors, origin, target);
         w.copy("embed", "model.embed_tokens.weight", cfg.vocabSize(), d);
         for (int l = 0; l < cfg.numLayers(); l++) {
             String p = "model.layers." + l + ".";
@@ -45,10 +51,12 @@ public final class Gemma2 implements Architecture {
             for (String norm : NORMS) {
                 w.put(q + norm, w.read(p + norm + ".weight", d).add(1f));
             }
-            w.put(q + "qkv.weight", Nd4j.concat(0, w.read(p + "self_attn.q_proj.weight", qw, d),
+            w.matrix(q + "qkv.weight", p + "self_attn.q_proj.weight", Nd4j.concat(0,
+                    w.read(p + "self_attn.q_proj.weight", qw, d),
                     w.read(p + "self_attn.k_proj.weight", kvw, d), w.read(p + "self_attn.v_proj.weight", kvw, d)));
             w.copy(q + "o.weight", p + "self_attn.o_proj.weight", d, qw);
-            w.put(q + "gate_up.weight", Nd4j.concat(0, w.read(p + "mlp.gate_proj.weight", ff, d),
+            w.matrix(q + "gate_up.weight", p + "mlp.gate_proj.weight", Nd4j.concat(0,
+                    w.read(p + "mlp.gate_proj.weight", ff, d),
                     w.read(p + "mlp.up_proj.weight", ff, d)));
             w.copy(q + "down.weight", p + "mlp.down_proj.weight", d, ff);
         }

@@ -1,6 +1,7 @@
 package dev.steering.model;
 
 import dev.steering.hooks.HookPoint;
+import dev.steering.model.compact.StorageType;
 import dev.steering.weights.TensorSource;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -28,10 +29,15 @@ public final class Gpt2 implements Architecture {
      * {@code [out, in]} layout of {@link Ops#linear}.
      */
     public Gpt2(Gpt2Config cfg, TensorSource tensors, String origin) {
+        this(cfg, tensors, origin, null);
+    }
+
+    /** As {@link #Gpt2(Gpt2Config, TensorSource, String)}, keeping matrices compact at {@code target} (null: F32). */
+    public Gpt2(Gpt2Config cfg, TensorSource tensors, String origin, StorageType target) {
         this.cfg = cfg;
         long d = cfg.hiddenSize();
         long ff = cfg.intermediateSize();
-        Weights.Collector w = new Weights.Collector(tensors, origin);
+        Weights.Collector w = new Weights.Collector(tensors, origin, target);
         String t = w.has("transformer.wte.weight") ? "transformer." : "";
         w.copy("wte", t + "wte.weight", cfg.vocabSize(), d);
         w.copy("wpe", t + "wpe.weight", cfg.maxPositions(), d);
@@ -42,13 +48,13 @@ public final class Gpt2 implements Architecture {
             w.copy(q + "ln1.bias", p + "ln_1.bias", d);
             w.copy(q + "ln2.weight", p + "ln_2.weight", d);
             w.copy(q + "ln2.bias", p + "ln_2.bias", d);
-            w.put(q + "qkv.weight", conv1d(w.read(p + "attn.c_attn.weight", d, 3 * d)));
+            w.matrix(q + "qkv.weight", p + "attn.c_attn.weight", conv1d(w.read(p + "attn.c_attn.weight", d, 3 * d)));
             w.put(q + "qkv.bias", w.read(p + "attn.c_attn.bias", 3 * d).reshape(1, 3 * d));
-            w.put(q + "proj.weight", conv1d(w.read(p + "attn.c_proj.weight", d, d)));
+            w.matrix(q + "proj.weight", p + "attn.c_proj.weight", conv1d(w.read(p + "attn.c_proj.weight", d, d)));
             w.put(q + "proj.bias", w.read(p + "attn.c_proj.bias", d).reshape(1, d));
-            w.put(q + "fc.weight", conv1d(w.read(p + "mlp.c_fc.weight", d, ff)));
+            w.matrix(q + "fc.weight", p + "mlp.c_fc.weight", conv1d(w.read(p + "mlp.c_fc.weight", d, ff)));
             w.put(q + "fc.bias", w.read(p + "mlp.c_fc.bias", ff).reshape(1, ff));
-            w.put(q + "out.weight", conv1d(w.read(p + "mlp.c_proj.weight", ff, d)));
+            w.matrix(q + "out.weight", p + "mlp.c_proj.weight", conv1d(w.read(p + "mlp.c_proj.weight", ff, d)));
             w.put(q + "out.bias", w.read(p + "mlp.c_proj.bias", d).reshape(1, d));
         }
         w.copy("ln_f.weight", t + "ln_f.weight", d);
@@ -80,7 +86,7 @@ public final class Gpt2 implements Architecture {
             x = block(g, l, x);
         }
         SDVariable h = g.hook(HookPoint.lnFinal(), layerNorm(g, x, "ln_f"));
-        g.unembed(h, weights.asMap().containsKey("unembed") ? "unembed" : "wte", null, 0);
+        g.unembed(h, weights.has("unembed") ? "unembed" : "wte", null, 0);
     }
 
     private SDVariable block(GraphBuilder g, int l, SDVariable x) {

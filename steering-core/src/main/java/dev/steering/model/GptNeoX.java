@@ -1,12 +1,13 @@
 package dev.steering.model;
 
 import dev.steering.hooks.HookPoint;
+import dev.steering.model.compact.StorageType;
 import dev.steering.weights.TensorSource;
-import org.nd4j.autodiff.samediff.SDVariable;
-import org.nd4j.autodiff.samediff.SameDiff;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -30,12 +31,17 @@ public final class GptNeoX implements Architecture {
 
     /** Loads the weights of a {@code GPTNeoXForCausalLM} checkpoint (names and shapes checked). */
     public GptNeoX(GptNeoXConfig cfg, TensorSource tensors, String origin) {
+        this(cfg, tensors, origin, null);
+    }
+
+    /** As {@link #GptNeoX(GptNeoXConfig, TensorSource, String)}, keeping matrices compact at {@code target} (null: F32). */
+    public GptNeoX(GptNeoXConfig cfg, TensorSource tensors, String origin, StorageType target) {
         this.cfg = cfg;
         this.rotary = new RotaryEmbedding(cfg.headDim(), cfg.rotaryDim(),
                 RotaryEmbedding.defaultInvFreq(cfg.rotaryDim(), cfg.rotaryEmbBase()), 1.0);
         long d = cfg.hiddenSize();
         long ff = cfg.intermediateSize();
-        Weights.Collector w = new Weights.Collector(tensors, origin);
+        Weights.Collector w = new Weights.Collector(tensors, origin, target);
         w.copy("embed", "gpt_neox.embed_in.weight", cfg.vocabSize(), d);
         for (int l = 0; l < cfg.numLayers(); l++) {
             String p = "gpt_neox.layers." + l + ".";
@@ -44,7 +50,8 @@ public final class GptNeoX implements Architecture {
             w.copy(q + "ln1.bias", p + "input_layernorm.bias", d);
             w.copy(q + "ln2.weight", p + "post_attention_layernorm.weight", d);
             w.copy(q + "ln2.bias", p + "post_attention_layernorm.bias", d);
-            w.put(q + "qkv.weight", reorderQkvRows(cfg, w.read(p + "attention.query_key_value.weight", 3 * d, d), true));
+            w.matrix(q + "qkv.weight", p + "attention.query_key_value.weight",
+                    reorderQkvRows(cfg, w.read(p + "attention.query_key_value.weight", 3 * d, d), true));
             if (cfg.attentionBias()) {
                 w.put(q + "qkv.bias", reorderQkvRows(cfg, w.read(p + "attention.query_key_value.bias", 3 * d)
                         .reshape(3 * d, 1), true).reshape(1, 3 * d));
@@ -59,7 +66,7 @@ public final class GptNeoX implements Architecture {
         w.copy("ln_f.weight", "gpt_neox.final_layer_norm.weight", d);
         w.copy("ln_f.bias", "gpt_neox.final_layer_norm.bias", d);
         if (cfg.tieWordEmbeddings()) {
-            w.put("unembed", w.read("gpt_neox.embed_in.weight", cfg.vocabSize(), d));
+            w.copy("unembed", "gpt_neox.embed_in.weight", cfg.vocabSize(), d);
         } else {
             w.copy("unembed", "embed_out.weight", cfg.vocabSize(), d);
         }

@@ -1,6 +1,7 @@
 package dev.steering.model;
 
 import dev.steering.hooks.HookPoint;
+import dev.steering.model.compact.CompactMatrix;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -89,17 +90,29 @@ public final class GraphBuilder {
         return sd;
     }
 
-    /** A weight as a graph constant (or trainable variable), created once per graph. */
+    /**
+     * A weight as a graph constant (or trainable variable), created once per graph. A compact weight (see
+     * {@link Weights#compact}) is a placeholder {@code [out, in]} nothing is fed for: the executor multiplies by it
+     * and gathers from it directly ({@link GraphExecutor}).
+     */
     public SDVariable weight(String name) {
         if (sd.hasVariable(name)) {
             return sd.getVariable(name);
+        }
+        CompactMatrix m = weights.compact(name);
+        if (m != null) {
+            if (trainable) {
+                throw new IllegalStateException("weight '" + name + "' is " + m.type()
+                        + ": a trainable graph needs float32 weights");
+            }
+            return sd.placeHolder(name, DataType.FLOAT, m.outFeatures(), m.inFeatures());
         }
         return trainable ? sd.var(name, weights.get(name)) : sd.constant(name, weights.get(name));
     }
 
     /** Rows of the embedding table {@code [vocab, hidden]} for the input tokens: {@code [rows, hidden]}. */
     public SDVariable embedTokens(String table) {
-        tokenRows = weights.get(table).size(0);
+        tokenRows = weights.shape(table)[0];
         return lookup(table, sd.reshape(inputIds, -1));
     }
 
@@ -111,7 +124,7 @@ public final class GraphBuilder {
         if (!trainable) {
             return sd.gather(weight(table), ids, 0);
         }
-        int rows = (int) weights.get(table).size(0);
+        int rows = (int) weights.shape(table)[0];
         return sd.mmul(sd.oneHot(ids, rows, -1, 1.0, 0.0, DataType.FLOAT), weight(table));
     }
 
@@ -120,7 +133,7 @@ public final class GraphBuilder {
         if (positionIds == null) {
             positionIds = sd.placeHolder(POSITION_IDS, DataType.INT64, -1);
         }
-        positionRows = weights.get(table).size(0);
+        positionRows = weights.shape(table)[0];
         return lookup(table, positionIds);
     }
 
@@ -280,7 +293,8 @@ public final class GraphBuilder {
             throw new IllegalStateException("architecture did not call unembed()");
         }
         return new SameDiffEngine(sd, hookVariables, rotary, new ArrayList<>(rotaryWidths), tokenRows,
-                positionRows, cachedLayers, cacheShape[0], cacheShape[1], slidingWindow, kernels);
+                positionRows, cachedLayers, cacheShape[0], cacheShape[1], slidingWindow, kernels,
+                weights.compactMatrices());
     }
 
     static String hookVariableName(HookPoint hook) {

@@ -1,5 +1,8 @@
 package dev.steering.model;
 
+import dev.steering.model.compact.CompactKernels;
+import dev.steering.model.compact.CompactMatrix;
+import java.nio.FloatBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -48,7 +51,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * serialise calls (as {@link SameDiffEngine} does).
  *
  * <p>With {@link Kernels#ND4J} every op runs through ND4J (no Java kernel touches host memory), as any backend
- * requires. Identities run as aliases, except the edited ones of a call: their input is copied and the call's edit
+ * requires. Matmuls by and gathers from a compact weight (a placeholder of {@link Weights#compact}, not fed) run
+ * through {@link CompactKernels} on the host: in place on the CPU backend, through host copies otherwise.
+ * Identities run as aliases, except the edited ones of a call: their input is copied and the call's edit
  * function changes the copy in place (see {@link #output(Map, Map, Map, String...)}).
  */
 public final class GraphExecutor implements AutoCloseable {
@@ -59,6 +64,8 @@ public final class GraphExecutor implements AutoCloseable {
     private final Map<ShapeKey, ArrayDeque<INDArray>> pool = new HashMap<>();
     private final Kernels mode;
     private final MatmulKernels kernels;
+    /** Compact weights by placeholder name. */
+    private final Map<String, CompactMatrix> compact;
     /** Per op name: [calls, nanoseconds], when profiling. */
     private Map<String, long[]> profile;
 
@@ -74,9 +81,22 @@ public final class GraphExecutor implements AutoCloseable {
 
     /** An executor whose 2-D matmuls use {@code kernels}. */
     GraphExecutor(SameDiff sd, Kernels mode, MatmulKernels kernels) {
+        this(sd, mode, kernels, Map.of());
+    }
+
+    /**
+     * An executor running these kernels over a graph whose placeholders named in {@code compact} are compact
+     * weights {@code [out, in]}: never fed, only multiplied by ({@code x · Wᵀ}) or gathered from (rows, axis 0).
+     */
+    GraphExecutor(SameDiff sd, Kernels mode, Map<String, CompactMatrix> compact) {
+        this(sd, mode, MatmulKernels.fromSystemProperty(), compact);
+    }
+
+    private GraphExecutor(SameDiff sd, Kernels mode, MatmulKernels kernels, Map<String, CompactMatrix> compact) {
         this.sd = sd;
         this.mode = mode;
         this.kernels = mode == Kernels.JAVA ? kernels : MatmulKernels.always(MatmulKernels.Kernel.BLAS);
+        this.compact = Map.copyOf(compact);
     }
 
     /**
@@ -112,6 +132,9 @@ public final class GraphExecutor implements AutoCloseable {
             INDArray a = plan.constants[i];
             if (a == null) {
                 String name = slotNames.get(s);
+                if (compact.containsKey(name)) {
+                    continue;                   // read by its COMPACT / COMPACT_GATHER steps, never fed
+                }
                 SDVariable v = sd.getVariable(name);
                 a = v.isPlaceHolder() ? feed.get(name) : v.getArr();
                 if (a == null) {
@@ -134,9 +157,7 @@ public final class GraphExecutor implements AutoCloseable {
                     edits.get(slotNames.get(st.out[0])).accept(values[st.out[0]]);
                 }
                 if (profile != null) {
-                    long[] p = profile.computeIfAbsent(st.kind == Kind.MATMUL ? "matmul "
-                            + Arrays.toString(values[st.in[0]].shape()) + "x" + Arrays.toString(values[st.in[1]].shape())
-                            + (st.transB ? "T" : "") : st.op.opName(), k -> new long[2]);
+                    long[] p = profile.computeIfAbsent(profileKey(st, values), k -> new long[2]);
                     p[0]++;
                     p[1] += System.nanoTime() - t0;
                 }
@@ -162,6 +183,17 @@ public final class GraphExecutor implements AutoCloseable {
             out.put(o, values[slot(o)]);
         }
         return out;
+    }
+
+    /** What a step is timed as: matmuls by their shapes (and a compact weight's type), other ops by name. */
+    private static String profileKey(Step st, INDArray[] values) {
+        return switch (st.kind) {
+            case MATMUL -> "matmul " + Arrays.toString(values[st.in[0]].shape()) + "x"
+                    + Arrays.toString(values[st.in[1]].shape()) + (st.transB ? "T" : "");
+            case COMPACT -> "matmul " + Arrays.toString(values[st.in[0]].shape()) + "x" + st.matrix.type()
+                    + "[" + st.matrix.outFeatures() + ", " + st.matrix.inFeatures() + "]T";
+            default -> st.op.opName();
+        };
     }
 
     /** Destination arrays by slot (null when there are none). */
@@ -368,8 +400,11 @@ public final class GraphExecutor implements AutoCloseable {
     private record Plan(Step[] steps, int[] external, INDArray[] constants) {
     }
 
-    /** EDIT: an identity whose output a call edits (a copy of the input, then the edit). */
-    private enum Kind { IDENTITY, EDIT, MATMUL, CUSTOM, LEGACY }
+    /**
+     * EDIT: an identity whose output a call edits (a copy of the input, then the edit). COMPACT: {@code x · Wᵀ} by a
+     * compact weight; COMPACT_GATHER: rows of a compact weight.
+     */
+    private enum Kind { IDENTITY, EDIT, MATMUL, CUSTOM, LEGACY, COMPACT, COMPACT_GATHER }
 
     private static final class Step {
         final DifferentialFunction op;
@@ -398,6 +433,8 @@ public final class GraphExecutor implements AutoCloseable {
 
         /** Whether Java kernels may run (host memory). */
         private final boolean java;
+        /** The weight of a COMPACT or COMPACT_GATHER step. */
+        private CompactMatrix matrix;
 
         private Step(DifferentialFunction op, Kind kind, int[] in, int[] out, DataType[] outTypes, boolean transA,
                      boolean transB, boolean java) {
@@ -444,7 +481,18 @@ public final class GraphExecutor implements AutoCloseable {
                 throw new UnsupportedOperationException("op kind not supported by GraphExecutor: "
                         + df.getClass().getName() + " ('" + df.getOwnName() + "')");
             }
+            CompactMatrix w = ins.size() == 2 ? ex.compact.get(ins.get(kind == Kind.MATMUL ? 1 : 0)) : null;
+            if (w != null && kind == Kind.MATMUL && tb && !ta) {
+                kind = Kind.COMPACT;
+            } else if (w != null && df instanceof DynamicCustomOp c && c.opName().equals("gather")
+                    && Arrays.equals(c.iArgs(), new long[]{0})) {
+                kind = Kind.COMPACT_GATHER;
+            } else if (w != null || ins.stream().anyMatch(ex.compact::containsKey)) {
+                throw new UnsupportedOperationException("op '" + df.getOwnName() + "' (" + df.opName() + ") uses a "
+                        + "compact weight other than as x·Wᵀ or a row gather");
+            }
             Step step = new Step(df, kind, in, out, types, ta, tb, ex.mode == Kernels.JAVA);
+            step.matrix = w;
             step.constantIndices = ins.size() == 2
                     && ex.sd.getVariable(ins.get(1)).getVariableType() == VariableType.CONSTANT;
             return step;
@@ -484,6 +532,8 @@ public final class GraphExecutor implements AutoCloseable {
                     v[out[0]] = o;
                 }
                 case MATMUL -> matmul(v, ex, used);
+                case COMPACT -> compactMatmul(v, ex, used);
+                case COMPACT_GATHER -> compactGather(v, ex, used);
                 case CUSTOM -> custom(v, ex, used);
                 case LEGACY -> legacy(v, ex, used);
                 default -> throw new AssertionError();
@@ -550,6 +600,60 @@ public final class GraphExecutor implements AutoCloseable {
                 k.record(System.nanoTime() - t0);
             }
             v[out[0]] = c;
+        }
+
+        /** {@code y[rows, out] = x[rows, in] · Wᵀ} by the compact weight. */
+        private void compactMatmul(INDArray[] v, GraphExecutor ex, Set<ShapeKey> used) {
+            INDArray x = v[in[0]];
+            if (x.rank() != 2 || x.size(1) != matrix.inFeatures() || x.dataType() != DataType.FLOAT) {
+                throw new IllegalArgumentException("input " + x.dataType() + Arrays.toString(x.shape())
+                        + " does not match " + matrix);
+            }
+            int rows = Math.toIntExact(x.size(0));
+            INDArray y = floatOutput(new long[]{rows, matrix.outFeatures()}, ex, used);
+            if (java) {
+                INDArray xc = !x.isView() && x.offset() == 0 && x.ordering() == 'c' && Shape.hasDefaultStridesForShape(x)
+                        ? x : x.dup('c');
+                CompactKernels.shared().matmul(matrix, xc.data().asNioFloat(), rows, y.data().asNioFloat());
+                if (xc != x) {
+                    xc.close();
+                }
+            } else {
+                float[] yh = new float[rows * matrix.outFeatures()];
+                INDArray xc = x.dup('c');
+                matrix.matmul(xc.data().asFloat(), 0, rows, yh, 0);
+                xc.close();
+                try (INDArray host = Nd4j.create(yh, y.shape(), 'c')) {
+                    y.assign(host);
+                }
+            }
+            v[out[0]] = y;
+        }
+
+        /** Rows {@code indices} of the compact weight, decoded to F32. */
+        private void compactGather(INDArray[] v, GraphExecutor ex, Set<ShapeKey> used) {
+            if (v[in[1]].rank() != 1) {
+                throw new IllegalArgumentException("indices " + Arrays.toString(v[in[1]].shape()) + " into " + matrix
+                        + ": expected a vector");
+            }
+            long[] indices = v[in[1]].toLongVector();
+            int width = matrix.inFeatures();
+            float[] rows = new float[indices.length * width];
+            for (int i = 0; i < indices.length; i++) {
+                if (indices[i] < 0 || indices[i] >= matrix.outFeatures()) {
+                    throw new IndexOutOfBoundsException("row " + indices[i] + " of " + matrix);
+                }
+                matrix.decodeRow((int) indices[i], rows, i * width);
+            }
+            INDArray o = floatOutput(new long[]{indices.length, width}, ex, used);
+            if (java) {
+                o.data().asNioFloat().put(0, rows);
+            } else {
+                try (INDArray host = Nd4j.create(rows, o.shape(), 'c')) {
+                    o.assign(host);
+                }
+            }
+            v[out[0]] = o;
         }
 
         private void custom(INDArray[] v, GraphExecutor ex, Set<ShapeKey> used) {

@@ -1,7 +1,12 @@
 package dev.steering.model;
 
 import dev.steering.hooks.Edit;
+import dev.steering.model.compact.CompactPolicy;
+import dev.steering.model.compact.StorageType;
 import dev.steering.weights.Checkpoint;
+import dev.steering.weights.DType;
+import dev.steering.weights.TensorInfo;
+import dev.steering.weights.TensorSource;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -63,24 +68,35 @@ public final class LanguageModel implements AutoCloseable {
     /** Loads a checkpoint directory with these options; {@code id} is recorded as the model's name. */
     public static LanguageModel load(Path dir, String id, LoadOptions options) {
         options.device().check();
-        if (options.precision() != Precision.FLOAT32) {
-            throw new IllegalArgumentException("precision " + options.precision() + " is not supported yet: "
-                    + "load at float32");
-        }
         long t0 = System.nanoTime();
         try (Checkpoint ckpt = Checkpoint.open(dir)) {
             String origin = dir.resolve("config.json").toString();
-            Architecture arch = Architectures.load(ckpt.config(), ckpt.tensors(), origin);
+            StorageType target = CompactPolicy.storageType(options.precision(), matrixDType(ckpt.tensors()));
+            Architecture arch = Architectures.load(ckpt.config(), ckpt.tensors(), origin, target);
             TextTokenizer tok = ckpt.file("tokenizer.json").map(TextTokenizer::load).orElse(null);
-            LOG.info("loaded {} ({}, {} layers, hidden {}, {} parameters) in {} ms", id,
-                    arch.config().architecture(), arch.config().numLayers(), arch.config().hiddenSize(),
-                    arch.weights().parameterCount(), (System.nanoTime() - t0) / 1_000_000);
+            LOG.info("loaded {} ({}, {} layers, hidden {}, {} parameters) at {} (matrices {}, {} MiB resident) in {} ms",
+                    id, arch.config().architecture(), arch.config().numLayers(), arch.config().hiddenSize(),
+                    arch.weights().parameterCount(), options.precision(), target,
+                    arch.weights().storageBytes() >> 20, (System.nanoTime() - t0) / 1_000_000);
             Path parent = dir.toAbsolutePath().normalize().getParent();
             boolean snapshot = parent != null && parent.getFileName() != null
                     && parent.getFileName().toString().equals("snapshots");
             return new LanguageModel(id, arch, tok, snapshot ? dir.getFileName().toString() : null,
                     ChatTemplate.load(dir).orElse(null));
         }
+    }
+
+    /** The stored type of most of the checkpoint's matrix weights (by count; F32 if it has no 2-D tensor). */
+    private static DType matrixDType(TensorSource tensors) {
+        java.util.Map<DType, Long> weights = new java.util.EnumMap<>(DType.class);
+        for (String name : tensors.names()) {
+            TensorInfo info = tensors.info(name);
+            if (info.shape().length == 2) {
+                weights.merge(info.dtype(), info.shape()[0] * info.shape()[1], Long::sum);
+            }
+        }
+        return weights.entrySet().stream().max(java.util.Map.Entry.comparingByValue())
+                .map(java.util.Map.Entry::getKey).orElse(DType.F32);
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.steering.model;
 
 import dev.steering.hooks.HookPoint;
+import dev.steering.model.compact.StorageType;
 import dev.steering.weights.TensorSource;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -33,6 +34,11 @@ public final class Llama implements Architecture {
 
     /** Loads the weights of a Llama, Qwen2, Mistral or Phi-3 checkpoint (names and shapes checked). */
     public Llama(LlamaConfig cfg, TensorSource tensors, String origin) {
+        this(cfg, tensors, origin, null);
+    }
+
+    /** As {@link #Llama(LlamaConfig, TensorSource, String)}, keeping matrices compact at {@code target} (null: F32). */
+    public Llama(LlamaConfig cfg, TensorSource tensors, String origin, StorageType target) {
         this.cfg = cfg;
         this.rotary = cfg.ropeScaling().embedding(cfg.headDim(), cfg.rotaryDim(), cfg.ropeTheta());
         long d = cfg.hiddenSize();
@@ -40,7 +46,7 @@ public final class Llama implements Architecture {
         long qw = (long) cfg.numHeads() * cfg.headDim();
         long kvw = (long) cfg.numKvHeads() * cfg.headDim();
         boolean fused = cfg.variant() == LlamaConfig.Variant.PHI3;
-        Weights.Collector w = new Weights.Collector(tensors, origin);
+        Weights.Collector w = new Weights.Collector(tensors, origin, target);
         w.copy("embed", "model.embed_tokens.weight", cfg.vocabSize(), d);
         for (int l = 0; l < cfg.numLayers(); l++) {
             String p = "model.layers." + l + ".";
@@ -51,9 +57,11 @@ public final class Llama implements Architecture {
                 w.copy(q + "qkv.weight", p + "self_attn.qkv_proj.weight", qw + 2 * kvw, d);
                 w.copy(q + "gate_up.weight", p + "mlp.gate_up_proj.weight", 2 * ff, d);
             } else {
-                w.put(q + "qkv.weight", Nd4j.concat(0, w.read(p + "self_attn.q_proj.weight", qw, d),
+                w.matrix(q + "qkv.weight", p + "self_attn.q_proj.weight", Nd4j.concat(0,
+                        w.read(p + "self_attn.q_proj.weight", qw, d),
                         w.read(p + "self_attn.k_proj.weight", kvw, d), w.read(p + "self_attn.v_proj.weight", kvw, d)));
-                w.put(q + "gate_up.weight", Nd4j.concat(0, w.read(p + "mlp.gate_proj.weight", ff, d),
+                w.matrix(q + "gate_up.weight", p + "mlp.gate_proj.weight", Nd4j.concat(0,
+                        w.read(p + "mlp.gate_proj.weight", ff, d),
                         w.read(p + "mlp.up_proj.weight", ff, d)));
             }
             if (cfg.qkvBias()) {

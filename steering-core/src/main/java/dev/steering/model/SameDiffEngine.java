@@ -1,6 +1,7 @@
 package dev.steering.model;
 
 import dev.steering.hooks.HookPoint;
+import dev.steering.model.compact.CompactMatrix;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -45,7 +46,7 @@ public final class SameDiffEngine implements ForwardEngine {
 
     SameDiffEngine(SameDiff sd, Map<HookPoint, String> hookVariables, RotaryEmbedding rotary,
                    List<Integer> rotaryWidths, long tokenRows, long positionRows, int layers, int kvHeads, int headDim,
-                   int slidingWindow, Kernels kernels) {
+                   int slidingWindow, Kernels kernels, Map<String, CompactMatrix> compact) {
         this.sd = sd;
         this.hookVariables = Map.copyOf(hookVariables);
         this.rotary = rotary;
@@ -57,7 +58,7 @@ public final class SameDiffEngine implements ForwardEngine {
         this.headDim = headDim;
         this.slidingWindow = slidingWindow;
         this.kernels = kernels;
-        this.executor = new GraphExecutor(sd, kernels);
+        this.executor = new GraphExecutor(sd, kernels, compact);
     }
 
     /** The underlying SameDiff graph (for inspection or training). */

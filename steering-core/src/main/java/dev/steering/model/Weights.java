@@ -1,31 +1,78 @@
 package dev.steering.model;
 
+import dev.steering.model.compact.CompactMatrix;
+import dev.steering.model.compact.CompactPolicy;
+import dev.steering.model.compact.StorageType;
 import dev.steering.weights.TensorSource;
 import dev.steering.weights.WeightsException;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * A model's parameters in F32, keyed by the names its architecture class uses in the graph. Held once in memory
- * and shared (not copied) by every graph built from them.
+ * A model's parameters, keyed by the names its architecture class uses in the graph: F32 arrays, and the matrices
+ * the working precision keeps compact ({@link CompactMatrix}, see docs/precision.md). Held once in memory and
+ * shared (not copied) by every graph built from them.
  */
 public final class Weights implements AutoCloseable {
     private final Map<String, INDArray> arrays;
+    private Map<String, CompactMatrix> compact;
 
     Weights(Map<String, INDArray> arrays) {
-        this.arrays = Collections.unmodifiableMap(new LinkedHashMap<>(arrays));
+        this(arrays, Map.of());
     }
 
-    /** The parameter {@code name}; an error naming it if absent. */
+    Weights(Map<String, INDArray> arrays, Map<String, CompactMatrix> compact) {
+        this.arrays = Collections.unmodifiableMap(new LinkedHashMap<>(arrays));
+        this.compact = Collections.unmodifiableMap(new LinkedHashMap<>(compact));
+    }
+
+    /** The F32 parameter {@code name}; an error naming it if absent (or held compact). */
     public INDArray get(String name) {
         INDArray a = arrays.get(name);
         if (a == null) {
-            throw new IllegalArgumentException("no weight '" + name + "'");
+            throw new IllegalArgumentException(compact.containsKey(name) ? "weight '" + name + "' is held as "
+                    + compact.get(name).type() + ", not as an F32 array" : "no weight '" + name + "'");
         }
         return a;
+    }
+
+    /** True if there is a parameter {@code name} (F32 or compact). */
+    public boolean has(String name) {
+        return arrays.containsKey(name) || compact.containsKey(name);
+    }
+
+    /** The compact matrix {@code name}, or null if the parameter is an F32 array (or absent). */
+    public CompactMatrix compact(String name) {
+        return compact.get(name);
+    }
+
+    /** Graph names and compact matrices, in load order (unmodifiable; empty at float32). */
+    public Map<String, CompactMatrix> compactMatrices() {
+        return compact;
+    }
+
+    /** The shape of parameter {@code name}, F32 or compact ({@code [out, in]}). */
+    public long[] shape(String name) {
+        CompactMatrix m = compact.get(name);
+        return m != null ? new long[]{m.outFeatures(), m.inFeatures()} : get(name).shape();
+    }
+
+    /** Bytes the parameters hold: 4 per F32 value plus each distinct compact matrix's storage. */
+    public long storageBytes() {
+        long f32 = 4 * arrays.values().stream().mapToLong(INDArray::length).sum();
+        return f32 + distinctCompact().mapToLong(CompactMatrix::storageBytes).sum();
+    }
+
+    /** The compact matrices, each once (a tied embedding is one matrix under two names). */
+    private java.util.stream.Stream<CompactMatrix> distinctCompact() {
+        Set<CompactMatrix> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        return compact.values().stream().filter(seen::add);
     }
 
     /** Names and arrays, in load order (unmodifiable). */
@@ -34,8 +81,8 @@ public final class Weights implements AutoCloseable {
     }
 
     /**
-     * Frees the arrays' native memory (once; later closes do nothing). Every graph built over these weights must be
-     * closed or unused by then.
+     * Frees the arrays' native memory and drops the compact matrices (once; later closes do nothing). Every graph
+     * built over these weights must be closed or unused by then.
      */
     @Override
     public synchronized void close() {
@@ -44,26 +91,38 @@ public final class Weights implements AutoCloseable {
                 a.close();
             }
         }
+        compact = Map.of();
     }
 
-    /** Total number of parameters. */
+    /** Total number of parameters (F32 and compact; a matrix shared by two names, as tied embeddings, once). */
     public long parameterCount() {
-        return arrays.values().stream().mapToLong(INDArray::length).sum();
+        return arrays.values().stream().mapToLong(INDArray::length).sum()
+                + distinctCompact().mapToLong(m -> (long) m.outFeatures() * m.inFeatures()).sum();
     }
 
-    /** Collects parameters from a checkpoint, checking each tensor's shape. */
+    /**
+     * Collects parameters from a checkpoint, checking each tensor's shape. With a target storage type, the matrices
+     * {@link CompactPolicy#storageFor} selects are encoded as they are read, so at most one tensor is in F32 at once
+     * besides the F32 parameters (norms, biases).
+     */
     static final class Collector {
         private final TensorSource source;
         private final String origin;
+        private final StorageType target;
         private final Map<String, INDArray> out = new LinkedHashMap<>();
+        private final Map<String, CompactMatrix> compact = new LinkedHashMap<>();
+        /** Compact matrices by checkpoint name: a tensor read twice (a tied unembedding) is encoded once. */
+        private final Map<String, CompactMatrix> encoded = new HashMap<>();
 
         /**
          * @param source the checkpoint's tensors
          * @param origin the checkpoint directory or file, named in errors
+         * @param target the working storage type; null or {@link StorageType#F32} for F32 arrays only
          */
-        Collector(TensorSource source, String origin) {
+        Collector(TensorSource source, String origin, StorageType target) {
             this.source = source;
             this.origin = origin;
+            this.target = target == StorageType.F32 ? null : target;
         }
 
         /** True if the checkpoint holds {@code name}. */
@@ -73,6 +132,11 @@ public final class Weights implements AutoCloseable {
 
         /** Reads checkpoint tensor {@code name}, which must have shape {@code shape}. */
         INDArray read(String name, long... shape) {
+            checkShape(name, shape);
+            return source.array(name);
+        }
+
+        private void checkShape(String name, long[] shape) {
             if (!source.contains(name)) {
                 throw new WeightsException(origin + ": missing tensor '" + name + "' (expected shape "
                         + Arrays.toString(shape) + ")");
@@ -82,7 +146,6 @@ public final class Weights implements AutoCloseable {
                 throw new WeightsException(origin + ": tensor '" + name + "' has shape " + Arrays.toString(found)
                         + ", expected " + Arrays.toString(shape));
             }
-            return source.array(name);
         }
 
         /** Stores a parameter under the graph's name. */
@@ -90,13 +153,79 @@ public final class Weights implements AutoCloseable {
             out.put(graphName, array);
         }
 
-        /** Reads checkpoint tensor {@code name} (shape-checked) and stores it as {@code graphName}. */
+        /**
+         * Reads checkpoint tensor {@code name} (shape-checked) and stores it as {@code graphName}: compact if the
+         * policy says so, read and encoded straight from the checkpoint.
+         */
         void copy(String graphName, String name, long... shape) {
-            put(graphName, read(name, shape));
+            StorageType type = storageFor(name, shape);
+            if (type == null) {
+                put(graphName, read(name, shape));
+                return;
+            }
+            checkShape(name, shape);
+            putCompact(graphName, name, type);
+        }
+
+        /**
+         * Stores a matrix {@code [out, in]} of the caller's own (not the source's array) the architecture computed from checkpoint tensor {@code name} (a
+         * transpose, a concatenation starting with {@code name}, ...) as {@code graphName}: compact if the policy
+         * says so for {@code name}, closing {@code matrix} right away.
+         */
+        void matrix(String graphName, String name, INDArray matrix) {
+            StorageType type = storageFor(name, matrix.shape());
+            if (type == null) {
+                put(graphName, matrix);
+                return;
+            }
+            int rows = Math.toIntExact(matrix.size(0));
+            int cols = Math.toIntExact(matrix.size(1));
+            INDArray c = matrix.isView() || matrix.ordering() != 'c' || matrix.data().length() != matrix.length()
+                    ? matrix.dup('c') : matrix;
+            float[] values = c.data().asFloat();
+            closeIfOwned(c);
+            closeIfOwned(matrix);
+            compact.put(graphName, encode(name, values, rows, cols, type));
+        }
+
+        private static void closeIfOwned(INDArray a) {
+            if (!a.wasClosed() && a.closeable()) {
+                a.close();
+            }
+        }
+
+        private CompactMatrix encode(String name, float[] values, int rows, int cols, StorageType type) {
+            try {
+                return CompactMatrix.encode(origin + ": " + name, values, rows, cols, type);
+            } catch (IllegalArgumentException e) {
+                throw new WeightsException(e.getMessage());
+            }
+        }
+
+        /** Encodes checkpoint tensor {@code name} once, however many graph names use it. */
+        private void putCompact(String graphName, String name, StorageType type) {
+            CompactMatrix m = encoded.get(name);
+            if (m == null) {
+                try {
+                    m = CompactMatrix.fromSource(source, name, type);
+                } catch (WeightsException e) {
+                    throw new WeightsException(origin + ": " + e.getMessage());
+                }
+                encoded.put(name, m);
+            }
+            compact.put(graphName, m);
+        }
+
+        /** The compact type of checkpoint tensor {@code name} at the target, or null for an F32 array. */
+        private StorageType storageFor(String name, long[] shape) {
+            if (target == null || shape.length != 2 || !source.contains(name)) {
+                return null;
+            }
+            return CompactPolicy.storageFor(name, shape, source.info(name).dtype(), target);
         }
 
         Weights build() {
-            return new Weights(out);
+            return new Weights(out, compact);
         }
     }
 }

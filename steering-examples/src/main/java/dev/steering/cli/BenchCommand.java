@@ -16,6 +16,8 @@ import dev.steering.model.GraphExecutor;
 import dev.steering.model.SameDiffEngine;
 import dev.steering.model.LanguageModel;
 import dev.steering.model.MatmulKernels;
+import dev.steering.model.compact.CompactPolicy;
+import dev.steering.weights.DType;
 import dev.steering.weights.InMemoryTensors;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -45,6 +48,9 @@ public final class BenchCommand implements Command {
     @Option(names = "--shape", defaultValue = "pythia-160m", paramLabel = "NAME",
             description = "pythia-70m, pythia-160m, pythia-410m, pythia-1.4b or pythia-2.8b (default ${DEFAULT-VALUE})")
     String shape;
+
+    @Mixin
+    PrecisionOption precision = new PrecisionOption();
 
     @Option(names = "--batch", defaultValue = "8", paramLabel = "N", description = "sequences (default ${DEFAULT-VALUE})")
     int batch;
@@ -81,7 +87,8 @@ public final class BenchCommand implements Command {
         }
         GptNeoXConfig cfg = new GptNeoXConfig(s[1], s[2], s[0], 4 * s[1], 0.25, 10000, true, 1e-5, "gelu", true,
                 false, 50304, -1);
-        GptNeoX arch = new GptNeoX(cfg, new InMemoryTensors(GptNeoX.initialTensors(cfg, 0)), "random " + shape);
+        GptNeoX arch = new GptNeoX(cfg, new InMemoryTensors(GptNeoX.initialTensors(cfg, 0)), "random " + shape,
+                CompactPolicy.storageType(precision.dtype, DType.F32));
         LanguageModel model = new LanguageModel("random-" + shape, arch, null);
         float[] v = new float[cfg.hiddenSize()];
         Random rnd = new Random(0);
@@ -115,6 +122,7 @@ public final class BenchCommand implements Command {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("engine", "steering samediff " + org.nd4j.linalg.factory.Nd4j.getBackend().getClass().getSimpleName());
         out.put("shape", shape);
+        out.put("dtype", precision.dtype.configName());
         out.put("batch", batch);
         out.put("prompt", prompt);
         out.put("new", fresh);

@@ -11,6 +11,7 @@ import dev.steering.model.LanguageModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code direction}: build a steering direction from a prompt file and save it as a self-describing safetensors file. */
@@ -22,6 +23,9 @@ public final class DirectionCommand implements Command {
     @Option(names = "--model", required = true, paramLabel = "DIR_OR_ID",
             description = "a checkpoint directory, repo id, alias or bundled model (bundled:toy-refusal)")
     String model;
+
+    @Mixin
+    PrecisionOption precision = new PrecisionOption();
 
     @Option(names = "--method", defaultValue = "contrastive-prefix", paramLabel = "METHOD",
             description = "contrastive-prefix (the only method on the command line; the others are in the Java API)")
@@ -78,7 +82,7 @@ public final class DirectionCommand implements Command {
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage());
         }
-        try (LanguageModel m = Models.language(model)) {
+        try (LanguageModel m = Models.language(model, precision.dtype)) {
             HookPoint hp;
             try {
                 hp = new HookPoint(LayerSpec.single(layer, m.config().numLayers()), HookPoint.Kind.parse(hook));

@@ -11,6 +11,7 @@ import dev.steering.hooks.Positions;
 import dev.steering.model.LanguageModel;
 import java.nio.file.Path;
 import java.util.List;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The options {@code trace} and {@code generate} share (a picocli mixin): the model, the input tokens and an optional edit. */
@@ -22,6 +23,9 @@ final class ModelOptions {
             description = "a checkpoint directory, a Hugging Face repo id (org/name[@revision]), an alias or a "
                     + "bundled model (bundled:toy-refusal)")
     String model;
+
+    @Mixin
+    PrecisionOption precision = new PrecisionOption();
 
     @Option(names = "--tokens", split = ",", paramLabel = "IDS", description = "input token ids, e.g. 1,2,3")
     long[] tokens;
@@ -66,7 +70,7 @@ final class ModelOptions {
     /** Validates the options, then loads the model (the caller closes it). */
     LanguageModel load() {
         validate();
-        return Models.language(model);
+        return Models.language(model, precision.dtype);
     }
 
     long[] tokens(LanguageModel m) {

@@ -7,6 +7,7 @@ import dev.steering.hub.ModelRef;
 import dev.steering.metrics.toxicity.RobertaClassifier;
 import dev.steering.model.LanguageModel;
 import dev.steering.model.LoadOptions;
+import dev.steering.model.Precision;
 
 /**
  * Loads the models named on the command line. A spec that names nothing loadable (a missing directory, a malformed
@@ -17,7 +18,7 @@ final class Models {
     private Models() {
     }
 
-    /** The language model {@code spec} (the caller closes it). */
+    /** The language model {@code spec} at float32 (the caller closes it). */
     static LanguageModel language(String spec) {
         return language(spec, LoadOptions.defaults());
     }
@@ -26,6 +27,11 @@ final class Models {
     static LanguageModel language(String spec, LoadOptions options) {
         checkSpec(spec);
         return Steering.loadUnshared(spec, options);
+    }
+
+    /** The language model {@code spec} with its weights at {@code precision} (the caller closes it). */
+    static LanguageModel language(String spec, Precision precision) {
+        return language(spec, LoadOptions.precision(precision));
     }
 
     /** The sequence classifier {@code spec} (the caller closes it). */

@@ -91,7 +91,7 @@ public final class RunAllCommand implements Command {
             throw new CliException(e.getMessage());
         }
         return inRunDir(cfg.experiment().outputDir(), cfg.model().name(), cfg.identity(), fresh, runDir -> {
-            try (LanguageModel model = Models.language(cfg.model().name())) {
+            try (LanguageModel model = Models.language(cfg.model().name(), cfg.model().precision())) {
                 Map<String, List<Prompt>> prompts = loadPrompts(cfg, runDir);
                 RefusalStudy study;
                 try {
@@ -199,7 +199,7 @@ public final class RunAllCommand implements Command {
                     + "or vocab.json and merges.txt)");
         }
         try (ToxicityMetric metric = new ToxicityMetric(classifier, cfg.classifier().batchSize());
-             LanguageModel model = Models.language(cfg.model().name())) {
+             LanguageModel model = Models.language(cfg.model().name(), cfg.model().precision())) {
             ToxicityStudy study;
             try {
                 study = new ToxicityStudy(cfg, model, metric, prompts, runDir, ConsoleProgress.create());

@@ -48,12 +48,12 @@ record RunAllTask(String study, String config, Map<String, List<Prompt>> prompts
             ToxicityConfig cfg = ToxicityConfig.load(YamlConfig.parse(config, origin), List.of());
             ToxicityMetric metric = new ToxicityMetric(Models.classifier(cfg.classifier().name()),
                     cfg.classifier().batchSize());
-            LanguageModel model = Models.language(cfg.model().name());
+            LanguageModel model = Models.language(cfg.model().name(), cfg.model().precision());
             ToxicityStudy s = new ToxicityStudy(cfg, model, metric, prompts, dir, Progress.logging());
             return session(s::runCondition, model, metric);
         }
         ExperimentConfig cfg = ExperimentConfig.load(YamlConfig.parse(config, origin), List.of());
-        LanguageModel model = Models.language(cfg.model().name());
+        LanguageModel model = Models.language(cfg.model().name(), cfg.model().precision());
         RefusalStudy s = new RefusalStudy(cfg, model, prompts, dir, Progress.logging());
         return session(s::runCondition, model, null);
     }

@@ -28,6 +28,15 @@ class BenchAndTrainToyCommandTest {
     }
 
     @Test
+    void benchRunsWithCompactWeights() throws Exception {
+        String out = capture("bench", "--shape", "pythia-70m", "--dtype", "int8", "--batch", "1", "--prompt", "2",
+                "--new", "2", "--repeats", "1");
+        JsonNode j = new ObjectMapper().readTree(out.strip().lines().reduce((a, b) -> b).orElseThrow());
+        assertEquals("int8", j.get("dtype").textValue(), out);
+        assertTrue(j.get("prefill_tok_s").doubleValue() > 0 && j.get("decode_tok_s").doubleValue() > 0, out);
+    }
+
+    @Test
     void benchProfileSaysWhereTheTimeGoes() {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         PrintStream oldErr = System.err;

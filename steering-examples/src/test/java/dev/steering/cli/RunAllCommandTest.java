@@ -68,6 +68,17 @@ class RunAllCommandTest {
     }
 
     @Test
+    void theStudyRunsWithCompactWeightsFromModelDtype() throws Exception {
+        String out = tmp.resolve("runs").toString();
+        Path runDir = runAll(0, "--config", "smoke", "--set", "model.dtype=int8", "--set", "experiment.output_dir=" + out);
+        String saved = Files.readString(runDir.resolve("config.yaml"));
+        assertTrue(java.util.regex.Pattern.compile("dtype: \"?int8").matcher(saved).find(), saved);
+        assertEquals(3L * 6 * 3 + 3L * 3 * 3, ParquetReader.read(runDir.resolve("results.parquet")).rows().size());
+        String msg = error("--config", "smoke", "--set", "model.dtype=int3", "--set", "experiment.output_dir=" + out);
+        assertTrue(msg.contains("model.dtype") && msg.contains("int8"), msg);
+    }
+
+    @Test
     void badConfigsAndPromptFilesAreOneLineErrorsWithNoOutput() throws Exception {
         String out = tmp.resolve("runs").toString();
         assertTrue(error("--config", "smoke", "--set", "experiment.nope=1").contains("nope"));

@@ -41,6 +41,33 @@ class TraceAndGenerateCommandTest {
     }
 
     @Test
+    void traceAtInt8WritesFiniteLogitsCloseToFloat32() {
+        Path f32 = tmp.resolve("f32.safetensors");
+        Path int8 = tmp.resolve("int8.safetensors");
+        String tokens = "42,717,247,1071,15";
+        assertEquals(0, run("trace", "--model", NEOX.toString(), "--tokens", tokens, "--out", f32.toString()));
+        assertEquals(0, run("trace", "--model", NEOX.toString(), "--tokens", tokens, "--dtype", "int8",
+                "--out", int8.toString()));
+        try (SafeTensorsFile a = SafeTensors.open(f32); SafeTensorsFile b = SafeTensors.open(int8)) {
+            float[] x = a.floats("logits");
+            float[] y = b.floats("logits");
+            double dot = 0;
+            double nx = 0;
+            double ny = 0;
+            for (int i = 0; i < x.length; i++) {
+                assertTrue(Float.isFinite(y[i]), "logit " + i);
+                dot += x[i] * y[i];
+                nx += x[i] * x[i];
+                ny += y[i] * y[i];
+            }
+            double cos = dot / Math.sqrt(nx * ny);
+            assertTrue(cos > 0.995 && cos < 1, "cosine " + cos);
+        }
+        assertEquals(2, run("trace", "--model", NEOX.toString(), "--tokens", tokens, "--dtype", "int3",
+                "--out", int8.toString()));
+    }
+
+    @Test
     void steeredGreedyGenerationMatchesTheReference() throws Exception {
         Path vec = tmp.resolve("v.safetensors");
         try (SafeTensorsFile ref = SafeTensors.open(NEOX.resolve("reference.safetensors"))) {

@@ -2,6 +2,7 @@ package dev.steering.experiment;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.steering.model.Precision;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
@@ -30,10 +31,28 @@ public record ExperimentConfig(Model model, Data data, Generation generation, Di
     /**
      * @param name   alias, repo id or directory
      * @param device {@code cpu} or {@code cuda}: must match the JVM's ND4J backend (chosen at build time, see docs)
-     * @param dtype  {@code float32}
+     * @param dtype  the weight precision: {@code float32} (default), {@code bfloat16}, {@code float16}, {@code int8},
+     *               {@code int4} or {@code auto} (see {@link Precision})
      * @param chat   prompt through the model's chat template (instruction-tuned models)
      */
     public record Model(String name, String device, String dtype, boolean chat) {
+        /**
+         * The precision {@code dtype} names, float32 when absent.
+         *
+         * @throws IllegalArgumentException naming the accepted values
+         */
+        public Precision precision() {
+            return dtype == null ? Precision.FLOAT32 : Precision.parse(dtype);
+        }
+
+        /** Checks {@code dtype} (as {@code model.dtype} of {@code origin}). */
+        void checkDtype(String origin) {
+            try {
+                precision();
+            } catch (IllegalArgumentException e) {
+                YamlConfig.check(false, origin, "model.dtype", e.getMessage());
+            }
+        }
     }
 
     /**
@@ -221,8 +240,7 @@ public record ExperimentConfig(Model model, Data data, Generation generation, Di
                 check(false, origin, "model.device", e.getMessage());
             }
         }
-        check(model.dtype() == null || model.dtype().equals("float32"), origin, "model.dtype",
-                "must be float32 (weights are computed in F32)");
+        model.checkDtype(origin);
         check(data.maxPromptsPerSplit() > 0, origin, "data.max_prompts_per_split", "must be positive");
         check(generation.maxNewTokens() > 0, origin, "generation.max_new_tokens", "must be positive");
         check(generation.temperature() >= 0, origin, "generation.temperature", "must be ≥ 0");

@@ -79,6 +79,7 @@ public record ToxicityConfig(String study, ExperimentConfig.Model model, Classif
         YamlConfig.check(STUDY.equals(study), origin, "study", "must be " + STUDY);
         YamlConfig.check(model != null && model.name() != null && !model.name().isBlank(), origin, "model.name",
                 "must be set");
+        model.checkDtype(origin);
         YamlConfig.check(classifier != null && classifier.name() != null && !classifier.name().isBlank(), origin,
                 "classifier.name", "must be set");
         YamlConfig.check(classifier.batchSize() > 0, origin, "classifier.batch_size", "must be positive");

@@ -107,6 +107,17 @@ class YamlConfigTest {
     }
 
     @Test
+    void modelDtypeTakesEveryPrecisionAndNamesTheAcceptedOnesOtherwise() throws IOException {
+        assertEquals(dev.steering.model.Precision.FLOAT32, load("{}\n").model().precision());
+        for (dev.steering.model.Precision p : dev.steering.model.Precision.values()) {
+            assertEquals(p, load("model: {dtype: " + p.configName() + "}\n").model().precision());
+        }
+        assertEquals(dev.steering.model.Precision.INT4, load("{}\n", "model.dtype=int4").model().precision());
+        String e = error("model: {dtype: int3}\n");
+        assertTrue(e.contains("model.dtype") && e.contains("int3") && e.contains("bfloat16"), e);
+    }
+
+    @Test
     void editDistanceIsLevenshtein() {
         assertEquals(0, YamlConfig.editDistance("layers", "layers"));
         assertEquals(1, YamlConfig.editDistance("layerz", "layers"));

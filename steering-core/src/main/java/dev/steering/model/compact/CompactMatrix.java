@@ -200,8 +200,15 @@ public final class CompactMatrix {
         };
     }
 
-    /** Writes the {@code in} F32 values of matrix row {@code r} to {@code dst[off..]}. */
-    void decodeRow(int r, float[] dst, int off) {
+    /**
+     * Writes the {@code in} F32 values of matrix row {@code r} (the values the kernels multiply by) to
+     * {@code dst[off..]}: an embedding lookup.
+     *
+     * @throws IndexOutOfBoundsException if {@code r} is not a row or {@code dst} is too short
+     */
+    public void decodeRow(int r, float[] dst, int off) {
+        Objects.checkIndex(r, out);
+        Objects.checkFromIndexSize(off, in, dst.length);
         switch (type) {
             case F32 -> System.arraycopy(f32, r * in, dst, off, in);
             case BF16 -> {
