@@ -75,10 +75,11 @@ class SweepStudiesCommandTest {
     void quantizationRunsAndWritesItsTableAndFigures(@TempDir Path out) throws Exception {
         Path runDir = run(out, "quantization");
         List<String> csv = Files.readAllLines(runDir.resolve("quantization.csv"));
-        assertEquals(3, csv.size(), "one row per model and precision");
+        assertEquals(1 + 2 * 5, csv.size(), "one row per model and precision (2 models x 5 precisions)");
         assertTrue(csv.get(1).startsWith("bundled:toy-refusal,float32,2,0.5,dim,1,"), csv.get(1));
+        assertTrue(csv.get(5).startsWith("bundled:toy-refusal,int4,2,0.5,dim,1,"), csv.get(5));
         for (String f : List.of("figures/cosine_toy-refusal.png", "figures/quantization_rates_llama-random.png",
-                "json/toy-refusal_dim_float32.json", "verdicts.md")) {
+                "json/toy-refusal_dim_float32.json", "json/toy-refusal_dim_int4.json", "verdicts.md")) {
             assertTrue(Files.size(runDir.resolve(f)) > 0, f);
         }
     }
