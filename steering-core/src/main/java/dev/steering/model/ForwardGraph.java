@@ -37,11 +37,6 @@ public final class ForwardGraph {
         return edits;
     }
 
-    /** This view's engine with other edits. */
-    public ForwardGraph withEdits(List<Edit> other) {
-        return new ForwardGraph(engine, other);
-    }
-
     /**
      * Runs one forward call with this view's edits.
      *
