@@ -63,24 +63,16 @@ class CompactEngineTest {
             assertTrue(q.architecture().weights().storageBytes() < f32.architecture().weights().storageBytes());
             assertEquals(f32.architecture().weights().parameterCount(), q.architecture().weights().parameterCount());
             List<long[]> prompts = prompts(f32.config().vocabSize());
-            double cos = 0;
-            int agree = 0;
-            int positions = 0;
+            List<INDArray> reference = new java.util.ArrayList<>();
+            List<INDArray> got = new java.util.ArrayList<>();
             for (long[] prompt : prompts) {
-                INDArray a = logits(f32, prompt);
-                INDArray b = logits(q, prompt);
-                assertArrayEquals(a.shape(), b.shape());
-                for (int i = 0; i < a.rows(); i++) {
-                    INDArray ra = a.getRow(i);
-                    INDArray rb = b.getRow(i);
-                    cos += ra.mul(rb).sumNumber().doubleValue()
-                            / (ra.norm2Number().doubleValue() * rb.norm2Number().doubleValue());
-                    agree += ra.argMax().getInt(0) == rb.argMax().getInt(0) ? 1 : 0;
-                    positions++;
-                }
+                reference.add(logits(f32, prompt));
+                got.add(logits(q, prompt));
             }
-            cos /= positions;
-            double agreement = (double) agree / positions;
+            LogitsAgreement m = LogitsAgreement.of(reference, got);
+            double cos = m.meanCosine();
+            double agreement = m.agreement();
+            int positions = m.positions();
             double minCos = switch (p) {
                 case INT8 -> 0.995;
                 case INT4 -> 0.98;

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * {@code run-all} with a {@code study: family_sweep} or {@code study: quantization} config: the cross-family layer
@@ -31,17 +32,8 @@ final class SweepStudies {
     }
 
     private static void familySweep(FamilySweepConfig cfg, Path runDir) throws Exception {
-        FamilySweepConfig.SweepPrompts p = cfg.prompts();
-        FamilySweepStudy study;
-        try {
-            study = new FamilySweepStudy(cfg, load(p.harmfulPath(), "harm_train", "harmful_path", runDir),
-                    load(p.harmlessPath(), "benign", "harmless_path", runDir),
-                    load(p.testPath(), "benign", "test_path", runDir), runDir, Models::language, ConsoleProgress.create());
-        } catch (IllegalArgumentException e) {
-            throw new CliException(e.getMessage());
-        }
-        List<Map<String, Object>> rows = run(study::run);
-        SweepReport.write(runDir, rows);
+        run(cfg.prompts(), runDir, (harmful, harmless, test) -> new FamilySweepStudy(cfg, harmful, harmless, test,
+                runDir, Models::language, ConsoleProgress.create())::run, rows -> SweepReport.write(runDir, rows));
     }
 
     /** The quantization study: the run directory is printed last. */
@@ -51,26 +43,37 @@ final class SweepStudies {
     }
 
     private static void quantization(QuantizationConfig cfg, Path runDir) throws Exception {
-        FamilySweepConfig.SweepPrompts p = cfg.prompts();
-        QuantizationStudy study;
-        try {
-            study = new QuantizationStudy(cfg, load(p.harmfulPath(), "harm_train", "harmful_path", runDir),
-                    load(p.harmlessPath(), "benign", "harmless_path", runDir),
-                    load(p.testPath(), "benign", "test_path", runDir), runDir, Models::language, ConsoleProgress.create());
-        } catch (IllegalArgumentException e) {
-            throw new CliException(e.getMessage());
-        }
-        List<Map<String, Object>> rows = run(study::run);
-        QuantizationReport.write(runDir, rows);
+        run(cfg.prompts(), runDir, (harmful, harmless, test) -> new QuantizationStudy(cfg, harmful, harmless, test,
+                runDir, Models::language, ConsoleProgress.create())::run, rows -> QuantizationReport.write(runDir, rows));
     }
 
-    /** A study's rows; a precision the core cannot load yet (or any bad input) becomes a one-line error. */
-    private static List<Map<String, Object>> run(java.util.function.Supplier<List<Map<String, Object>>> study) {
+    /** A sweep study over its three prompt sets, from the constructor's arguments to its rows. */
+    @FunctionalInterface
+    private interface Sweep {
+        Supplier<List<Map<String, Object>>> create(List<Prompt> harmful, List<Prompt> harmless, List<Prompt> test);
+    }
+
+    /** What is written from a study's rows. */
+    @FunctionalInterface
+    private interface Report {
+        void write(List<Map<String, Object>> rows) throws Exception;
+    }
+
+    /**
+     * Builds the study over the config's prompt sets and runs it, then its report; a bad config value or a precision
+     * the core cannot load (any {@link IllegalArgumentException}) becomes a one-line error.
+     */
+    private static void run(FamilySweepConfig.SweepPrompts p, Path runDir, Sweep sweep, Report report)
+            throws Exception {
+        List<Map<String, Object>> rows;
         try {
-            return study.get();
+            rows = sweep.create(load(p.harmfulPath(), "harm_train", "harmful_path", runDir),
+                    load(p.harmlessPath(), "benign", "harmless_path", runDir),
+                    load(p.testPath(), "benign", "test_path", runDir)).get();
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage());
         }
+        report.write(rows);
     }
 
     /** A prompt file, or with {@code <bundled>} the bundled split copied into the run directory. */

@@ -169,27 +169,9 @@ public final class Figures {
 
     /** x: harm_test refusal, y: benign helpfulness drop; one line per (layer, intervention) through its α values. */
     private static JFreeChart tradeoff(List<SummaryRow> summary) {
-        List<Integer> layers = layers(summary);
         XYSeriesCollection data = new XYSeriesCollection();
         XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
-        Map<String, List<SummaryRow>> bySeries = new LinkedHashMap<>();
-        for (SummaryRow r : summary) {
-            if (!r.setting().isBaseline()) {
-                bySeries.computeIfAbsent(r.setting().series(), k -> new ArrayList<>()).add(r);
-            }
-        }
-        for (List<SummaryRow> rs : bySeries.values()) {
-            Setting first = rs.get(0).setting();
-            XYSeries s = new XYSeries(first.series(), false);
-            rs.forEach(r -> s.add(r.refusalHarmTest().rate(), r.helpfulnessDrop().value()));
-            int i = data.getSeriesCount();
-            data.addSeries(s);
-            renderer.setSeriesPaint(i, layerColor(layers, first.layer()));
-            boolean add = "add".equals(first.intervention());
-            renderer.setSeriesStroke(i, add ? new BasicStroke(2.5f)
-                    : new BasicStroke(2.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[]{9f, 6f}, 0f));
-            renderer.setSeriesShape(i, add ? new Ellipse2D.Double(-4, -4, 8, 8) : new Rectangle2D.Double(-4, -4, 8, 8));
-        }
+        addSettingSeries(summary, r -> r.refusalHarmTest().rate(), r -> r.helpfulnessDrop().value(), data, renderer);
         XYSeries front = new XYSeries("Pareto frontier", false);
         XYSeries base = new XYSeries("baseline (= α 0)", false);
         List<XYTextAnnotation> labels = new ArrayList<>();
@@ -228,11 +210,14 @@ public final class Figures {
         return chart("Steering trade-off (solid/circles: add, dashed/squares: ablate)", plot);
     }
 
-    /** x: mean benign {@code kl_first_token}, y: harm_test coherent refusal; one line per (layer, intervention). */
-    private static JFreeChart klTradeoff(List<SummaryRow> summary) {
+    /**
+     * One line per (layer, intervention) through its α values at ({@code x}, {@code y}), points with a NaN
+     * coordinate left out: coloured by layer, solid with circles for add, dashed with squares for ablate.
+     */
+    private static void addSettingSeries(List<SummaryRow> summary, java.util.function.ToDoubleFunction<SummaryRow> x,
+                                         java.util.function.ToDoubleFunction<SummaryRow> y, XYSeriesCollection data,
+                                         XYLineAndShapeRenderer renderer) {
         List<Integer> layers = layers(summary);
-        XYSeriesCollection data = new XYSeriesCollection();
-        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
         Map<String, List<SummaryRow>> bySeries = new LinkedHashMap<>();
         for (SummaryRow r : summary) {
             if (!r.setting().isBaseline()) {
@@ -242,8 +227,13 @@ public final class Figures {
         for (List<SummaryRow> rs : bySeries.values()) {
             Setting first = rs.get(0).setting();
             XYSeries s = new XYSeries(first.series(), false);
-            rs.stream().filter(r -> !Double.isNaN(r.sideEffects().klFirstTokenBenign().value()))
-                    .forEach(r -> s.add(r.sideEffects().klFirstTokenBenign().value(), r.coherentRefusalHarmTest().rate()));
+            for (SummaryRow r : rs) {
+                double px = x.applyAsDouble(r);
+                double py = y.applyAsDouble(r);
+                if (!Double.isNaN(px) && !Double.isNaN(py)) {
+                    s.add(px, py);
+                }
+            }
             int i = data.getSeriesCount();
             data.addSeries(s);
             renderer.setSeriesPaint(i, layerColor(layers, first.layer()));
@@ -252,6 +242,14 @@ public final class Figures {
                     : new BasicStroke(2.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[]{9f, 6f}, 0f));
             renderer.setSeriesShape(i, add ? new Ellipse2D.Double(-4, -4, 8, 8) : new Rectangle2D.Double(-4, -4, 8, 8));
         }
+    }
+
+    /** x: mean benign {@code kl_first_token}, y: harm_test coherent refusal; one line per (layer, intervention). */
+    private static JFreeChart klTradeoff(List<SummaryRow> summary) {
+        XYSeriesCollection data = new XYSeriesCollection();
+        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
+        addSettingSeries(summary, r -> r.sideEffects().klFirstTokenBenign().value(),
+                r -> r.coherentRefusalHarmTest().rate(), data, renderer);
         NumberAxis x = axis("Mean KL(unsteered ‖ steered) at the first generated token, benign prompts (nats)");
         x.setAutoRangeIncludesZero(true);
         NumberAxis y = axis("Coherent-refusal rate on harm_test");

@@ -4,6 +4,7 @@ import dev.steering.model.Architecture;
 import dev.steering.model.Architectures;
 import dev.steering.model.ForwardInputs;
 import dev.steering.model.LanguageModel;
+import dev.steering.model.LogitsAgreement;
 import dev.steering.weights.Checkpoint;
 import java.nio.file.Path;
 import java.util.List;
@@ -44,24 +45,10 @@ class FakeQuantizedLogitsTest {
                 Architecture q = Architectures.load(ckpt.config(),
                         new FakeQuantizedTensors(ckpt.tensors(), t, gpt2), origin);
                 List<INDArray> got = logits(q, prompts);
-                double cos = 0;
-                int agree = 0;
-                int positions = 0;
-
-                for (int p = 0; p < prompts.size(); p++) {
-                    INDArray a = reference.get(p);
-                    INDArray b = got.get(p);
-                    for (int i = 0; i < a.rows(); i++) {
-                        INDArray ra = a.getRow(i);
-                        INDArray rb = b.getRow(i);
-                        cos += ra.mul(rb).sumNumber().doubleValue()
-                                / (ra.norm2Number().doubleValue() * rb.norm2Number().doubleValue());
-                        agree += ra.argMax().getInt(0) == rb.argMax().getInt(0) ? 1 : 0;
-                        positions++;
-                    }
-                }
-                cos /= positions;
-                double agreement = (double) agree / positions;
+                LogitsAgreement m = LogitsAgreement.of(reference, got);
+                double cos = m.meanCosine();
+                double agreement = m.agreement();
+                int positions = m.positions();
                 double minCos = t.grouped() ? t == StorageType.INT8 ? 0.995 : 0.98 : 0.999;
                 double minAgree = t.grouped() ? t == StorageType.INT8 ? 0.95
                         : model.equals("toy") ? 0.90 : RANDOM_FIXTURE_INT4_AGREEMENT : 0.98;
