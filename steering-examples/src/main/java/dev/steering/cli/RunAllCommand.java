@@ -81,10 +81,10 @@ public final class RunAllCommand implements Command {
                 return runToxicity(ToxicityConfig.load(source, overrides), fresh, sparkMaster);
             }
             if (FamilySweepConfig.STUDY.equals(source.study())) {
-                return SweepStudies.familySweep(FamilySweepConfig.load(source, overrides), fresh);
+                return SweepStudies.familySweep(FamilySweepConfig.load(source, overrides), fresh, sparkMaster);
             }
             if (QuantizationConfig.STUDY.equals(source.study())) {
-                return SweepStudies.quantization(QuantizationConfig.load(source, overrides), fresh);
+                return SweepStudies.quantization(QuantizationConfig.load(source, overrides), fresh, sparkMaster);
             }
             cfg = ExperimentConfig.load(source, overrides);
         } catch (IllegalArgumentException e) {
@@ -217,7 +217,7 @@ public final class RunAllCommand implements Command {
      * The engine: in this process, or a Spark job when a master is given or spark-submit started this process
      * (docs/distributed.md).
      */
-    private static ConditionRunner runner(String sparkMaster, StudyTask task) {
+    static ConditionRunner runner(String sparkMaster, StudyTask task) {
         if (sparkMaster == null && !ConditionRunner.launchedOnCluster()) {
             return ConditionRunner.inProcess();
         }
