@@ -20,7 +20,8 @@ import java.util.Map;
 /**
  * {@code run-all} with a {@code study: family_sweep} or {@code study: quantization} config: the cross-family layer
  * study ({@link FamilySweepStudy}) or the quantization study ({@link QuantizationStudy}), in this process or as a Spark
- * job (docs/distributed.md), then their reports (docs/family-sweep.md). Models are loaded by {@link Models#language(String, dev.steering.model.LoadOptions)}.
+ * job (docs/distributed.md), then their reports (docs/family-sweep.md). Models are loaded by
+ * {@link Models#language(String, dev.steering.model.LoadOptions)}.
  */
 final class SweepStudies {
     private SweepStudies() {

@@ -42,7 +42,9 @@ import org.slf4j.LoggerFactory;
  * </ol>
  * Every condition is stored as soon as it finishes ({@link ResultStore} under {@code models/<nn>-<name>/}); a model
  * whose phases all finished is not loaded again, so a resumed run loses at most the condition in flight. The rows of
- * all models are merged into {@code results.parquet} ({@link SweepColumns}).
+ * all models are merged into {@code results.parquet} ({@link SweepColumns}). A distributed
+ * {@link #runner(ConditionRunner, IntFunction) runner} runs each phase's conditions as tasks of a job, with the same
+ * rows.
  */
 public final class FamilySweepStudy {
     private static final Logger LOG = LoggerFactory.getLogger(FamilySweepStudy.class);

@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * can be (a failure is logged and leaves its cosines empty).
  *
  * <p>Every (model, precision) is stored when it finishes ({@link ResultStore} under
- * {@code models/<nn>-<name>/<precision>/}); a finished one is not loaded again.
+ * {@code models/<nn>-<name>/<precision>/}); a finished one is not loaded again. A distributed
+ * {@link #runner(ConditionRunner, BiFunction) runner} runs the pairs as tasks of one job, with the same rows.
  */
 public final class QuantizationStudy {
     private static final Logger LOG = LoggerFactory.getLogger(QuantizationStudy.class);

@@ -56,7 +56,10 @@ public final class SparkConditionRunner implements ConditionRunner {
         }
     }
 
-    /** A runner for {@code task}'s study. */
+    /**
+     * A runner for {@code task}'s study, or with null a runner whose every run names its tasks
+     * ({@link ConditionRunner.Batch#task}: a sweep's models, the quantization study's pairs).
+     */
     public static Builder builder(StudyTask task) {
         return new Builder(task);
     }

@@ -93,6 +93,21 @@ class SparkSweepStudiesTest {
     }
 
     @Test
+    void withExtractFromReferenceTheOtherPrecisionsRunAfterTheReferenceAndSteerWithItsDirection() throws Exception {
+        Path yaml = tmp.resolve("quantization-reference.yaml");
+        Files.writeString(yaml, Files.readString(quantization.resolve("config.yaml"))
+                .replaceAll("(?m)^extract_from: .*$", "extract_from: \"reference\""));
+        assertTrue(Files.readString(yaml).contains("extract_from: \"reference\""), Files.readString(yaml));
+        Path one = runAll(yaml.toString(), tmp.resolve("ref1"));
+        Path spark = runAll(yaml.toString(), tmp.resolve("ref2"), "--spark-master", "local[2]");
+        assertSameParts(one, spark);
+        List<Map<String, Object>> rows = ParquetReader.read(spark.resolve(ResultStore.RESULTS)).rows();
+        assertEquals(2 * 5 * 4, rows.size(), "2 models x 5 precisions x 4 test prompts");
+        assertTrue(rows.stream().allMatch(r -> "float32".equals(r.get(SweepColumns.EXTRACTED_FROM))),
+                "every precision steers with the float32 direction");
+    }
+
+    @Test
     void aFamilySweepTaskThatFailsOnceIsRetriedWithoutLosingOrDoublingRows() throws Exception {
         Path runDir = tmp.resolve("sweep-retry").resolve(sweep.getFileName().toString());
         RUNS.clear();
@@ -103,8 +118,9 @@ class SparkSweepStudiesTest {
         String failing = "model 1/003-L1-dim-a2.0";
         try (SparkConditionRunner runner = SparkConditionRunner.builder(null).master("local[2,2]")
                 .conditionsPerTask(2).build()) {
-            study(cfg, prompts, runDir).runner(runner, i -> new Faulty(new RunAllTask(FamilySweepConfig.STUDY,
-                    cfg.toYaml(), prompts, runDir.toString(), i, null), failing, 1)).run();
+            study(cfg, prompts, runDir).runner(runner, i -> new DirectionsFirst(new Faulty(new RunAllTask(
+                    FamilySweepConfig.STUDY, cfg.toYaml(), prompts, runDir.toString(), i, null), failing, 1),
+                    runDir.resolve("models").toString(), i)).run();
         }
         assertEquals(2, RUNS.get(failing).get(), "the failed condition ran again on the retry: " + RUNS);
         assertEquals(1, RUNS.get("model 1/002-L1-dim-a1.0").get(), "its task's stored condition was skipped on the retry");
@@ -256,6 +272,45 @@ class SparkSweepStudiesTest {
                     }
                     if (k.equals(key) && TaskContext.get().attemptNumber() < failures) {
                         throw new IllegalStateException("injected failure of " + key);
+                    }
+                    return s.run(c);
+                }
+
+                @Override
+                public void close() {
+                    s.close();
+                }
+            };
+        }
+    }
+
+    /**
+     * A family-sweep task that fails (every attempt, so the job) if a condition's direction is not in the run
+     * directory when an executor runs it: the driver extracts them, executors only read them.
+     */
+    record DirectionsFirst(StudyTask inner, String models, int model) implements StudyTask {
+        @Override
+        public String group(Condition c) {
+            return inner.group(c);
+        }
+
+        @Override
+        public Session open() {
+            Session s = inner.open();
+            return new Session() {
+                @Override
+                public List<Map<String, Object>> run(Condition c) {
+                    String prefix = String.format("%02d-", model);
+                    try (Stream<Path> dirs = Files.list(Path.of(models))) {
+                        Path dir = dirs.filter(d -> d.getFileName().toString().startsWith(prefix)).findFirst()
+                                .orElseThrow();
+                        Path file = dir.resolve("directions").resolve(c.intervention() + "-L" + c.layer()
+                                + ".safetensors");
+                        if (!Files.exists(file)) {
+                            throw new IllegalStateException(file + " is not there before " + c.key() + " runs");
+                        }
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
                     }
                     return s.run(c);
                 }
