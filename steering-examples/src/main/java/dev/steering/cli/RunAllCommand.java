@@ -178,17 +178,16 @@ public final class RunAllCommand implements Command {
         return Path.of(outputDir);
     }
 
-    /** True once a study stored a finished condition ({@code parts/*.parquet}) or its results. */
+    /** True once a study stored a finished condition ({@code parts/*.parquet}, at any depth) or its results. */
     private static boolean hasFinishedConditions(Path runDir) throws IOException {
         if (Files.exists(runDir.resolve(dev.steering.experiment.ResultStore.RESULTS))) {
             return true;
         }
-        Path parts = runDir.resolve("parts");
-        if (!Files.isDirectory(parts)) {
-            return false;
-        }
-        try (Stream<Path> s = Files.list(parts)) {
-            return s.anyMatch(p -> p.getFileName().toString().endsWith(".parquet"));
+        // a sweep's parts are in models/<nn>-<name>/parts/ and models/<nn>-<name>/<precision>/parts/
+        try (Stream<Path> s = Files.find(runDir, 5, (p, attrs) -> attrs.isRegularFile()
+                && p.getFileName().toString().endsWith(".parquet") && p.getParent().getFileName().toString()
+                .equals("parts"))) {
+            return s.findAny().isPresent();
         }
     }
 
