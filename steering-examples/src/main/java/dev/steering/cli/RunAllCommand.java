@@ -21,6 +21,7 @@ import dev.steering.model.LanguageModel;
 import dev.steering.report.StudyReport;
 import dev.steering.report.ToxicityReport;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,6 +31,8 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import picocli.CommandLine.Option;
 import java.util.stream.Stream;
 
@@ -46,6 +49,8 @@ import java.util.stream.Stream;
                 + "(--config quantization) the cross-family layer and quantization studies (docs/family-sweep.md).",
                 "Writes artifacts/runs/<run_id>/ (see docs/pipeline-outputs.md) and prints its path."})
 public final class RunAllCommand implements Command {
+    private static final Pattern URI_SCHEME = Pattern.compile("([A-Za-z][A-Za-z0-9+.-]*)://.*");
+
     @Option(names = "--config", defaultValue = "default", paramLabel = "NAME|FILE",
             description = "a YAML file or a bundled config: default, smoke, pythia-160m, toxicity, family-sweep, "
                     + "family-sweep-real, quantization, quantization-real (default: ${DEFAULT-VALUE})")
@@ -81,10 +86,10 @@ public final class RunAllCommand implements Command {
                 return runToxicity(ToxicityConfig.load(source, overrides), fresh, sparkMaster);
             }
             if (FamilySweepConfig.STUDY.equals(source.study())) {
-                return SweepStudies.familySweep(FamilySweepConfig.load(source, overrides), fresh);
+                return SweepStudies.familySweep(FamilySweepConfig.load(source, overrides), fresh, sparkMaster);
             }
             if (QuantizationConfig.STUDY.equals(source.study())) {
-                return SweepStudies.quantization(QuantizationConfig.load(source, overrides), fresh);
+                return SweepStudies.quantization(QuantizationConfig.load(source, overrides), fresh, sparkMaster);
             }
             cfg = ExperimentConfig.load(source, overrides);
         } catch (IllegalArgumentException e) {
@@ -123,11 +128,7 @@ public final class RunAllCommand implements Command {
      */
     static int inRunDir(String outputDir, String modelName, Map<String, Object> identity, boolean fresh, Study study)
             throws Exception {
-        if (outputDir.matches("[A-Za-z][A-Za-z0-9+.-]*://.*")) {
-            throw new CliException("experiment.output_dir: " + outputDir + " is a URI; give a directory path that "
-                    + "every Spark executor sees (a shared mount: docs/distributed.md, Shared storage)");
-        }
-        Path runDir = Path.of(outputDir).resolve(runId(modelName, identity));
+        Path runDir = outputPath(outputDir).resolve(runId(modelName, identity));
         if (fresh) {
             deleteRecursively(runDir);
         }
@@ -154,17 +155,39 @@ public final class RunAllCommand implements Command {
         return 0;
     }
 
-    /** True once a study stored a finished condition ({@code parts/*.parquet}) or its results. */
+    /**
+     * The directory of run directories: a path, or a {@code file:} URI of one. Other URIs ({@code hdfs://},
+     * {@code s3a://}) are refused: every file of a run is written through the local file system, so the storage must
+     * be mounted at the same path on the driver and every executor (docs/distributed.md, Shared storage).
+     */
+    static Path outputPath(String outputDir) {
+        if (outputDir.regionMatches(true, 0, "file:", 0, 5)) {
+            try {
+                return Path.of(URI.create(outputDir));
+            } catch (IllegalArgumentException e) {
+                throw new CliException("experiment.output_dir: " + outputDir + " is not a file URI of a local "
+                        + "directory (file:///path): " + e.getMessage());
+            }
+        }
+        Matcher uri = URI_SCHEME.matcher(outputDir);
+        if (uri.matches()) {
+            throw new CliException("experiment.output_dir: " + uri.group(1) + ":// URIs are not supported (" + outputDir
+                    + "); mount the storage at the same path on the driver and every executor (HDFS: NFS gateway "
+                    + "or fuse-dfs; S3: s3fs-fuse) and give that path (docs/distributed.md, Shared storage)");
+        }
+        return Path.of(outputDir);
+    }
+
+    /** True once a study stored a finished condition ({@code parts/*.parquet}, at any depth) or its results. */
     private static boolean hasFinishedConditions(Path runDir) throws IOException {
         if (Files.exists(runDir.resolve(dev.steering.experiment.ResultStore.RESULTS))) {
             return true;
         }
-        Path parts = runDir.resolve("parts");
-        if (!Files.isDirectory(parts)) {
-            return false;
-        }
-        try (Stream<Path> s = Files.list(parts)) {
-            return s.anyMatch(p -> p.getFileName().toString().endsWith(".parquet"));
+        // a sweep's parts are in models/<nn>-<name>/parts/ and models/<nn>-<name>/<precision>/parts/
+        try (Stream<Path> s = Files.find(runDir, 5, (p, attrs) -> attrs.isRegularFile()
+                && p.getFileName().toString().endsWith(".parquet") && p.getParent().getFileName().toString()
+                .equals("parts"))) {
+            return s.findAny().isPresent();
         }
     }
 
@@ -217,7 +240,7 @@ public final class RunAllCommand implements Command {
      * The engine: in this process, or a Spark job when a master is given or spark-submit started this process
      * (docs/distributed.md).
      */
-    private static ConditionRunner runner(String sparkMaster, StudyTask task) {
+    static ConditionRunner runner(String sparkMaster, StudyTask task) {
         if (sparkMaster == null && !ConditionRunner.launchedOnCluster()) {
             return ConditionRunner.inProcess();
         }

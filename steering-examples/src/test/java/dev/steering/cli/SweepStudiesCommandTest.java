@@ -85,6 +85,25 @@ class SweepStudiesCommandTest {
     }
 
     @Test
+    void aSweepThatFailsAfterAFinishedConditionKeepsItsRunDirectoryToResume(@TempDir Path out) throws Exception {
+        Path yaml = out.resolve("two.yaml");
+        Files.writeString(yaml, Files.readString(Path.of("configs/quantization.yaml"))
+                .replace("bundled:llama-random", "bundled:no-such-model")
+                .replaceAll("precisions: \\[.*\\]", "precisions: [float32]"));
+        Path runs = out.resolve("runs");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Main.run(new String[]{"run-all", "--config", yaml.toString(), "--output", runs.toString(),
+                "--set", "prompts.test_n=4", "--set", "prompts.test_repeats=1", "--set", "generation.max_new_tokens=8"},
+                new PrintStream(err, true));
+        assertTrue(code != 0 && err.toString().contains("no-such-model"), err.toString());
+        try (Stream<Path> s = Files.list(runs)) {
+            Path runDir = s.findFirst().orElseThrow();
+            assertTrue(Files.exists(runDir.resolve("models/00-toy-refusal/float32/parts/000-baseline.parquet")),
+                    "the first model's finished pair is kept (its part is not directly in parts/)");
+        }
+    }
+
+    @Test
     void aBadKeyIsAOneLineError(@TempDir Path out) {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int code = Main.run(new String[]{"run-all", "--config", "family-sweep", "--set",

@@ -27,6 +27,37 @@ public interface ConditionRunner extends AutoCloseable {
     void run(List<Condition> todo, Function<Condition, List<Map<String, Object>>> here, ResultStore store,
              Progress.Task progress);
 
+    /**
+     * Runs several plans as one job (a sweep's models or its (model, precision) pairs, each with its own run
+     * directory and its own recipe), storing every condition's rows in its batch's store. The in-process runner runs
+     * them one after another with their {@link Batch#here} functions; a distributed runner runs all their conditions
+     * as tasks of one stage, each executor opening a batch's {@link Batch#task} once per model.
+     *
+     * @param batches  the plans, in order
+     * @param progress advanced by one per condition
+     */
+    default void run(List<Batch> batches, Progress.Task progress) {
+        for (Batch b : batches) {
+            run(b.todo(), b.here(), b.store(), progress);
+        }
+    }
+
+    /**
+     * One plan of a multi-plan job.
+     *
+     * @param task  how an executor rebuilds what runs these conditions, or null for the runner's own task
+     * @param todo  the conditions to run, in plan order
+     * @param here  runs one condition in this process
+     * @param store where the conditions' parts go
+     */
+    record Batch(StudyTask task, List<Condition> todo, Function<Condition, List<Map<String, Object>>> here,
+                 ResultStore store) {
+        /** Copies the plan. */
+        public Batch {
+            todo = List.copyOf(todo);
+        }
+    }
+
     /** Releases what the runner holds (a cluster connection); the in-process runner holds nothing. */
     @Override
     default void close() {
@@ -47,7 +78,7 @@ public interface ConditionRunner extends AutoCloseable {
      *
      * @param master the cluster to run on (e.g. {@code local[2]}, {@code spark://host:7077}), or null for the one
      *               the launcher configured (spark-submit's {@code --master})
-     * @param task   how an executor rebuilds the study
+     * @param task   how an executor rebuilds the study, or null when every run names its {@link Batch#task}s
      * @throws IllegalStateException when no distributed runner is on the class path
      */
     static ConditionRunner distributed(String master, StudyTask task) {
@@ -70,7 +101,7 @@ public interface ConditionRunner extends AutoCloseable {
     interface Provider {
         /**
          * @param master the cluster, or null for the launcher's
-         * @param task   how an executor rebuilds the study
+         * @param task   how an executor rebuilds the study, or null when every run names its batches' tasks
          * @return a runner the caller closes
          */
         ConditionRunner open(String master, StudyTask task);

@@ -22,8 +22,10 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.IntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,7 +42,9 @@ import org.slf4j.LoggerFactory;
  * </ol>
  * Every condition is stored as soon as it finishes ({@link ResultStore} under {@code models/<nn>-<name>/}); a model
  * whose phases all finished is not loaded again, so a resumed run loses at most the condition in flight. The rows of
- * all models are merged into {@code results.parquet} ({@link SweepColumns}).
+ * all models are merged into {@code results.parquet} ({@link SweepColumns}). A distributed
+ * {@link #runner(ConditionRunner, IntFunction) runner} runs each phase's conditions as tasks of a job, with the same
+ * rows.
  */
 public final class FamilySweepStudy {
     private static final Logger LOG = LoggerFactory.getLogger(FamilySweepStudy.class);
@@ -72,6 +76,8 @@ public final class FamilySweepStudy {
     private final ModelLoader loader;
     private final Progress progress;
     private final SteeringTest steeringTest;
+    private ConditionRunner runner = ConditionRunner.inProcess();
+    private IntFunction<StudyTask> modelTasks = i -> null;
 
     /**
      * @param cfg      the configuration
@@ -96,6 +102,55 @@ public final class FamilySweepStudy {
         this.runDir = runDir;
         this.loader = loader;
         this.progress = progress;
+    }
+
+    /**
+     * Sets the engine that runs each phase's conditions (default {@link ConditionRunner#inProcess()}); the rows are
+     * the same with any of them. The models still run one after another, each loaded here for its plans and its
+     * directions (written beside the results before a phase's conditions run); a distributed runner spreads a
+     * phase's conditions over its executors, which rebuild the model's study from {@code modelTasks} and read the
+     * directions from the run directory.
+     *
+     * @param runner     the engine
+     * @param modelTasks model index (in {@code models:}) → how an executor opens that model ({@link #open(int)})
+     * @return this study
+     */
+    public FamilySweepStudy runner(ConditionRunner runner, IntFunction<StudyTask> modelTasks) {
+        this.runner = runner;
+        this.modelTasks = modelTasks;
+        return this;
+    }
+
+    /**
+     * Opens one model of the sweep to run conditions of its plans (on an executor of a distributed runner): the
+     * conditions' directions must already be in the run directory, as {@link #run()} leaves them before a phase.
+     *
+     * @param index the model's index in {@code models:}
+     */
+    public StudyTask.Session open(int index) {
+        FamilySweepConfig.SweepModel spec = cfg.models().get(index);
+        Path dir = modelDir(runDir, index, spec.name());
+        LanguageModel model = loader.load(spec.name(), LoadOptions.precision(spec.precision()));
+        ModelRun run;
+        try {
+            run = new ModelRun(index, spec, model, dir, new ResultStore(dir, SweepColumns.SCHEMA));
+            run.layersOf(spec.layerPcts());
+            run.layersOf(cfg.phases().followUpPcts());
+        } catch (RuntimeException | Error e) {
+            model.close();
+            throw e;
+        }
+        return new StudyTask.Session() {
+            @Override
+            public List<Map<String, Object>> run(Condition c) {
+                return run.runCondition(c);
+            }
+
+            @Override
+            public void close() {
+                model.close();
+            }
+        };
     }
 
     /** Checks the sizes and removes extraction prompts from the test set. */
@@ -197,6 +252,21 @@ public final class FamilySweepStudy {
         }
     }
 
+    /** The {@link Condition#check} that marks a phase's conditions: none for the full run. */
+    private static String checkOf(String phase) {
+        return SweepColumns.FULL.equals(phase) ? null : phase.replace("_", "");
+    }
+
+    /** The phase of a condition of a model's plans. */
+    private static String phaseOf(Condition c) {
+        for (String phase : List.of(SweepColumns.VALIDATION, SweepColumns.FULL, SweepColumns.FOLLOW_UP)) {
+            if (Objects.equals(checkOf(phase), c.check())) {
+                return phase;
+            }
+        }
+        throw new IllegalArgumentException("condition " + c.key() + " is of no phase of the family sweep");
+    }
+
     /** {@code models/03-qwen2.5-7b-instruct}: where a model's parts, directions and rows live. */
     static Path modelDir(Path runDir, int index, String name) {
         return runDir.resolve("models").resolve(String.format("%02d-", index) + SweepReport.slug(name));
@@ -219,7 +289,7 @@ public final class FamilySweepStudy {
             return storedRows(store);
         }
         try (LanguageModel model = loader.load(spec.name(), LoadOptions.precision(spec.precision()))) {
-            ModelRun run = new ModelRun(spec, model, dir, store);
+            ModelRun run = new ModelRun(index, spec, model, dir, store);
             List<Map<String, Object>> rows = run.all();
             StudyRunner.writeAtomically(dir.resolve(DONE), "");
             return rows;
@@ -228,6 +298,7 @@ public final class FamilySweepStudy {
 
     /** The phases of one loaded model. */
     private final class ModelRun {
+        private final int index;
         private final FamilySweepConfig.SweepModel spec;
         private final LanguageModel model;
         private final Path dir;
@@ -239,7 +310,8 @@ public final class FamilySweepStudy {
         private final List<Map<String, Object>> rows = new ArrayList<>();
         private int nextIndex;
 
-        ModelRun(FamilySweepConfig.SweepModel spec, LanguageModel model, Path dir, ResultStore store) {
+        ModelRun(int index, FamilySweepConfig.SweepModel spec, LanguageModel model, Path dir, ResultStore store) {
+            this.index = index;
             this.spec = spec;
             this.model = model;
             this.dir = dir;
@@ -255,14 +327,14 @@ public final class FamilySweepStudy {
             List<Integer> ls = layersOf(spec.layerPcts());
             if (validate) {
                 List<Map<String, Object>> v = phase(SweepColumns.VALIDATION, List.of("dim"), ls,
-                        cfg.steering().multipliers(), cfg.phases().validationRepeats());
+                        cfg.steering().multipliers());
                 int best = ConditionStats.best(ConditionStats.of(v)).layer();
                 LOG.info("{}: layer validation picks layer {} ({}% depth)", spec.name(), best,
                         Math.round(100 * pctOf.get(best)));
                 ls = List.of(best);
             }
             List<Map<String, Object>> full = phase(SweepColumns.FULL, cfg.steering().methods(), ls,
-                    cfg.steering().multipliers(), cfg.prompts().testRepeats());
+                    cfg.steering().multipliers());
             if (cfg.phases().followUp()) {
                 for (String method : cfg.steering().methods()) {
                     List<ConditionStats> mine = ConditionStats.of(full).stream()
@@ -275,8 +347,7 @@ public final class FamilySweepStudy {
                         }
                         LOG.info("{} {}: Partial at layer {}: follow-up at layers {}", spec.name(), method,
                                 best.layer(), fl);
-                        phase(SweepColumns.FOLLOW_UP, List.of(method), fl, cfg.phases().followUpMultipliers(),
-                                cfg.prompts().testRepeats(), mine);
+                        phase(SweepColumns.FOLLOW_UP, List.of(method), fl, cfg.phases().followUpMultipliers(), mine);
                     }
                 }
             }
@@ -299,16 +370,16 @@ public final class FamilySweepStudy {
         }
 
         private List<Map<String, Object>> phase(String phase, List<String> methods, List<Integer> ls,
-                                                List<Double> multipliers, int repeats) {
-            return phase(phase, methods, ls, multipliers, repeats, List.of());
+                                                List<Double> multipliers) {
+            return phase(phase, methods, ls, multipliers, List.of());
         }
 
         /** Runs one phase's conditions (those already in {@code skip} excluded) and returns their rows. */
         private List<Map<String, Object>> phase(String phase, List<String> methods, List<Integer> ls,
-                                                List<Double> multipliers, int repeats, List<ConditionStats> skip) {
+                                                List<Double> multipliers, List<ConditionStats> skip) {
             List<Condition> plan = new ArrayList<>();
             long seed = cfg.generation().seed();
-            String check = SweepColumns.FULL.equals(phase) ? null : phase.replace("_", "");
+            String check = checkOf(phase);
             for (String method : methods) {
                 for (int l : ls) {
                     for (double m : multipliers) {
@@ -319,15 +390,26 @@ public final class FamilySweepStudy {
                 }
             }
             Map<String, String> meta = Map.of("model", model.id(), "phase", phase);
-            List<Map<String, Object>> out = StudyRunner.runPlan(plan, store, progress,
-                    c -> runCondition(phase, c, repeats), meta);
+            // the phase's directions are built here, in plan order, before its conditions run anywhere
+            StudyRunner.Execution exec = new StudyRunner.Execution(runner, modelTasks.apply(index), c -> 0,
+                    todo -> todo.forEach(this::direction));
+            List<Map<String, Object>> out = StudyRunner.runPlan(plan, store, progress, this::runCondition, meta, exec);
             rows.addAll(out);
             return out;
         }
 
-        private List<Map<String, Object>> runCondition(String phase, Condition c, int repeats) {
+        /** The condition's direction, read from {@code directions/} or extracted and saved there. */
+        private RefusalInduction.Extracted direction(Condition c) {
             Path file = dir.resolve("directions").resolve(c.intervention() + "-L" + c.layer() + ".safetensors");
-            RefusalInduction.Extracted d = induction.direction(c.intervention(), c.layer(), file);
+            return induction.direction(c.intervention(), c.layer(), file);
+        }
+
+        /** The rows of one condition of any phase (its phase is in its key, {@link #checkOf}). */
+        private List<Map<String, Object>> runCondition(Condition c) {
+            String phase = phaseOf(c);
+            int repeats = SweepColumns.VALIDATION.equals(phase) ? cfg.phases().validationRepeats()
+                    : cfg.prompts().testRepeats();
+            RefusalInduction.Extracted d = direction(c);
             Map<String, Object> base = new LinkedHashMap<>();
             base.put(SweepColumns.MODEL, spec.name());
             base.put(SweepColumns.MODEL_ID, model.revision().map(r -> model.id() + "@" + r).orElse(model.id()));

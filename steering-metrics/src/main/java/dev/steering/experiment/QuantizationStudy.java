@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * can be (a failure is logged and leaves its cosines empty).
  *
  * <p>Every (model, precision) is stored when it finishes ({@link ResultStore} under
- * {@code models/<nn>-<name>/<precision>/}); a finished one is not loaded again.
+ * {@code models/<nn>-<name>/<precision>/}); a finished one is not loaded again. A distributed
+ * {@link #runner(ConditionRunner, BiFunction) runner} runs the pairs as tasks of one job, with the same rows.
  */
 public final class QuantizationStudy {
     private static final Logger LOG = LoggerFactory.getLogger(QuantizationStudy.class);
@@ -39,6 +41,8 @@ public final class QuantizationStudy {
     private final Path runDir;
     private final FamilySweepStudy.ModelLoader loader;
     private final Progress progress;
+    private ConditionRunner runner = ConditionRunner.inProcess();
+    private BiFunction<Integer, Precision, StudyTask> pairTasks = (i, p) -> null;
 
     /**
      * @param cfg      the configuration
@@ -60,12 +64,59 @@ public final class QuantizationStudy {
     }
 
     /**
+     * Sets the engine that runs the (model, precision) pairs (default {@link ConditionRunner#inProcess()}, one after
+     * another); the rows are the same with any of them. A distributed runner runs every pair as a task of one stage
+     * (with {@code extract_from: reference}, the reference precision's pairs first, as a stage of their own, since
+     * the others steer with their direction); an executor opens a pair with {@code pairTasks}.
+     *
+     * @param runner    the engine
+     * @param pairTasks (model index in {@code models:}, precision) → how an executor opens it ({@link #open})
+     * @return this study
+     */
+    public QuantizationStudy runner(ConditionRunner runner, BiFunction<Integer, Precision, StudyTask> pairTasks) {
+        this.runner = runner;
+        this.pairTasks = pairTasks;
+        return this;
+    }
+
+    /**
      * Runs every (model, precision) not finished yet, then writes {@code results.parquet} and {@link #COSINES}.
      *
      * @return all rows, model by model and precision by precision
      */
     public List<Map<String, Object>> run() {
         StudyRunner.writeAtomically(runDir.resolve("config.yaml"), cfg.toYaml());
+        Precision reference = cfg.precisionList().get(0);
+        boolean fromReference = "reference".equals(cfg.extractFrom());
+        Condition cond = condition();
+        // stage 0: the pairs that steer with their own direction (every pair with extract_from: self); stage 1: the
+        // pairs that steer with the reference precision's, which stage 0 left in the run directory
+        List<List<ConditionRunner.Batch>> stages = List.of(new ArrayList<>(), new ArrayList<>());
+        int pairs = 0;
+        for (int i = 0; i < cfg.models().size(); i++) {
+            QuantizationConfig.QuantModel m = cfg.models().get(i);
+            for (Precision p : cfg.precisionList()) {
+                pairs++;
+                ResultStore store = store(i, p);
+                if (store.has(cond.key())) {
+                    LOG.info("{} at {}: finished in an earlier run", m.name(), p);
+                    continue;
+                }
+                int index = i;
+                stages.get(fromReference && p != reference ? 1 : 0).add(new ConditionRunner.Batch(
+                        pairTasks.apply(i, p), List.of(cond), c -> runHere(index, p, c), store));
+            }
+        }
+        int todo = stages.get(0).size() + stages.get(1).size();
+        LOG.info("{} (model, precision) pairs, {} finished earlier, {} to run", pairs, pairs - todo, todo);
+        try (Progress.Task task = progress.start("conditions", pairs)) {
+            task.step(pairs - todo);
+            for (List<ConditionRunner.Batch> stage : stages) {
+                if (!stage.isEmpty()) {
+                    runner.run(stage, task);
+                }
+            }
+        }
         List<Map<String, Object>> all = new ArrayList<>();
         List<Map<String, Object>> summary = new ArrayList<>();
         for (int i = 0; i < cfg.models().size(); i++) {
@@ -73,7 +124,15 @@ public final class QuantizationStudy {
             Path dir = FamilySweepStudy.modelDir(runDir, i, m.name());
             Map<String, SteeringVector> own = new LinkedHashMap<>();
             for (Precision p : cfg.precisionList()) {
-                all.addAll(runPrecision(m, dir, p, own));
+                List<Map<String, Object>> rows = store(i, p).read(cond.key());
+                store(i, p).consolidate(List.of(cond.key()), Map.of("model",
+                        rows.isEmpty() ? m.name() : String.valueOf(rows.get(0).get(SweepColumns.MODEL_ID)),
+                        "precision", p.configName()));
+                all.addAll(rows);
+                Path ownFile = ownFile(dir, p);
+                if (Files.exists(ownFile)) {
+                    own.put(p.configName(), SteeringVector.load(ownFile));
+                }
             }
             summary.add(summarise(m, own));
         }
@@ -83,6 +142,52 @@ public final class QuantizationStudy {
         FamilySweepStudy.writeMerged(runDir, all, meta);
         FamilySweepStudy.writeDirections(runDir, summary);
         return all;
+    }
+
+    /**
+     * Opens one (model, precision) pair (on an executor of a distributed runner): loads the model at the precision;
+     * its condition extracts the pair's own direction (saved under the model's {@code directions/}), reads the
+     * reference precision's with {@code extract_from: reference}, and runs the steering test.
+     *
+     * @param index     the model's index in {@code models:}
+     * @param precision one of the config's precisions
+     */
+    public StudyTask.Session open(int index, Precision precision) {
+        QuantizationConfig.QuantModel m = cfg.models().get(index);
+        LanguageModel model = loader.load(m.name(), LoadOptions.precision(precision));
+        return new StudyTask.Session() {
+            @Override
+            public List<Map<String, Object>> run(Condition c) {
+                return runPair(m, FamilySweepStudy.modelDir(runDir, index, m.name()), precision, model, c);
+            }
+
+            @Override
+            public void close() {
+                model.close();
+            }
+        };
+    }
+
+    /** The one condition of every (model, precision) pair. */
+    private Condition condition() {
+        return new Condition(0, null, "dim", cfg.steering().multiplier(), null, cfg.generation().seed(), 0);
+    }
+
+    /** Where a pair's part goes: {@code models/<nn>-<name>/<precision>/}. */
+    private ResultStore store(int index, Precision p) {
+        Path dir = FamilySweepStudy.modelDir(runDir, index, cfg.models().get(index).name());
+        return new ResultStore(dir.resolve(p.configName()), SweepColumns.SCHEMA);
+    }
+
+    private static Path ownFile(Path modelDir, Precision p) {
+        return modelDir.resolve("directions").resolve(p.configName() + "-dim.safetensors");
+    }
+
+    /** Runs a pair in this process, its model loaded for it alone. */
+    private List<Map<String, Object>> runHere(int index, Precision p, Condition c) {
+        try (StudyTask.Session s = open(index, p)) {
+            return s.run(c);
+        }
     }
 
     /** A model's directions: norm and extraction time per precision, and the cosine matrix across precisions. */
@@ -106,64 +211,48 @@ public final class QuantizationStudy {
         return Directions.cosines(directions);
     }
 
-    private List<Map<String, Object>> runPrecision(QuantizationConfig.QuantModel m, Path dir, Precision p,
-                                                   Map<String, SteeringVector> own) {
+    /** The rows of a pair's condition, with its model loaded at its precision. */
+    private List<Map<String, Object>> runPair(QuantizationConfig.QuantModel m, Path dir, Precision p,
+                                              LanguageModel model, Condition c) {
         Precision reference = cfg.precisionList().get(0);
         boolean fromReference = "reference".equals(cfg.extractFrom()) && p != reference;
-        ResultStore store = new ResultStore(dir.resolve(p.configName()), SweepColumns.SCHEMA);
-        List<Condition> plan = List.of(new Condition(0, null, "dim", cfg.steering().multiplier(), null,
-                cfg.generation().seed(), 0));
-        boolean done = store.completed().contains(plan.get(0).key());
-        Path ownFile = dir.resolve("directions").resolve(p.configName() + "-dim.safetensors");
-        if (done) {
-            LOG.info("{} at {}: finished in an earlier run", m.name(), p);
-            if (Files.exists(ownFile)) {
-                own.put(p.configName(), SteeringVector.load(ownFile));
+        int layers = model.config().numLayers();
+        int layer = LayerSpec.atDepth(m.layerPct(), layers);
+        RefusalInduction induction = new RefusalInduction(model, m.chat(), prompts, cfg.prompts(),
+                cfg.generation(), cfg.steering().hookPoint(), cfg.steering().steerRange(), progress);
+        RefusalInduction.Extracted mine = null;
+        try {
+            mine = induction.direction("dim", layer, ownFile(dir, p));
+        } catch (RuntimeException e) {
+            if (!fromReference) {
+                throw e;
             }
-            return FamilySweepStudy.storedRows(store);
+            LOG.warn("{} at {}: no direction of its own ({}); steering with the {} direction", m.name(), p,
+                    e.getMessage(), reference);
         }
-        try (LanguageModel model = loader.load(m.name(), LoadOptions.precision(p))) {
-            int layers = model.config().numLayers();
-            int layer = LayerSpec.atDepth(m.layerPct(), layers);
-            RefusalInduction induction = new RefusalInduction(model, m.chat(), prompts, cfg.prompts(),
-                    cfg.generation(), cfg.steering().hookPoint(), cfg.steering().steerRange(), progress);
-            RefusalInduction.Extracted mine = null;
-            try {
-                mine = induction.direction("dim", layer, ownFile);
-                own.put(p.configName(), mine.vector());
-            } catch (RuntimeException e) {
-                if (!fromReference) {
-                    throw e;
-                }
-                LOG.warn("{} at {}: no direction of its own ({}); steering with the {} direction", m.name(), p,
-                        e.getMessage(), reference);
-            }
-            RefusalInduction.Extracted used = fromReference ? referenceDirection(dir, reference) : mine;
-            Map<String, Object> base = new LinkedHashMap<>();
-            base.put(SweepColumns.MODEL, m.name());
-            base.put(SweepColumns.MODEL_ID, model.revision().map(r -> model.id() + "@" + r).orElse(model.id()));
-            base.put(SweepColumns.FAMILY, m.family() == null || m.family().isBlank() ? m.name() : m.family());
-            base.put(SweepColumns.N_LAYERS, layers);
-            base.put(SweepColumns.PRECISION, p.configName());
-            base.put(SweepColumns.PHASE, SweepColumns.QUANTIZATION);
-            base.put(SweepColumns.METHOD, "dim");
-            base.put(SweepColumns.LAYER_PCT, m.layerPct());
-            base.put(SweepColumns.LAYER, layer);
-            base.put(SweepColumns.MULTIPLIER, cfg.steering().multiplier());
-            base.put(SweepColumns.STEER_RANGE, cfg.steering().steerRange());
-            base.put(SweepColumns.DIRECTION_NORM, used.vector().norm());
-            base.put(SweepColumns.EXTRACTED_FROM, fromReference ? reference.configName() : p.configName());
-            base.put(SweepColumns.EXTRACTION_S, StudyRunner.finiteOrNull(used.seconds()));
-            RefusalInduction.Extracted steer = used;
-            return StudyRunner.runPlan(plan, store, progress, c -> induction.test(
-                    induction.edits(steer.vector(), layer, c.alpha()), cfg.prompts().testRepeats(), c.seed(), base,
-                    m.name() + " " + p), Map.of("model", model.id(), "precision", p.configName()));
-        }
+        RefusalInduction.Extracted used = fromReference ? referenceDirection(dir, reference) : mine;
+        Map<String, Object> base = new LinkedHashMap<>();
+        base.put(SweepColumns.MODEL, m.name());
+        base.put(SweepColumns.MODEL_ID, model.revision().map(r -> model.id() + "@" + r).orElse(model.id()));
+        base.put(SweepColumns.FAMILY, m.family() == null || m.family().isBlank() ? m.name() : m.family());
+        base.put(SweepColumns.N_LAYERS, layers);
+        base.put(SweepColumns.PRECISION, p.configName());
+        base.put(SweepColumns.PHASE, SweepColumns.QUANTIZATION);
+        base.put(SweepColumns.METHOD, "dim");
+        base.put(SweepColumns.LAYER_PCT, m.layerPct());
+        base.put(SweepColumns.LAYER, layer);
+        base.put(SweepColumns.MULTIPLIER, cfg.steering().multiplier());
+        base.put(SweepColumns.STEER_RANGE, cfg.steering().steerRange());
+        base.put(SweepColumns.DIRECTION_NORM, used.vector().norm());
+        base.put(SweepColumns.EXTRACTED_FROM, fromReference ? reference.configName() : p.configName());
+        base.put(SweepColumns.EXTRACTION_S, StudyRunner.finiteOrNull(used.seconds()));
+        return induction.test(induction.edits(used.vector(), layer, c.alpha()), cfg.prompts().testRepeats(),
+                c.seed(), base, m.name() + " " + p);
     }
 
     /** The reference precision's direction, saved when that precision ran (it runs first). */
     private static RefusalInduction.Extracted referenceDirection(Path dir, Precision reference) {
-        Path file = dir.resolve("directions").resolve(reference.configName() + "-dim.safetensors");
+        Path file = ownFile(dir, reference);
         if (!Files.exists(file)) {
             throw new IllegalStateException("extract_from: reference needs the " + reference + " direction " + file
                     + ", which the first precision's run did not leave");

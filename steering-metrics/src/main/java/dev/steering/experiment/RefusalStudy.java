@@ -213,8 +213,8 @@ public final class RefusalStudy {
         meta.put("config", cfg.toYaml());
         // the baseline first (the steered conditions' KL is measured against its stored completions), then the rest;
         // every direction the unfinished conditions use is built here once, beside the results, before they run
-        StudyRunner.Execution exec = new StudyRunner.Execution(runner, c -> c.isBaseline() && c.check() == null ? 0 : 1,
-                todo -> todo.stream().filter(c -> !c.isBaseline())
+        StudyRunner.Execution exec = new StudyRunner.Execution(runner, null,
+                c -> c.isBaseline() && c.check() == null ? 0 : 1, todo -> todo.stream().filter(c -> !c.isBaseline())
                         .forEach(c -> direction(c.layer(), "template".equals(c.check()))));
         List<Map<String, Object>> rows = StudyRunner.runPlan(grid, store, progress, this::runCondition, meta, exec);
         Setting point = null;

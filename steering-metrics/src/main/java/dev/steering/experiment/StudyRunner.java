@@ -63,7 +63,7 @@ final class StudyRunner {
             task.step(plan.size() - todo);
             for (List<Condition> stage : stages.values()) {
                 execution.prepare().accept(stage);
-                execution.runner().run(stage, run, store, task);
+                execution.runner().run(List.of(new ConditionRunner.Batch(execution.task(), stage, run, store)), task);
             }
         }
         return store.consolidate(plan.stream().map(Condition::key).toList(), metadata);
@@ -73,15 +73,17 @@ final class StudyRunner {
      * How a plan runs.
      *
      * @param runner  the engine ({@link ConditionRunner#inProcess()} or a distributed one)
+     * @param task    how an executor rebuilds what runs the conditions, or null for the runner's own
      * @param stage   the stage of a condition: stages run in increasing order, each after the previous one finished
      *                (the toxicity study's vectors need its baseline's rows)
      * @param prepare builds here, before a stage's conditions run, what they share (their directions, written into
      *                the run directory), so no executor builds it again
      */
-    record Execution(ConditionRunner runner, ToIntFunction<Condition> stage, Consumer<List<Condition>> prepare) {
+    record Execution(ConditionRunner runner, StudyTask task, ToIntFunction<Condition> stage,
+                     Consumer<List<Condition>> prepare) {
         /** One stage, nothing to prepare, in this process: the study as it always ran. */
         static Execution inProcess() {
-            return new Execution(ConditionRunner.inProcess(), c -> 0, todo -> { });
+            return new Execution(ConditionRunner.inProcess(), null, c -> 0, todo -> { });
         }
     }
 

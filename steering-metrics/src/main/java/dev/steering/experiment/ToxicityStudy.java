@@ -135,8 +135,8 @@ public final class ToxicityStudy {
         meta.put("study", ToxicityConfig.STUDY);
         meta.put("config", cfg.toYaml());
         // the baseline runs first; the CAA vectors come from its rows and are built here once, beside the results
-        StudyRunner.Execution exec = new StudyRunner.Execution(runner, c -> c.isBaseline() ? 0 : 1, todo -> todo.stream()
-                .filter(c -> !c.isBaseline()).findFirst().ifPresent(c -> vector(c.layer())));
+        StudyRunner.Execution exec = new StudyRunner.Execution(runner, null, c -> c.isBaseline() ? 0 : 1,
+                todo -> todo.stream().filter(c -> !c.isBaseline()).findFirst().ifPresent(c -> vector(c.layer())));
         return StudyRunner.runPlan(plan, store, progress, this::runCondition, meta, exec);
     }
 

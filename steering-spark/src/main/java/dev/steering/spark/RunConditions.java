@@ -4,6 +4,7 @@ import dev.steering.experiment.Condition;
 import dev.steering.experiment.ResultStore;
 import dev.steering.experiment.StudyTask;
 import java.io.Serial;
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.VoidFunction;
@@ -11,35 +12,39 @@ import org.apache.spark.broadcast.Broadcast;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** One Spark task: runs its conditions (all of one model) with the executor's opened study, storing each part. */
-final class RunConditions implements VoidFunction<List<Condition>> {
+/**
+ * One Spark task: runs its conditions (all of one batch and one model) with the executor's opened study, storing
+ * each part in its batch's run directory.
+ */
+final class RunConditions implements VoidFunction<SparkConditionRunner.Chunk> {
     @Serial
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(RunConditions.class);
 
-    private final Broadcast<StudyTask> study;
-    private final ResultStore store;
+    private final Broadcast<List<StudyTask>> studies;
+    private final List<ResultStore> stores;
     private final String job;
     private final int modelsPerExecutor;
 
-    RunConditions(Broadcast<StudyTask> study, ResultStore store, String job, int modelsPerExecutor) {
-        this.study = study;
-        this.store = store;
+    RunConditions(Broadcast<List<StudyTask>> studies, List<ResultStore> stores, String job, int modelsPerExecutor) {
+        this.studies = studies;
+        this.stores = new ArrayList<>(stores);
         this.job = job;
         this.modelsPerExecutor = modelsPerExecutor;
     }
 
     @Override
-    public void call(List<Condition> conditions) {
-        List<Condition> todo = conditions.stream().filter(c -> !store.has(c.key())).toList();
+    public void call(SparkConditionRunner.Chunk chunk) {
+        ResultStore store = stores.get(chunk.batch());
+        List<Condition> todo = chunk.conditions().stream().filter(c -> !store.has(c.key())).toList();
         TaskContext tc = TaskContext.get();
-        LOG.info("task {} (stage {}, attempt {}): {} of {} conditions to run", tc.partitionId(), tc.stageId(),
-                tc.attemptNumber(), todo.size(), conditions.size());
+        LOG.info("task {} (stage {}, attempt {}): {} of {} conditions to run in {}", tc.partitionId(), tc.stageId(),
+                tc.attemptNumber(), todo.size(), chunk.conditions().size(), store.runDir());
         if (todo.isEmpty()) {
             return;
         }
-        StudyTask task = study.value();
-        String group = task.group(todo.get(0));
+        StudyTask task = studies.value().get(chunk.batch());
+        String group = chunk.batch() + "/" + task.group(todo.get(0));
         SessionPool.Lease lease = SessionPool.borrow(job, group, task::open, modelsPerExecutor);
         boolean ok = false;
         try {

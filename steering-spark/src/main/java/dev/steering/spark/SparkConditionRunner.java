@@ -5,6 +5,8 @@ import dev.steering.experiment.Condition;
 import dev.steering.experiment.ConditionRunner;
 import dev.steering.experiment.ResultStore;
 import dev.steering.experiment.StudyTask;
+import java.io.Serial;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,9 +20,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs a study's conditions as one Spark job: the conditions are grouped by the model they need
- * ({@link StudyTask#group}) and cut into tasks of {@link Builder#conditionsPerTask} conditions; the
- * {@link StudyTask} is broadcast; each executor opens a study once per model and reuses it for every condition of
+ * Runs a study's conditions as one Spark job per stage: the conditions (of one plan, or of several, e.g. a quantization
+ * study's (model, precision) pairs, each with its own {@link StudyTask} and run directory) are grouped by the model
+ * they need ({@link StudyTask#group}) and cut into tasks of {@link Builder#conditionsPerTask} conditions; the
+ * {@link StudyTask}s are broadcast; each executor opens a study once per model and reuses it for every condition of
  * that model it is given ({@link SessionPool}), and writes each condition's part itself into the run directory
  * (a path every executor and the driver see). A retried, speculative or resubmitted task skips the conditions whose
  * part exists, and parts are written atomically, so a row is never lost or doubled.
@@ -53,7 +56,10 @@ public final class SparkConditionRunner implements ConditionRunner {
         }
     }
 
-    /** A runner for {@code task}'s study. */
+    /**
+     * A runner for {@code task}'s study, or with null a runner whose every run names its tasks
+     * ({@link ConditionRunner.Batch#task}: a sweep's models, the quantization study's pairs).
+     */
     public static Builder builder(StudyTask task) {
         return new Builder(task);
     }
@@ -61,28 +67,67 @@ public final class SparkConditionRunner implements ConditionRunner {
     @Override
     public void run(List<Condition> todo, Function<Condition, List<Map<String, Object>>> here, ResultStore store,
                     Progress.Task progress) {
-        if (todo.isEmpty()) {
+        run(List.of(new Batch(null, todo, here, store)), progress);
+    }
+
+    /**
+     * Runs every batch's conditions as the tasks of one Spark stage: each task holds conditions of one batch and one
+     * {@link StudyTask#group} (so one model), at most {@link Builder#conditionsPerTask}.
+     */
+    @Override
+    public void run(List<Batch> batches, Progress.Task progress) {
+        List<StudyTask> recipes = new ArrayList<>();
+        List<ResultStore> stores = new ArrayList<>();
+        List<Chunk> chunks = new ArrayList<>();
+        for (Batch b : batches) {
+            StudyTask recipe = b.task() != null ? b.task() : task;
+            if (recipe == null) {
+                throw new IllegalStateException("no StudyTask for the conditions of " + b.store().runDir()
+                        + ": the runner was opened without one and the batch names none");
+            }
+            for (List<Condition> t : tasks(b.todo(), recipe, conditionsPerTask)) {
+                chunks.add(new Chunk(recipes.size(), t));
+            }
+            recipes.add(recipe);
+            stores.add(b.store());
+        }
+        int conditions = batches.stream().mapToInt(b -> b.todo().size()).sum();
+        if (conditions == 0) {
             return;
         }
-        List<List<Condition>> tasks = tasks(todo, task, conditionsPerTask);
         JavaSparkContext sc = context();
         String job = UUID.randomUUID().toString();
-        Broadcast<StudyTask> study = sc.broadcast(task);
-        sc.setJobDescription("steering: " + todo.size() + " conditions (" + todo.get(0).key() + " ...) into "
-                + store.runDir());
-        LOG.info("Spark job: {} conditions in {} tasks on {} (Spark UI: {})", todo.size(), tasks.size(), sc.master(),
+        Broadcast<List<StudyTask>> study = sc.broadcast(recipes);
+        Condition first = chunks.get(0).conditions().get(0);
+        sc.setJobDescription("steering: " + conditions + " conditions (" + first.key() + " ...) into "
+                + stores.get(0).runDir() + (stores.size() > 1 ? " and " + (stores.size() - 1) + " more" : ""));
+        LOG.info("Spark job: {} conditions in {} tasks on {} (Spark UI: {})", conditions, chunks.size(), sc.master(),
                 sc.sc().uiWebUrl().getOrElse(() -> "disabled"));
         try {
-            sc.parallelize(tasks, tasks.size()).foreach(new RunConditions(study, store, job, modelsPerExecutor));
+            sc.parallelize(chunks, chunks.size()).foreach(new RunConditions(study, stores, job, modelsPerExecutor));
         } finally {
             study.destroy();
             SessionPool.closeJob(job);
         }
-        progress.step(todo.size());
-        List<String> missing = todo.stream().map(Condition::key).filter(k -> !store.has(k)).toList();
+        progress.step(conditions);
+        List<String> missing = new ArrayList<>();
+        for (Batch b : batches) {
+            b.todo().stream().filter(c -> !b.store().has(c.key()))
+                    .forEach(c -> missing.add(b.store().runDir().resolve("parts").resolve(c.key()).toString()));
+        }
         if (!missing.isEmpty()) {
-            throw new IllegalStateException("the Spark job finished without the parts of " + missing + " in "
-                    + store.runDir() + ": is it a directory every executor and the driver share?");
+            throw new IllegalStateException("the Spark job finished without the parts " + missing
+                    + ": is the run directory one every executor and the driver share?");
+        }
+    }
+
+    /** One Spark task's work: conditions of one batch (its index in the job's recipes and stores) and one model. */
+    record Chunk(int batch, List<Condition> conditions) implements Serializable {
+        @Serial
+        private static final long serialVersionUID = 1L;
+
+        Chunk {
+            conditions = new ArrayList<>(conditions);
         }
     }
 

@@ -1,5 +1,6 @@
 /**
- * Studies on Apache Spark: {@link dev.steering.spark.SparkConditionRunner} runs a study's conditions as Spark tasks
- * and writes the same Parquet parts as the single-process run (docs/distributed.md).
+ * Studies on Apache Spark: {@link dev.steering.spark.SparkConditionRunner} runs a study's conditions (the refusal and
+ * toxicity studies', a family sweep's phases, the quantization study's (model, precision) pairs) as Spark tasks and
+ * writes the same Parquet parts as the single-process run (docs/distributed.md).
  */
 package dev.steering.spark;

@@ -144,6 +144,15 @@ class SparkRunAllTest {
         String msg = err.toString(StandardCharsets.UTF_8).strip();
         assertTrue(code != 0 && msg.lines().count() == 1 && msg.contains("docs/distributed.md"), msg);
         assertTrue(!Files.exists(Path.of("hdfs:")), "no local directory named after the scheme");
+        assertTrue(msg.contains("mount") && msg.contains("hdfs://"), msg);
+    }
+
+    @Test
+    void aFileUriOutputIsTheLocalDirectory() {
+        Path dir = tmp.toAbsolutePath().resolve("uri");
+        assertEquals(dir, RunAllCommand.outputPath("file://" + dir));
+        assertEquals(dir, RunAllCommand.outputPath(dir.toUri().toString()));
+        assertEquals(Path.of("runs"), RunAllCommand.outputPath("runs"));
     }
 
     /** Every part and results.parquet hold the rows of the single-process run, in the same order. */
