@@ -95,21 +95,24 @@ public final class CompactMatrix {
         };
     }
 
+    /** Encodes the blocks, rows split over the kernels' pool (INT4's scale search costs ~19 passes per block). */
     private static CompactMatrix quantize(StorageType type, float[] w, int out, int in, int groups) {
         int groupBytes = type == StorageType.INT8 ? GROUP : GROUP / 2;
         byte[] q = new byte[out * groups * groupBytes];
         short[] s = new short[out * groups];
-        float[] block = new float[GROUP];
-        for (int r = 0; r < out; r++) {
-            for (int g = 0; g < groups; g++) {
-                int from = r * in + g * GROUP;
-                int n = Math.min(GROUP, in - g * GROUP);
-                Arrays.fill(block, 0f);
-                System.arraycopy(w, from, block, 0, n);
-                int qOff = (r * groups + g) * groupBytes;
-                s[r * groups + g] = type == StorageType.INT8 ? q80(block, q, qOff) : q40(block, q, qOff);
-            }
-        }
+        CompactKernels.shared().forRows(out, (long) in * (type == StorageType.INT4 ? 2 * SCALE_CANDIDATES : 1),
+                (from, to) -> {
+                    float[] block = new float[GROUP];
+                    for (int r = from; r < to; r++) {
+                        for (int g = 0; g < groups; g++) {
+                            int n = Math.min(GROUP, in - g * GROUP);
+                            Arrays.fill(block, 0f);
+                            System.arraycopy(w, r * in + g * GROUP, block, 0, n);
+                            int qOff = (r * groups + g) * groupBytes;
+                            s[r * groups + g] = type == StorageType.INT8 ? q80(block, q, qOff) : q40(block, q, qOff);
+                        }
+                    }
+                });
         return new CompactMatrix(type, out, in, null, null, q, s);
     }
 
@@ -151,22 +154,23 @@ public final class CompactMatrix {
             return 0;
         }
         float bestIscale = 0;
-        double bestGain = -1;
+        float bestGain = -1;
         float bestScale = 0;
         for (int s = -SCALE_STEPS; s <= SCALE_STEPS; s++) {
             float iscale = -(8 + 0.1f * s) / max;
-            double sumlx = 0;
-            double suml2 = 0;
+            float sumlx = 0;
+            int suml2 = 0;
             for (float v : x) {
                 int l = level(v, iscale);
-                sumlx += (double) v * l;
-                suml2 += (double) l * l;
+                sumlx += v * l;
+                suml2 += l * l;
             }
             // squared error of the fit = Σw² − sumlx²/suml2: the largest sumlx²/suml2 wins (the first on ties)
-            if (suml2 > 0 && sumlx * sumlx / suml2 > bestGain) {
-                bestGain = sumlx * sumlx / suml2;
+            float gain = sumlx * sumlx / suml2;
+            if (suml2 > 0 && gain > bestGain) {
+                bestGain = gain;
                 bestIscale = iscale;
-                bestScale = (float) (sumlx / suml2);
+                bestScale = sumlx / suml2;
             }
         }
         for (int i = 0; i < GROUP / 2; i++) {
@@ -177,9 +181,13 @@ public final class CompactMatrix {
         return HalfFloats.floatToHalf(bestScale);
     }
 
-    /** The Q4_0 level of weight {@code v} at inverse scale {@code iscale}: {@code clamp(round(v·iscale), -8, 7)}. */
+    /**
+     * The Q4_0 level of weight {@code v} at inverse scale {@code iscale}: {@code clamp(round(v·iscale), -8, 7)}, halves
+     * rounded up, computed as {@code quantize_row_q4_0_ref} does ({@code trunc(v·iscale + 8.5) - 8}; the truncation
+     * of the positive sum is a floor).
+     */
     private static int level(float v, float iscale) {
-        return Math.max(-8, Math.min(7, Math.round(v * iscale)));
+        return Math.max(0, Math.min(15, (int) (v * iscale + 8.5f))) - 8;
     }
 
     /** C's {@code roundf}: to nearest, halves away from zero. */
