@@ -170,6 +170,30 @@ public final class CompactKernels {
         y.put(y.position(), buf[1], 0, ny);
     }
 
+    /** A share {@code [from, to)} of the rows of some work. */
+    interface RowRange {
+        void run(int from, int to);
+    }
+
+    /**
+     * Runs {@code body} over {@code [0, rows)} split into one share per thread of the pool (the calling thread does
+     * the first); work below 65,536 units ({@code rows · workPerRow}) stays on the calling thread.
+     */
+    void forRows(int rows, long workPerRow, RowRange body) {
+        int parts = pool == null || rows * workPerRow < PARALLEL_MIN_MACS ? 1 : Math.min(threads, rows);
+        int share = (rows + parts - 1) / Math.max(1, parts);
+        ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[Math.max(0, parts - 1)];
+        for (int p = 1; p < parts; p++) {
+            int from = Math.min(rows, p * share);
+            int to = Math.min(rows, from + share);
+            tasks[p - 1] = pool.submit(() -> body.run(from, to));
+        }
+        body.run(0, Math.min(rows, share));
+        for (ForkJoinTask<?> t : tasks) {
+            t.join();
+        }
+    }
+
     private float[] scratch(CompactMatrix w, int rows) {
         int n = kernel.scratchFloats(w, rows);
         float[][] holder = scratch.get();

@@ -17,13 +17,17 @@ import java.util.Objects;
  * <li>{@link StorageType#BF16}, {@link StorageType#F16}: {@code short[out·in]} of raw 16-bit patterns;</li>
  * <li>{@link StorageType#INT8}: {@code byte[out·G·32]} and {@code short[out·G]} F16 scales, with
  * {@code G = ceil(in / 32)} groups per row (a short last group is padded with zeros);</li>
- * <li>{@link StorageType#INT4}: {@code byte[out·G·16]} (two weights per byte) and {@code short[out·G]} scales.</li>
+ * <li>{@link StorageType#INT4}: {@code byte[out·G·16]} (two weights per byte) and {@code short[out·G]} scales
+ * (encoded with a least-squares scale search, see {@code q40}).</li>
  * </ul>
  * Each array is one Java array, so a matrix holds fewer than 2³¹ storage elements (a 256000 × 3584 embedding
  * fits).
  */
 public final class CompactMatrix {
     private static final int GROUP = StorageType.GROUP;
+    /** INT4 scale search: candidates {@code s = -SCALE_STEPS..SCALE_STEPS}. */
+    private static final int SCALE_STEPS = 9;
+    private static final int SCALE_CANDIDATES = 2 * SCALE_STEPS + 1;
 
     private final StorageType type;
     private final int out;
@@ -91,21 +95,24 @@ public final class CompactMatrix {
         };
     }
 
+    /** Encodes the blocks, rows split over the kernels' pool (INT4's scale search costs ~19 passes per block). */
     private static CompactMatrix quantize(StorageType type, float[] w, int out, int in, int groups) {
         int groupBytes = type == StorageType.INT8 ? GROUP : GROUP / 2;
         byte[] q = new byte[out * groups * groupBytes];
         short[] s = new short[out * groups];
-        float[] block = new float[GROUP];
-        for (int r = 0; r < out; r++) {
-            for (int g = 0; g < groups; g++) {
-                int from = r * in + g * GROUP;
-                int n = Math.min(GROUP, in - g * GROUP);
-                Arrays.fill(block, 0f);
-                System.arraycopy(w, from, block, 0, n);
-                int qOff = (r * groups + g) * groupBytes;
-                s[r * groups + g] = type == StorageType.INT8 ? q80(block, q, qOff) : q40(block, q, qOff);
-            }
-        }
+        CompactKernels.shared().forRows(out, (long) in * (type == StorageType.INT4 ? 2 * SCALE_CANDIDATES : 1),
+                (from, to) -> {
+                    float[] block = new float[GROUP];
+                    for (int r = from; r < to; r++) {
+                        for (int g = 0; g < groups; g++) {
+                            int n = Math.min(GROUP, in - g * GROUP);
+                            Arrays.fill(block, 0f);
+                            System.arraycopy(w, r * in + g * GROUP, block, 0, n);
+                            int qOff = (r * groups + g) * groupBytes;
+                            s[r * groups + g] = type == StorageType.INT8 ? q80(block, q, qOff) : q40(block, q, qOff);
+                        }
+                    }
+                });
         return new CompactMatrix(type, out, in, null, null, q, s);
     }
 
@@ -123,7 +130,16 @@ public final class CompactMatrix {
         return HalfFloats.floatToHalf(d);
     }
 
-    /** One Q4_0 block (ggml {@code quantize_row_q4_0_ref}); returns the F16 scale. */
+    /**
+     * One Q4_0 block with the scale chosen for least squared error; returns the F16 scale. With {@code m} the weight
+     * of largest magnitude (sign kept), each of the {@value #SCALE_CANDIDATES} candidate inverse scales
+     * {@code -(8 + 0.1·s)/m}, {@code s = -9..9}, rounds the block to {@code l = clamp(round(w·iscale), -8, 7)}; the
+     * block's scale is then the least-squares fit {@code d = Σ w·l / Σ l²} of those levels, and the candidate whose
+     * fit leaves the smallest squared error ({@code Σ w² − (Σ w·l)² / Σ l²}) is kept: {@code q = l + 8},
+     * {@code w ≈ (q − 8)·d}. This is ggml's {@code make_qx_quants(32, 8, x, L, rmse_type = 2)} (the search llama.cpp's
+     * Q6_K/Q3_K use, and its Q4_0 with an importance matrix); {@code s = 0} gives the levels of
+     * {@code quantize_row_q4_0_ref} ({@code d = m / -8}, which the search can only improve on).
+     */
     private static short q40(float[] x, byte[] q, int off) {
         float amax = 0;
         float max = 0;
@@ -133,14 +149,45 @@ public final class CompactMatrix {
                 max = v;
             }
         }
-        float d = max / -8f;
-        float id = d != 0 ? 1f / d : 0f;
+        if (amax == 0) {
+            Arrays.fill(q, off, off + GROUP / 2, (byte) 0x88);
+            return 0;
+        }
+        float bestIscale = 0;
+        float bestGain = -1;
+        float bestScale = 0;
+        for (int s = -SCALE_STEPS; s <= SCALE_STEPS; s++) {
+            float iscale = -(8 + 0.1f * s) / max;
+            float sumlx = 0;
+            int suml2 = 0;
+            for (float v : x) {
+                int l = level(v, iscale);
+                sumlx += v * l;
+                suml2 += l * l;
+            }
+            // squared error of the fit = Σw² − sumlx²/suml2: the largest sumlx²/suml2 wins (the first on ties)
+            float gain = sumlx * sumlx / suml2;
+            if (suml2 > 0 && gain > bestGain) {
+                bestGain = gain;
+                bestIscale = iscale;
+                bestScale = sumlx / suml2;
+            }
+        }
         for (int i = 0; i < GROUP / 2; i++) {
-            int lo = Math.min(15, (int) (x[i] * id + 8.5f));
-            int hi = Math.min(15, (int) (x[i + GROUP / 2] * id + 8.5f));
+            int lo = level(x[i], bestIscale) + 8;
+            int hi = level(x[i + GROUP / 2], bestIscale) + 8;
             q[off + i] = (byte) (lo | (hi << 4));
         }
-        return HalfFloats.floatToHalf(d);
+        return HalfFloats.floatToHalf(bestScale);
+    }
+
+    /**
+     * The Q4_0 level of weight {@code v} at inverse scale {@code iscale}: {@code clamp(round(v·iscale), -8, 7)}, halves
+     * rounded up, computed as {@code quantize_row_q4_0_ref} does ({@code trunc(v·iscale + 8.5) - 8}; the truncation
+     * of the positive sum is a floor).
+     */
+    private static int level(float v, float iscale) {
+        return Math.max(0, Math.min(15, (int) (v * iscale + 8.5f))) - 8;
     }
 
     /** C's {@code roundf}: to nearest, halves away from zero. */

@@ -1,9 +1,9 @@
 package dev.steering.model.compact;
 
 /**
- * How a {@link CompactMatrix} stores its weights. The quantized types follow llama.cpp's reference formats (ggml
- * {@code quantize_row_q8_0_ref} / {@code quantize_row_q4_0_ref}): symmetric blocks of {@value #GROUP} consecutive
- * weights along the input dimension, each with one IEEE half-precision scale.
+ * How a {@link CompactMatrix} stores its weights. The quantized types use llama.cpp's block formats Q8_0 (encoded as
+ * ggml's {@code quantize_row_q8_0_ref}) and Q4_0 (scale chosen for least squared error): symmetric blocks of
+ * {@value #GROUP} consecutive weights along the input dimension, each with one IEEE half-precision scale.
  */
 public enum StorageType {
     /** IEEE binary32, 4 bytes per weight (exact). */
@@ -18,10 +18,11 @@ public enum StorageType {
      */
     INT8(8),
     /**
-     * Q4_0: per group of {@value #GROUP} weights, with {@code m} the weight of largest magnitude (sign kept), a scale
-     * {@code d = m / -8} (F16) and {@code q = min(15, trunc(w/d + 8.5))} in {@code [0, 15]}, two per byte (weight
-     * {@code i} of a group in the low nibble of byte {@code i}, weight {@code i + 16} in its high nibble);
-     * {@code w ≈ (q - 8)·d}. 4.5 bits per weight.
+     * Q4_0 storage: per group of {@value #GROUP} weights an F16 scale {@code d} and levels {@code q} in
+     * {@code [0, 15]}, two per byte (weight {@code i} of a group in the low nibble of byte {@code i}, weight
+     * {@code i + 16} in its high nibble); {@code w ≈ (q - 8)·d}. 4.5 bits per weight. The scale is the one of least
+     * squared error among 19 candidates around ggml's {@code d = m / -8} ({@code m} the weight of largest magnitude,
+     * sign kept), as ggml's {@code make_qx_quants} chooses it; see {@link CompactMatrix}.
      */
     INT4(4);
 

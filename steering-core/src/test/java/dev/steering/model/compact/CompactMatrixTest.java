@@ -42,20 +42,90 @@ class CompactMatrixTest {
     }
 
     @Test
-    void q4BlockMatchesTheReferenceFormula() {
+    void q4BlockTakesTheLeastSquaresScaleOfItsLevels() {
         float[] w = new float[32];
         for (int i = 0; i < 32; i++) {
-            w[i] = (i - 20) * 0.05f; // most negative -1.0 is the largest magnitude: d = -1 / -8 = 0.125
+            w[i] = (i - 20) * 0.05f; // most negative -1.0 is the largest magnitude: ggml's reference d = -1 / -8
         }
         CompactMatrix m = CompactMatrix.encode("w", w, 1, 32, StorageType.INT4);
-        assertEquals(0.125f, HalfFloats.halfToFloat(m.scales[0]));
-        assertEquals(0, m.quants[0] & 0xf); // -1.0 -> q = 0 -> (0 - 8) * 0.125 = -1
-        assertEquals(12, (m.quants[15] >> 4) & 0xf); // w[31] = 0.55 -> min(15, trunc(0.55 * 8 + 8.5)) = 12
-        float[] back = m.dequantize();
-        assertEquals(-1f, back[0]);
+        float d = HalfFloats.halfToFloat(m.scales[0]);
+        assertEquals(0, m.quants[0] & 0xf, "-1.0 takes the extreme level -8");
+        // the stored scale is the least-squares fit Σ w·l / Σ l² of the stored levels (up to the F16 rounding)
+        double sumlx = 0;
+        double suml2 = 0;
         for (int i = 0; i < 32; i++) {
-            assertTrue(Math.abs(back[i] - w[i]) <= 0.0625f + 1e-6f, "element " + i + ": " + back[i] + " vs " + w[i]);
+            int l = nibble(m, i) - 8;
+            sumlx += w[i] * l;
+            suml2 += l * l;
         }
+        assertEquals(sumlx / suml2, d, 0x1p-4 / 1024 / 2, "half an F16 ulp in [1/16, 1/8)");
+        // and its error is below the reference scale's: d = 0.125, q = min(15, trunc(w/d + 8.5))
+        assertEquals(0.117248535f, d, "the scale of least error among the candidates");
+        assertTrue(squaredError(w, m.dequantize()) < squaredError(w, q40Reference(w)));
+    }
+
+    @Test
+    void q4ScaleSearchNeverLosesToTheReferenceScaleOrAnyCandidate() {
+        SplittableRandom rnd = new SplittableRandom(3);
+        for (int b = 0; b < 500; b++) {
+            float[] w = new float[32];
+            for (int i = 0; i < 32; i++) {
+                w[i] = (float) (rnd.nextGaussian() * (b % 2 == 0 ? 0.02 : 1.0) + (b % 5 == 0 ? 0.01 : 0));
+            }
+            double got = squaredError(w, CompactMatrix.roundTrip(w, 1, 32, StorageType.INT4));
+            // a little slack for the F16 rounding of the chosen scale
+            assertTrue(got <= squaredError(w, q40Reference(w)) * 1.001, "block " + b);
+            float max = 0;
+            for (float v : w) {
+                max = Math.abs(v) > Math.abs(max) ? v : max;
+            }
+            for (int s = -9; s <= 9; s++) {
+                assertTrue(got <= leastSquaresError(w, -(8 + 0.1f * s) / max) * 1.001 + 1e-12, "block " + b + " s " + s);
+            }
+        }
+        float[] zeros = new float[40];
+        assertArrayEquals(zeros, CompactMatrix.roundTrip(zeros, 1, 40, StorageType.INT4));
+    }
+
+    private static int nibble(CompactMatrix m, int i) {
+        int b = m.quants[i & 15];
+        return i < 16 ? b & 0xf : (b >> 4) & 0xf;
+    }
+
+    /** ggml's quantize_row_q4_0_ref round trip of one block (F32 scale): the baseline the search must beat. */
+    private static float[] q40Reference(float[] w) {
+        float max = 0;
+        for (float v : w) {
+            max = Math.abs(v) > Math.abs(max) ? v : max;
+        }
+        float d = max / -8f;
+        float[] back = new float[w.length];
+        for (int i = 0; i < w.length; i++) {
+            back[i] = (Math.min(15, (int) (w[i] / d + 8.5f)) - 8) * d;
+        }
+        return back;
+    }
+
+    /** Squared error of levels clamp(round(w·iscale), -8, 7) with their least-squares scale. */
+    private static double leastSquaresError(float[] w, float iscale) {
+        double sumlx = 0;
+        double suml2 = 0;
+        double sumx2 = 0;
+        for (float v : w) {
+            int l = Math.max(-8, Math.min(7, Math.round(v * iscale)));
+            sumlx += v * l;
+            suml2 += l * l;
+            sumx2 += v * v;
+        }
+        return sumx2 - sumlx * sumlx / suml2;
+    }
+
+    private static double squaredError(float[] a, float[] b) {
+        double e = 0;
+        for (int i = 0; i < a.length; i++) {
+            e += ((double) a[i] - b[i]) * ((double) a[i] - b[i]);
+        }
+        return e;
     }
 
     @ParameterizedTest

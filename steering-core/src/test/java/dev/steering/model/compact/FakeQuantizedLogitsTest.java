@@ -20,10 +20,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (fake quantization): logits at every position of random prompts against the F32 model — mean cosine ≥ 0.999 and
  * argmax agreement ≥ 98 % for bfloat16/float16, ≥ 0.995 / 95 % for int8, ≥ 0.98 / 90 % for int4.
  *
- * <p>Not met: int4 argmax agreement on the randomly initialised fixtures with hidden size 32-64 (gpt-neox-tiny,
- * gpt2-tiny, llama-tiny: 70-76 %, where a group of 32 is a whole row and the next-token distributions are nearly
- * flat). There the test holds int4 to the cosine target and to {@value #RANDOM_FIXTURE_INT4_AGREEMENT} agreement; the
- * trained toy model is held to the issue's 90 %.
+ * <p>Not met, and not reachable at 4 bits: int4 argmax agreement on the three randomly initialised fixtures
+ * gpt-neox-tiny, gpt2-tiny and llama-tiny (70-76 %). Their float32 next-token choices are near ties (the two largest
+ * logits of a position are 0.18-0.20 standard deviations of the logits apart at the median, under 0.05 at the tenth
+ * percentile), so agreement measures how small the logits' error is: on those fixtures 90 % needs symmetric blocks of
+ * 6 bits in every projection (5 bits: 86-89 %), where the issue's memory bound for int4 allows about 5.3 bits per
+ * weight including scales (docs/precision.md, {@link QuantizationSensitivity}). There the test holds int4 to the
+ * cosine target and to {@value #RANDOM_FIXTURE_INT4_AGREEMENT} agreement; the trained toy model and the other
+ * fixtures are held to the issue's 90 %.
  */
 class FakeQuantizedLogitsTest {
     static final double RANDOM_FIXTURE_INT4_AGREEMENT = 0.70;
