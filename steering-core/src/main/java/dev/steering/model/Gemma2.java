@@ -51,13 +51,9 @@ public final class Gemma2 implements Architecture {
             for (String norm : NORMS) {
                 w.put(q + norm, w.read(p + norm + ".weight", d).add(1f));
             }
-            w.matrix(q + "qkv.weight", p + "self_attn.q_proj.weight", Nd4j.concat(0,
-                    w.read(p + "self_attn.q_proj.weight", qw, d),
-                    w.read(p + "self_attn.k_proj.weight", kvw, d), w.read(p + "self_attn.v_proj.weight", kvw, d)));
+            Llama.stackQkv(w, q + "qkv.weight", p, qw, kvw, d);
             w.copy(q + "o.weight", p + "self_attn.o_proj.weight", d, qw);
-            w.matrix(q + "gate_up.weight", p + "mlp.gate_proj.weight", Nd4j.concat(0,
-                    w.read(p + "mlp.gate_proj.weight", ff, d),
-                    w.read(p + "mlp.up_proj.weight", ff, d)));
+            Llama.stackGateUp(w, q + "gate_up.weight", p, ff, d);
             w.copy(q + "down.weight", p + "mlp.down_proj.weight", d, ff);
         }
         w.put("norm", w.read("model.norm.weight", d).add(1f));

@@ -48,11 +48,18 @@ public final class Main {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            return new String[]{"steering " + dev.steering.direction.LibraryVersion.get()};
+            return new String[]{"steering " + dev.steering.direction.LibraryVersion.get(), String.format(
+                    java.util.Locale.ROOT, "Java %s, max heap %.1f GB, Vector API %s", Runtime.version(),
+                    Runtime.getRuntime().maxMemory() / (double) (1L << 30),
+                    ModuleLayer.boot().findModule(Launcher.VECTOR_MODULE).isPresent() ? "on" : "off")};
         }
     }
 
     public static void main(String[] argv) {
+        java.util.Optional<Integer> relaunched = Launcher.relaunch(argv);   // with the Vector API and a larger heap
+        if (relaunched.isPresent()) {
+            System.exit(relaunched.get());
+        }
         preferOneDnn();
         dev.steering.NativeRuntime.prepare();             // OpenMP's wait policy, before ND4J loads
         System.exit(run(argv, System.err));
@@ -153,7 +160,9 @@ public final class Main {
         if (System.getenv("STEERING_DEBUG") != null) {
             e.printStackTrace(cmd.getErr());
         }
-        cmd.getErr().println(prefix(cmd) + ": " + oneLine(describe(e)));
+        String hint = e instanceof OutOfMemoryError ? " (out of memory: give java more with -Xmx, or use a more"
+                + " compact --dtype; docs/performance.md)" : "";
+        cmd.getErr().println(prefix(cmd) + ": " + oneLine(describe(e)) + hint);
         return RUNTIME_ERROR;
     }
 
