@@ -25,8 +25,8 @@ class LauncherTest {
     @Test
     void aPlainJarLaunchGetsTheModuleAndTheHeapWithItsOwnOptionsAndArguments() {
         assertEquals(Optional.of(List.of("/opt/jdk/bin/java", "-Dfoo=1", "--add-modules=jdk.incubator.vector",
-                        "-XX:MaxRAMPercentage=75", "-Dsteering.relaunched=true", "-jar", "target/steering.jar", "bench",
-                        "--shape", "qwen2.5-7b")),
+                        "-XX:MaxRAMPercentage=75", "-XX:+UseSerialGC", "-Dsteering.relaunched=true", "-jar",
+                        "target/steering.jar", "bench", "--shape", "qwen2.5-7b")),
                 Launcher.command(jar(List.of("-Dfoo=1"), false), ARGV, null, null));
     }
 
@@ -37,16 +37,17 @@ class LauncherTest {
                 Launcher.command(jar(List.of("-Xmx8g"), false), ARGV, null, null));
         assertEquals(Optional.empty(), Launcher.command(jar(List.of("-XX:MaxRAMPercentage=50",
                 "--add-modules=jdk.incubator.vector"), true), ARGV, null, null), "nothing missing");
-        assertEquals(Optional.of(List.of("/opt/jdk/bin/java", "-XX:MaxRAMPercentage=75", "-Dsteering.relaunched=true",
-                        "-jar", "target/steering.jar", "bench", "--shape", "qwen2.5-7b")),
-                Launcher.command(jar(List.of(), true), ARGV, null, null), "only the heap is missing");
+        assertEquals(Optional.of(List.of("/opt/jdk/bin/java", "-XX:+UseG1GC", "-XX:MaxRAMPercentage=75",
+                        "-Dsteering.relaunched=true", "-jar", "target/steering.jar", "bench", "--shape", "qwen2.5-7b")),
+                Launcher.command(jar(List.of("-XX:+UseG1GC"), true), ARGV, null, null),
+                "only the heap is missing; the collector chosen is kept");
     }
 
     @Test
     void aMainClassLaunchKeepsItsClassPath() {
         var jvm = new Launcher.Jvm("java", List.of(), "dev.steering.cli.Main --version", "a.jar:b.jar", false);
         assertEquals(Optional.of(List.of("java", "--add-modules=jdk.incubator.vector", "-XX:MaxRAMPercentage=75",
-                "-Dsteering.relaunched=true", "-cp", "a.jar:b.jar", "dev.steering.cli.Main", "--version")),
+                "-XX:+UseSerialGC", "-Dsteering.relaunched=true", "-cp", "a.jar:b.jar", "dev.steering.cli.Main", "--version")),
                 Launcher.command(jvm, List.of("--version"), null, null));
     }
 
