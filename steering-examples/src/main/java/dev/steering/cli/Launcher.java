@@ -14,9 +14,11 @@ import java.util.Optional;
  * models need, so that a plain launch works: the Vector API module ({@code --add-modules jdk.incubator.vector}, for
  * the compact-weight kernels, docs/precision.md) and, unless the user chose a heap size, a heap of 75 % of the
  * machine's memory ({@code -XX:MaxRAMPercentage=75}: compact weights live on the Java heap, whose default maximum is
- * a quarter of it) collected by the serial collector ({@code -XX:+UseSerialGC}, unless a collector is chosen: G1's
- * heap grows well beyond the live weights during a load, 0.4-0.8 GB more peak RSS on the large shapes, and a
- * batch command gains nothing from concurrent collection). The child is the same {@code java} binary with the original JVM options, class path and
+ * a quarter of it) collected by the serial collector with a young generation of at most 192 MB
+ * ({@code -XX:+UseSerialGC -XX:MaxNewSize=192m}, unless a collector is chosen): the weights are a few large
+ * arrays that live as long as the process, and every collector otherwise sizes its young generation, which the
+ * garbage of a run touches in full, in proportion to the heap (G1 and the serial collector's default gave
+ * 0.4-2.4 GB more peak RSS on the large shapes). The child is the same {@code java} binary with the original JVM options, class path and
  * arguments; it inherits stdin and stdout, its stderr is copied without the JVM's
  * {@code WARNING: Using incubator modules} line, its exit code is returned, and it is destroyed if this process is
  * killed. {@code -Dsteering.relaunch=false} disables the relaunch; the child runs with
@@ -29,7 +31,7 @@ final class Launcher {
     static final String RELAUNCH = "steering.relaunch";
     static final String VECTOR_MODULE = "jdk.incubator.vector";
     static final String HEAP_FLAG = "-XX:MaxRAMPercentage=75";
-    static final String GC_FLAG = "-XX:+UseSerialGC";
+    static final List<String> GC_FLAGS = List.of("-XX:+UseSerialGC", "-XX:MaxNewSize=192m");
     private static final String MAIN = Main.class.getName();
     private static final byte[] INCUBATOR_WARNING = "WARNING: Using incubator modules".getBytes(StandardCharsets.UTF_8);
 
@@ -84,7 +86,7 @@ final class Launcher {
         if (!heapGiven) {
             out.add(HEAP_FLAG);
             if (jvm.jvmArgs().stream().noneMatch(a -> a.matches("-XX:[+-]Use\\w*GC"))) {
-                out.add(GC_FLAG);
+                out.addAll(GC_FLAGS);
             }
         }
         out.add("-D" + RELAUNCHED + "=true");

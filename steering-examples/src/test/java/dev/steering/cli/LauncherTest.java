@@ -25,8 +25,8 @@ class LauncherTest {
     @Test
     void aPlainJarLaunchGetsTheModuleAndTheHeapWithItsOwnOptionsAndArguments() {
         assertEquals(Optional.of(List.of("/opt/jdk/bin/java", "-Dfoo=1", "--add-modules=jdk.incubator.vector",
-                        "-XX:MaxRAMPercentage=75", "-XX:+UseSerialGC", "-Dsteering.relaunched=true", "-jar",
-                        "target/steering.jar", "bench", "--shape", "qwen2.5-7b")),
+                        "-XX:MaxRAMPercentage=75", "-XX:+UseSerialGC", "-XX:MaxNewSize=192m",
+                        "-Dsteering.relaunched=true", "-jar", "target/steering.jar", "bench", "--shape", "qwen2.5-7b")),
                 Launcher.command(jar(List.of("-Dfoo=1"), false), ARGV, null, null));
     }
 
@@ -47,7 +47,8 @@ class LauncherTest {
     void aMainClassLaunchKeepsItsClassPath() {
         var jvm = new Launcher.Jvm("java", List.of(), "dev.steering.cli.Main --version", "a.jar:b.jar", false);
         assertEquals(Optional.of(List.of("java", "--add-modules=jdk.incubator.vector", "-XX:MaxRAMPercentage=75",
-                "-XX:+UseSerialGC", "-Dsteering.relaunched=true", "-cp", "a.jar:b.jar", "dev.steering.cli.Main", "--version")),
+                "-XX:+UseSerialGC", "-XX:MaxNewSize=192m", "-Dsteering.relaunched=true", "-cp", "a.jar:b.jar",
+                "dev.steering.cli.Main", "--version")),
                 Launcher.command(jvm, List.of("--version"), null, null));
     }
 
