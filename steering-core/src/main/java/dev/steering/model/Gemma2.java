@@ -5,7 +5,6 @@ import dev.steering.model.compact.StorageType;
 import dev.steering.weights.TensorSource;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Gemma-2: scaled embeddings, RMSNorm with a {@code (1 + w)} gain, norms before and after both attention and MLP,

@@ -87,19 +87,19 @@ public final class WeightBudget {
         String dtype = precisionName(target);
         long total = e.heapBytes() + e.nativeBytes();
         if (physical > 0 && total > physical) {
-            return String.format(Locale.ROOT, "%s in %s needs ~%.1f GB for its weights (%.1f GB of Java heap, %.1f GB"
-                    + " of native F32 arrays), this machine has %.1f GB: choose a smaller model or a more compact"
-                    + " dtype (docs/performance.md)", what, dtype, total / GIB, e.heapBytes() / GIB,
+            return String.format(Locale.ROOT, "%s in %s needs ~%.1f GiB for its weights (%.1f GiB of Java heap, "
+                    + "%.1f GiB of native F32 arrays), this machine has %.1f GiB: choose a smaller model or a more "
+                    + "compact dtype (docs/performance.md)", what, dtype, total / GIB, e.heapBytes() / GIB,
                     e.nativeBytes() / GIB, physical / GIB);
         }
         if (e.heapBytes() * MARGIN + SLACK <= maxHeap - usedHeap) {
             return null;
         }
         long suggest = (long) Math.ceil((usedHeap + e.heapBytes() * MARGIN + SLACK) / GIB) + 1;
-        return String.format(Locale.ROOT, "%s in %s needs ~%.1f GB of Java heap, this JVM allows %.1f GB (%.1f GB in"
-                + " use): run java with -Xmx%dg%s", what, dtype, e.heapBytes() / GIB, maxHeap / GIB, usedHeap / GIB,
-                suggest, physical > 0 && suggest * GIB > physical ? " (more than this machine's "
-                        + String.format(Locale.ROOT, "%.1f GB", physical / GIB) + ": a more compact dtype fits better)"
+        return String.format(Locale.ROOT, "%s in %s needs ~%.1f GiB of Java heap, this JVM allows %.1f GiB "
+                + "(%.1f GiB in use): run java with -Xmx%dg%s", what, dtype, e.heapBytes() / GIB, maxHeap / GIB,
+                usedHeap / GIB, suggest, physical > 0 && suggest * GIB > physical ? " (more than this machine's "
+                        + String.format(Locale.ROOT, "%.1f GiB", physical / GIB) + ": a more compact dtype fits better)"
                         : "");
     }
 

@@ -37,13 +37,13 @@ class WeightBudgetTest {
     void aHeapTooSmallIsRefusedWithTheFlagThatFits() {
         var e = new WeightBudget.Estimate((long) (5.4 * GIB), 10L << 20);
         assertNull(WeightBudget.problem("qwen2.5-7b", StorageType.INT4, e, 18 * GIB, GIB / 10, 24 * GIB));
-        assertEquals("qwen2.5-7b in int4 needs ~5.4 GB of Java heap, this JVM allows 5.0 GB (0.1 GB in use): "
+        assertEquals("qwen2.5-7b in int4 needs ~5.4 GiB of Java heap, this JVM allows 5.0 GiB (0.1 GiB in use): "
                         + "run java with -Xmx7g",
                 WeightBudget.problem("qwen2.5-7b", StorageType.INT4, e, 5 * GIB, GIB / 10, 24 * GIB));
         String tooBig = WeightBudget.problem("m", StorageType.F32, new WeightBudget.Estimate(0, 30 * GIB), 6 * GIB, 0,
                 24 * GIB);
-        assertTrue(tooBig.startsWith("m in float32 needs ~30.0 GB for its weights (0.0 GB of Java heap, 30.0 GB of "
-                + "native F32 arrays), this machine has 24.0 GB"), tooBig);
+        assertTrue(tooBig.startsWith("m in float32 needs ~30.0 GiB for its weights (0.0 GiB of Java heap, 30.0 GiB of "
+                + "native F32 arrays), this machine has 24.0 GiB"), tooBig);
     }
 
     @Test

@@ -18,8 +18,8 @@ import java.util.Optional;
  * ({@code -XX:+UseSerialGC -XX:MaxNewSize=192m}, unless a collector is chosen): the weights are a few large
  * arrays that live as long as the process, and every collector otherwise sizes its young generation, which the
  * garbage of a run touches in full, in proportion to the heap (G1 and the serial collector's default gave
- * 0.4-2.4 GB more peak RSS on the large shapes). The child is the same {@code java} binary with the original JVM options, class path and
- * arguments; it inherits stdin and stdout, its stderr is copied without the JVM's
+ * 0.4-2.4 GB more peak RSS on the large shapes). The child is the same {@code java} binary with the original JVM
+ * options, class path and arguments; it inherits stdin and stdout, its stderr is copied without the JVM's
  * {@code WARNING: Using incubator modules} line, its exit code is returned, and it is destroyed if this process is
  * killed. {@code -Dsteering.relaunch=false} disables the relaunch; the child runs with
  * {@code -Dsteering.relaunched=true}. Code that embeds the library (JShell, Maven) adds the flags itself (README).
@@ -64,7 +64,8 @@ final class Launcher {
     static Optional<List<String>> command(Jvm jvm, List<String> argv, String relaunch, String relaunched) {
         boolean heapGiven = jvm.jvmArgs().stream().anyMatch(Launcher::isHeapFlag);
         if ("false".equalsIgnoreCase(relaunch) || "true".equalsIgnoreCase(relaunched) || jvm.java() == null
-                || (jvm.hasVector() && heapGiven) || jvm.jvmArgs().stream().anyMatch(a -> a.startsWith("-agentlib:jdwp"))) {
+                || (jvm.hasVector() && heapGiven)
+                || jvm.jvmArgs().stream().anyMatch(a -> a.startsWith("-agentlib:jdwp"))) {
             return Optional.empty();
         }
         List<String> launch;

@@ -12,7 +12,8 @@ import picocli.CommandLine;
  * {@link ServiceLoader} ({@code META-INF/services/dev.steering.cli.Command}) and parsed by picocli. Exit codes, the
  * same in every command: 0 success; 2 a usage or input error (unknown or malformed option, missing or malformed
  * file), reported as one line on stderr; 1 any other failure, one line too (set {@code STEERING_DEBUG=1} for the
- * stack trace).
+ * stack trace). A plain launch first relaunches itself with the Vector API module and a larger heap
+ * ({@link Launcher}).
  */
 public final class Main {
     /** Exit code of a usage or input error. */
