@@ -5,7 +5,6 @@ import dev.steering.model.compact.StorageType;
 import dev.steering.weights.TensorSource;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Gemma-2: scaled embeddings, RMSNorm with a {@code (1 + w)} gain, norms before and after both attention and MLP,
@@ -51,13 +50,9 @@ public final class Gemma2 implements Architecture {
             for (String norm : NORMS) {
                 w.put(q + norm, w.read(p + norm + ".weight", d).add(1f));
             }
-            w.matrix(q + "qkv.weight", p + "self_attn.q_proj.weight", Nd4j.concat(0,
-                    w.read(p + "self_attn.q_proj.weight", qw, d),
-                    w.read(p + "self_attn.k_proj.weight", kvw, d), w.read(p + "self_attn.v_proj.weight", kvw, d)));
+            Llama.stackQkv(w, q + "qkv.weight", p, qw, kvw, d);
             w.copy(q + "o.weight", p + "self_attn.o_proj.weight", d, qw);
-            w.matrix(q + "gate_up.weight", p + "mlp.gate_proj.weight", Nd4j.concat(0,
-                    w.read(p + "mlp.gate_proj.weight", ff, d),
-                    w.read(p + "mlp.up_proj.weight", ff, d)));
+            Llama.stackGateUp(w, q + "gate_up.weight", p, ff, d);
             w.copy(q + "down.weight", p + "mlp.down_proj.weight", d, ff);
         }
         w.put("norm", w.read("model.norm.weight", d).add(1f));

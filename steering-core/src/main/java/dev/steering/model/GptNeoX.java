@@ -2,6 +2,7 @@ package dev.steering.model;
 
 import dev.steering.hooks.HookPoint;
 import dev.steering.model.compact.StorageType;
+import dev.steering.weights.RandomTensors;
 import dev.steering.weights.TensorSource;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,8 +51,13 @@ public final class GptNeoX implements Architecture {
             w.copy(q + "ln1.bias", p + "input_layernorm.bias", d);
             w.copy(q + "ln2.weight", p + "post_attention_layernorm.weight", d);
             w.copy(q + "ln2.bias", p + "post_attention_layernorm.bias", d);
-            w.matrix(q + "qkv.weight", p + "attention.query_key_value.weight",
-                    reorderQkvRows(cfg, w.read(p + "attention.query_key_value.weight", 3 * d, d), true));
+            String qkv = p + "attention.query_key_value.weight";
+            w.stack(q + "qkv.weight", d, qkvBlockRows(cfg, qkv), () -> {
+                INDArray stored = w.read(qkv, 3 * d, d);
+                INDArray blocks = reorderQkvRows(cfg, stored, true);
+                stored.close();
+                return blocks;
+            });
             if (cfg.attentionBias()) {
                 w.put(q + "qkv.bias", reorderQkvRows(cfg, w.read(p + "attention.query_key_value.bias", 3 * d)
                         .reshape(3 * d, 1), true).reshape(1, 3 * d));
@@ -76,29 +82,48 @@ public final class GptNeoX implements Architecture {
     /**
      * Freshly initialised weights under Hugging Face names (embeddings ~ N(0, 0.02²), linear weights
      * ~ N(0, 1/in), zero biases, unit LayerNorm gains), as {@code steering-examples/src/test/scripts/bench/torch_bench.py} builds them: for
-     * benchmarks and for training from scratch.
+     * benchmarks and for training from scratch. Drawn in order from one {@link java.util.Random}.
      */
     public static Map<String, INDArray> initialTensors(GptNeoXConfig cfg, long seed) {
         java.util.Random random = new java.util.Random(seed);
+        Map<String, INDArray> t = new LinkedHashMap<>();
+        for (RandomTensors.Init init : initialization(cfg)) {
+            long[] shape = init.shape();
+            t.put(init.name(), init.std() > 0 ? gaussian(random, init.std(), shape[0], shape[1])
+                    : Nd4j.valueArrayOf(shape, init.value(), DataType.FLOAT));
+        }
+        return t;
+    }
+
+    /**
+     * The same initialisation drawn lazily ({@link RandomTensors}: each tensor when it is read, from a seed of its
+     * own), so that a model of any size loads at its working precision without an F32 copy: for {@code bench}.
+     */
+    public static RandomTensors randomTensors(GptNeoXConfig cfg, long seed) {
+        return new RandomTensors(initialization(cfg), seed);
+    }
+
+    /** The tensors of a fresh model and how each is drawn, in the order {@link #initialTensors} draws them. */
+    private static List<RandomTensors.Init> initialization(GptNeoXConfig cfg) {
         long d = cfg.hiddenSize();
         long ff = cfg.intermediateSize();
-        Map<String, INDArray> t = new LinkedHashMap<>();
-        t.put("gpt_neox.embed_in.weight", gaussian(random, 0.02, cfg.vocabSize(), d));
+        List<RandomTensors.Init> t = new java.util.ArrayList<>();
+        t.add(RandomTensors.Init.normal("gpt_neox.embed_in.weight", 0.02, cfg.vocabSize(), d));
         for (int l = 0; l < cfg.numLayers(); l++) {
             String p = "gpt_neox.layers." + l + ".";
             for (String ln : List.of("input_layernorm", "post_attention_layernorm")) {
-                t.put(p + ln + ".weight", Nd4j.ones(DataType.FLOAT, d));
-                t.put(p + ln + ".bias", Nd4j.zeros(DataType.FLOAT, d));
+                t.add(RandomTensors.Init.constant(p + ln + ".weight", 1f, d));
+                t.add(RandomTensors.Init.constant(p + ln + ".bias", 0f, d));
             }
-            putLinear(t, random, p + "attention.query_key_value", 3 * d, d);
-            putLinear(t, random, p + "attention.dense", d, d);
-            putLinear(t, random, p + "mlp.dense_h_to_4h", ff, d);
-            putLinear(t, random, p + "mlp.dense_4h_to_h", d, ff);
+            addLinear(t, p + "attention.query_key_value", 3 * d, d);
+            addLinear(t, p + "attention.dense", d, d);
+            addLinear(t, p + "mlp.dense_h_to_4h", ff, d);
+            addLinear(t, p + "mlp.dense_4h_to_h", d, ff);
         }
-        t.put("gpt_neox.final_layer_norm.weight", Nd4j.ones(DataType.FLOAT, d));
-        t.put("gpt_neox.final_layer_norm.bias", Nd4j.zeros(DataType.FLOAT, d));
+        t.add(RandomTensors.Init.constant("gpt_neox.final_layer_norm.weight", 1f, d));
+        t.add(RandomTensors.Init.constant("gpt_neox.final_layer_norm.bias", 0f, d));
         if (!cfg.tieWordEmbeddings()) {
-            t.put("embed_out.weight", gaussian(random, 0.02, cfg.vocabSize(), d));
+            t.add(RandomTensors.Init.normal("embed_out.weight", 0.02, cfg.vocabSize(), d));
         }
         return t;
     }
@@ -146,9 +171,10 @@ public final class GptNeoX implements Architecture {
         return t;
     }
 
-    private static void putLinear(Map<String, INDArray> t, java.util.Random random, String name, long out, long in) {
-        t.put(name + ".weight", gaussian(random, 1.0 / Math.sqrt(in), out, in));
-        t.put(name + ".bias", Nd4j.zeros(DataType.FLOAT, out));
+    /** A linear layer's weight ~ N(0, 1/in) and zero bias. */
+    private static void addLinear(List<RandomTensors.Init> t, String name, long out, long in) {
+        t.add(RandomTensors.Init.normal(name + ".weight", 1.0 / Math.sqrt(in), out, in));
+        t.add(RandomTensors.Init.constant(name + ".bias", 0f, out));
     }
 
     /**
@@ -184,6 +210,19 @@ public final class GptNeoX implements Architecture {
             }
         }
         return out;
+    }
+
+    /** The fused QKV rows in the graph's {@code [all q | all k | all v]} order, as runs of the per-head rows. */
+    private static List<Weights.Collector.Rows> qkvBlockRows(GptNeoXConfig cfg, String name) {
+        int h = cfg.numHeads();
+        long hd = cfg.headDim();
+        List<Weights.Collector.Rows> runs = new java.util.ArrayList<>();
+        for (int part = 0; part < 3; part++) {
+            for (int head = 0; head < h; head++) {
+                runs.add(new Weights.Collector.Rows(name, 3L * h * hd, (head * 3L + part) * hd, hd));
+            }
+        }
+        return runs;
     }
 
     @Override

@@ -2,7 +2,9 @@ package dev.steering.model;
 
 import dev.steering.hooks.HookPoint;
 import dev.steering.model.compact.StorageType;
+import dev.steering.weights.RandomTensors;
 import dev.steering.weights.TensorSource;
+import java.util.List;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.factory.Nd4j;
@@ -57,12 +59,8 @@ public final class Llama implements Architecture {
                 w.copy(q + "qkv.weight", p + "self_attn.qkv_proj.weight", qw + 2 * kvw, d);
                 w.copy(q + "gate_up.weight", p + "mlp.gate_up_proj.weight", 2 * ff, d);
             } else {
-                w.matrix(q + "qkv.weight", p + "self_attn.q_proj.weight", Nd4j.concat(0,
-                        w.read(p + "self_attn.q_proj.weight", qw, d),
-                        w.read(p + "self_attn.k_proj.weight", kvw, d), w.read(p + "self_attn.v_proj.weight", kvw, d)));
-                w.matrix(q + "gate_up.weight", p + "mlp.gate_proj.weight", Nd4j.concat(0,
-                        w.read(p + "mlp.gate_proj.weight", ff, d),
-                        w.read(p + "mlp.up_proj.weight", ff, d)));
+                stackQkv(w, q + "qkv.weight", p, qw, kvw, d);
+                stackGateUp(w, q + "gate_up.weight", p, ff, d);
             }
             if (cfg.qkvBias()) {
                 w.put(q + "qkv.bias", Nd4j.concat(0, w.read(p + "self_attn.q_proj.bias", qw),
@@ -85,6 +83,24 @@ public final class Llama implements Architecture {
         this.weights = w.build();
     }
 
+    /** Stores {@code [q; k; v]} of block prefix {@code p} as {@code graphName}. */
+    static void stackQkv(Weights.Collector w, String graphName, String p, long qw, long kvw, long d) {
+        String qn = p + "self_attn.q_proj.weight";
+        String kn = p + "self_attn.k_proj.weight";
+        String vn = p + "self_attn.v_proj.weight";
+        w.stack(graphName, d, List.of(Weights.Collector.Rows.all(qn, qw), Weights.Collector.Rows.all(kn, kvw),
+                Weights.Collector.Rows.all(vn, kvw)),
+                () -> Weights.Collector.concatRows(w.read(qn, qw, d), w.read(kn, kvw, d), w.read(vn, kvw, d)));
+    }
+
+    /** Stores {@code [gate; up]} of block prefix {@code p} as {@code graphName}. */
+    static void stackGateUp(Weights.Collector w, String graphName, String p, long ff, long d) {
+        String gn = p + "mlp.gate_proj.weight";
+        String un = p + "mlp.up_proj.weight";
+        w.stack(graphName, d, List.of(Weights.Collector.Rows.all(gn, ff), Weights.Collector.Rows.all(un, ff)),
+                () -> Weights.Collector.concatRows(w.read(gn, ff, d), w.read(un, ff, d)));
+    }
+
     /**
      * Stores {@code lm_head.weight} as {@code unembed} unless the head is tied; returns the graph name of the head.
      * A checkpoint without {@code lm_head.weight} is tied whatever its config says (as the tied checkpoints saved
@@ -99,6 +115,60 @@ public final class Llama implements Architecture {
             LOG.warn("{}: tie_word_embeddings is false but there is no lm_head.weight; using the embedding", origin);
         }
         return "embed";
+    }
+
+    /**
+     * Random weights of this shape under Hugging Face names, drawn when read ({@link RandomTensors}): embeddings and
+     * an untied head ~ N(0, 0.02²), projections ~ N(0, 1/in), zero biases, unit norm gains (GPT-NeoX's
+     * {@link GptNeoX#initialTensors} convention). For benchmarks: a model of any size loads from it at its working
+     * precision without an F32 copy.
+     */
+    public static RandomTensors randomTensors(LlamaConfig cfg, long seed) {
+        long d = cfg.hiddenSize();
+        long ff = cfg.intermediateSize();
+        long qw = (long) cfg.numHeads() * cfg.headDim();
+        long kvw = (long) cfg.numKvHeads() * cfg.headDim();
+        List<RandomTensors.Init> t = new java.util.ArrayList<>();
+        t.add(RandomTensors.Init.normal("model.embed_tokens.weight", 0.02, cfg.vocabSize(), d));
+        for (int l = 0; l < cfg.numLayers(); l++) {
+            String p = "model.layers." + l + ".";
+            t.add(RandomTensors.Init.constant(p + "input_layernorm.weight", 1f, d));
+            t.add(RandomTensors.Init.constant(p + "post_attention_layernorm.weight", 1f, d));
+            if (cfg.variant() == LlamaConfig.Variant.PHI3) {
+                t.add(linear(p + "self_attn.qkv_proj.weight", qw + 2 * kvw, d));
+                t.add(linear(p + "mlp.gate_up_proj.weight", 2 * ff, d));
+            } else {
+                for (String x : List.of("q", "k", "v")) {
+                    t.add(linear(p + "self_attn." + x + "_proj.weight", x.equals("q") ? qw : kvw, d));
+                }
+                t.add(linear(p + "mlp.gate_proj.weight", ff, d));
+                t.add(linear(p + "mlp.up_proj.weight", ff, d));
+            }
+            if (cfg.qkvBias()) {
+                for (String x : List.of("q", "k", "v")) {
+                    t.add(RandomTensors.Init.constant(p + "self_attn." + x + "_proj.bias", 0f, x.equals("q") ? qw : kvw));
+                }
+            }
+            t.add(linear(p + "self_attn.o_proj.weight", d, qw));
+            if (cfg.outputBias()) {
+                t.add(RandomTensors.Init.constant(p + "self_attn.o_proj.bias", 0f, d));
+            }
+            t.add(linear(p + "mlp.down_proj.weight", d, ff));
+            if (cfg.mlpBias()) {
+                t.add(RandomTensors.Init.constant(p + "mlp.gate_proj.bias", 0f, ff));
+                t.add(RandomTensors.Init.constant(p + "mlp.up_proj.bias", 0f, ff));
+                t.add(RandomTensors.Init.constant(p + "mlp.down_proj.bias", 0f, d));
+            }
+        }
+        t.add(RandomTensors.Init.constant("model.norm.weight", 1f, d));
+        if (!cfg.tieWordEmbeddings()) {
+            t.add(RandomTensors.Init.normal("lm_head.weight", 0.02, cfg.vocabSize(), d));
+        }
+        return new RandomTensors(t, seed);
+    }
+
+    private static RandomTensors.Init linear(String name, long out, long in) {
+        return RandomTensors.Init.normal(name, 1.0 / Math.sqrt(in), out, in);
     }
 
     @Override

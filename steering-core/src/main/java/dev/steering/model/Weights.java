@@ -10,9 +10,12 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A model's parameters, keyed by the names its architecture class uses in the graph: F32 arrays, and the matrices
@@ -113,6 +116,8 @@ public final class Weights implements AutoCloseable {
         private final Map<String, CompactMatrix> compact = new LinkedHashMap<>();
         /** Compact matrices by checkpoint name: a tensor read twice (a tied unembedding) is encoded once. */
         private final Map<String, CompactMatrix> encoded = new HashMap<>();
+        /** The one F32 buffer every compact matrix is read through, a block of rows at a time. */
+        private float[] buffer = new float[0];
 
         /**
          * @param source the checkpoint's tensors
@@ -123,6 +128,18 @@ public final class Weights implements AutoCloseable {
             this.source = source;
             this.origin = origin;
             this.target = target == StorageType.F32 ? null : target;
+            WeightBudget.check(origin, source, this.target);
+        }
+
+        /**
+         * A run of rows of checkpoint tensor {@code name}, whose shape is {@code [tensorRows, cols]}: rows
+         * {@code [first, first + count)}.
+         */
+        record Rows(String name, long tensorRows, long first, long count) {
+            /** All rows of a {@code [tensorRows, cols]} tensor. */
+            static Rows all(String name, long tensorRows) {
+                return new Rows(name, tensorRows, 0, tensorRows);
+            }
         }
 
         /** True if the checkpoint holds {@code name}. */
@@ -168,6 +185,68 @@ public final class Weights implements AutoCloseable {
         }
 
         /**
+         * Stores a matrix {@code [rows, cols]} stacked from runs of checkpoint rows ({@code [q; k; v]} from three
+         * tensors, a fused projection's rows reordered) as {@code graphName}. Compact if the policy says so for the
+         * first run's tensor: the runs are read into the one block buffer and encoded, a block of rows at a time,
+         * with no F32 copy of the parts. Otherwise {@code f32} builds the F32 array (as the architecture always
+         * did; it should close the parts it reads).
+         */
+        void stack(String graphName, long cols, List<Rows> runs, Supplier<INDArray> f32) {
+            long rows = runs.stream().mapToLong(Rows::count).sum();
+            String name = runs.get(0).name();
+            StorageType type = storageFor(name, new long[]{rows, cols});
+            if (type == null) {
+                put(graphName, f32.get());
+                return;
+            }
+            long[] starts = new long[runs.size()];
+            for (int i = 0, at = 0; i < runs.size(); at += runs.get(i).count(), i++) {
+                Rows run = runs.get(i);
+                checkShape(run.name(), new long[]{run.tensorRows(), cols});
+                if (run.first() < 0 || run.count() < 0 || run.first() + run.count() > run.tensorRows()) {
+                    throw new IllegalArgumentException(run + " lies outside its tensor");
+                }
+                starts[i] = at;
+            }
+            int in = Math.toIntExact(cols);
+            int out = Math.toIntExact(rows);
+            try {
+                compact.put(graphName, CompactMatrix.encodeRows(origin + ": " + name, out, in, type, (r, n, dst) -> {
+                    for (int i = 0; i < runs.size(); i++) {
+                        Rows run = runs.get(i);
+                        long lo = Math.max(r, starts[i]);
+                        long hi = Math.min(r + n, starts[i] + run.count());
+                        if (lo < hi) {
+                            source.floats(run.name(), (run.first() + lo - starts[i]) * in, dst, (int) (lo - r) * in,
+                                    (int) (hi - lo) * in);
+                        }
+                    }
+                }, buffer(out, in)));
+            } catch (IllegalArgumentException e) {
+                throw new WeightsException(e.getMessage());
+            }
+        }
+
+        /** The block buffer, grown to a block of an {@code [out, in]} matrix. */
+        private float[] buffer(int out, int in) {
+            int n = CompactMatrix.blockValues(out, in);
+            if (buffer.length < n) {
+                buffer = null;                      // the old buffer is garbage before the new one is allocated
+                buffer = new float[n];
+            }
+            return buffer;
+        }
+
+        /** Concatenates F32 parts along rows and closes them. */
+        static INDArray concatRows(INDArray... parts) {
+            INDArray out = Nd4j.concat(0, parts);
+            for (INDArray p : parts) {
+                closeIfOwned(p);
+            }
+            return out;
+        }
+
+        /**
          * Stores a matrix {@code [out, in]} of the caller's own (not the source's array) the architecture computed from checkpoint tensor {@code name} (a
          * transpose, a concatenation starting with {@code name}, ...) as {@code graphName}: compact if the policy
          * says so for {@code name}, closing {@code matrix} right away.
@@ -206,8 +285,10 @@ public final class Weights implements AutoCloseable {
         private void putCompact(String graphName, String name, StorageType type) {
             CompactMatrix m = encoded.get(name);
             if (m == null) {
+                long[] shape = source.info(name).shape();
                 try {
-                    m = CompactMatrix.fromSource(source, name, type);
+                    m = CompactMatrix.fromSource(source, name, type,
+                            buffer(Math.toIntExact(shape[0]), Math.toIntExact(shape[1])));
                 } catch (WeightsException e) {
                     throw new WeightsException(origin + ": " + e.getMessage());
                 }

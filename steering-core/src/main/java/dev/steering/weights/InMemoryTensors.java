@@ -6,6 +6,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Tensors held in memory under checkpoint names: for models built in code (benchmarks with random weights, models
@@ -35,9 +36,22 @@ public final class InMemoryTensors implements TensorSource {
     }
 
     @Override
+    public void floats(String name, long from, float[] dst, int dstOffset, int count) {
+        INDArray a = get(name);
+        java.util.Objects.checkFromIndexSize(from, count, a.length());
+        if (count == 0) {
+            return;
+        }
+        float[] block = a.reshape('c', a.length()).get(NDArrayIndex.interval(from, from + count))
+                .castTo(DataType.FLOAT).toFloatVector();
+        System.arraycopy(block, 0, dst, dstOffset, count);
+    }
+
+    /** A copy (the loader may close what it reads), cast to F32. */
+    @Override
     public INDArray array(String name) {
         INDArray a = get(name);
-        return a.dataType() == DataType.FLOAT ? a : a.castTo(DataType.FLOAT);
+        return a.dataType() == DataType.FLOAT ? a.dup('c') : a.castTo(DataType.FLOAT);
     }
 
     private INDArray get(String name) {

@@ -247,24 +247,33 @@ public final class SafeTensorsFile extends FileTensorSource {
 
     @Override
     public float[] floats(String name) {
+        float[] out = new float[checkedLength(info(name))];
+        floats(name, 0, out, 0, out.length);
+        return out;
+    }
+
+    @Override
+    public void floats(String name, long from, float[] dst, int dstOffset, int count) {
         TensorInfo info = info(name);
+        java.util.Objects.checkFromIndexSize(from, count, info.numel());
+        java.util.Objects.checkFromIndexSize(dstOffset, count, dst.length);
         Entry e = entries.get(name);
-        float[] out = new float[checkedLength(info)];
         int elementSize = info.dtype().byteSize();
         long chunkBytes = MAX_MAPPING_BYTES - MAX_MAPPING_BYTES % elementSize;
+        long begin = e.begin() + from * elementSize;
+        long end = begin + (long) count * elementSize;
         int done = 0;
         try {
-            for (long pos = e.begin(); pos < e.end(); pos += chunkBytes) {
-                long length = Math.min(chunkBytes, e.end() - pos);
+            for (long pos = begin; pos < end; pos += chunkBytes) {
+                long length = Math.min(chunkBytes, end - pos);
                 MappedByteBuffer region = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + pos, length);
-                int count = (int) (length / elementSize);
-                FloatDecoding.decode(info.dtype(), region, out, done, count);
-                done += count;
+                int n = (int) (length / elementSize);
+                FloatDecoding.decode(info.dtype(), region, dst, dstOffset + done, n);
+                done += n;
             }
         } catch (IOException ex) {
             throw new WeightsException(file + ": cannot read tensor '" + name + "': " + ex, ex);
         }
-        return out;
     }
 
     @Override

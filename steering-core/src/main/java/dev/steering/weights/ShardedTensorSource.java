@@ -102,6 +102,11 @@ final class ShardedTensorSource implements TensorSource {
         return owner(name).floats(name);
     }
 
+    @Override
+    public void floats(String name, long from, float[] dst, int dstOffset, int count) {
+        owner(name).floats(name, from, dst, dstOffset, count);
+    }
+
     private TensorSource owner(String name) {
         TensorSource shard = owners.get(name);
         if (shard == null) {

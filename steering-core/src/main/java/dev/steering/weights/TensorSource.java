@@ -30,6 +30,20 @@ public interface TensorSource extends AutoCloseable {
     float[] floats(String name);
 
     /**
+     * Reads elements {@code [from, from + count)} of a tensor (in row-major order) converted to F32 into
+     * {@code dst[dstOffset..]}: a block of rows, so a large tensor can be converted through one small reused buffer.
+     * The readers of this package read only the block; this default reads the whole tensor ({@link #floats}) and
+     * copies the block, which is correct but costs a full read per call.
+     *
+     * @throws WeightsException if there is no such tensor or it cannot be read
+     * @throws IndexOutOfBoundsException if the range lies outside the tensor or {@code dst}
+     */
+    default void floats(String name, long from, float[] dst, int dstOffset, int count) {
+        java.util.Objects.checkFromIndexSize(from, count, info(name).numel());
+        System.arraycopy(floats(name), (int) from, dst, dstOffset, count);
+    }
+
+    /**
      * Reads a tensor as an F32, 'c'-ordered array of shape {@code info(name).shape()}.
      *
      * @param name a tensor name

@@ -212,6 +212,40 @@ public final class TorchPickle {
             return out;
         }
 
+        /** A contiguous tensor's block is streamed from its storage entry; a strided view is read whole. */
+        @Override
+        public void floats(String name, long from, float[] dst, int dstOffset, int count) {
+            TensorInfo info = info(name);
+            TensorRef t = tensors.get(name);
+            java.util.Objects.checkFromIndexSize(from, count, info.numel());
+            java.util.Objects.checkFromIndexSize(dstOffset, count, dst.length);
+            if (!isContiguous(t)) {
+                System.arraycopy(floats(name), (int) from, dst, dstOffset, count);
+                return;
+            }
+            int elementSize = info.dtype().byteSize();
+            ZipEntry entry = zip.getEntry(prefix + "data/" + t.storage().key());
+            byte[] chunk = new byte[Math.min(count, 1 << 18) * elementSize];
+            try (InputStream in = zip.getInputStream(entry)) {
+                in.skipNBytes((t.offset() + from) * elementSize);
+                for (int done = 0; done < count; ) {
+                    int n = Math.min(count - done, chunk.length / elementSize);
+                    if (in.readNBytes(chunk, 0, n * elementSize) != n * elementSize) {
+                        throw new WeightsException(file + ": tensor '" + name + "': storage " + entry.getName()
+                                + " ended before element " + (from + done + n));
+                    }
+                    FloatDecoding.decode(info.dtype(), ByteBuffer.wrap(chunk, 0, n * elementSize), dst,
+                            dstOffset + done, n);
+                    done += n;
+                }
+            } catch (java.io.EOFException e) {
+                throw new WeightsException(file + ": tensor '" + name + "': storage " + entry.getName()
+                        + " is shorter than the tensor", e);
+            } catch (IOException e) {
+                throw new WeightsException(file + ": cannot read tensor '" + name + "' from " + entry.getName() + ": " + e, e);
+            }
+        }
+
         @Override
         public void close() {
             try {

@@ -42,6 +42,14 @@ class TorchPickleTest {
                         throw new AssertionError(name + "[" + i + "]: " + a[i] + " vs " + b[i]);
                     }
                 }
+                int from = a.length / 3;                // a block of rows, as a compact load reads it
+                float[] blockA = new float[a.length - from + 2];
+                float[] blockB = new float[a.length - from + 2];
+                st.floats(name, from, blockA, 2, a.length - from);
+                bin.floats(name, from, blockB, 2, a.length - from);
+                assertArrayEquals(java.util.Arrays.copyOfRange(a, from, a.length),
+                        java.util.Arrays.copyOfRange(blockA, 2, blockA.length), name);
+                assertArrayEquals(blockA, blockB, name);
                 compared++;
             }
             assertTrue(compared > 40, "compared " + compared);
@@ -119,6 +127,9 @@ class TorchPickleTest {
             assertArrayEquals(new long[] {2, 3}, s.info("t").shape());
             // element [i][j] = storage[2 + i + 2j]
             assertArrayEquals(new float[] {2, 4, 6, 3, 5, 7}, s.floats("t"));
+            float[] block = new float[3];
+            s.floats("t", 2, block, 0, 3);                 // a strided view: read whole, then the block
+            assertArrayEquals(new float[] {6, 3, 5}, block);
             assertEquals(5f, s.array("t").getFloat(1, 1));
             assertArrayEquals(new float[] {1, -2}, s.floats("p"));
             assertEquals(DType.F16, s.info("p").dtype());

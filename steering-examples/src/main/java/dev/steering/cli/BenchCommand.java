@@ -10,15 +10,20 @@ import dev.steering.hooks.Edit;
 import dev.steering.hooks.HookPoint;
 import dev.steering.model.ForwardGraph;
 import dev.steering.model.ForwardInputs;
+import dev.steering.model.Architecture;
 import dev.steering.model.GptNeoX;
 import dev.steering.model.GptNeoXConfig;
+import dev.steering.model.Llama;
+import dev.steering.model.LlamaConfig;
+import dev.steering.model.ModelConfig;
+import dev.steering.model.RopeScaling;
 import dev.steering.model.GraphExecutor;
 import dev.steering.model.SameDiffEngine;
 import dev.steering.model.LanguageModel;
 import dev.steering.model.MatmulKernels;
 import dev.steering.model.compact.CompactPolicy;
+import dev.steering.model.compact.StorageType;
 import dev.steering.weights.DType;
-import dev.steering.weights.InMemoryTensors;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,27 +31,45 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code bench}: steered, KV-cached, batched greedy generation on a GPT-NeoX with Pythia shapes and random weights,
- * the same work as {@code steering-examples/src/test/scripts/bench/torch_bench.py}. Prints one JSON line.
+ * {@code bench}: steered, KV-cached, batched greedy generation on random weights of a Pythia (GPT-NeoX), Llama-3.2-1B
+ * or Qwen2.5-7B shape, the same work as {@code steering-examples/src/test/scripts/bench/torch_bench.py}. The weights
+ * are drawn tensor by tensor as they load ({@link dev.steering.weights.RandomTensors}), so the memory is the
+ * working precision's. Prints one JSON line.
  */
 @picocli.CommandLine.Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Runs steered greedy generation (add at blocks.{L/2}.hook_resid_post) on random weights with "
-                + "the named model's shapes; prints {\"prefill_tok_s\",\"decode_tok_s\",\"peak_rss_mb\",...}. "
+                + "the named model's shapes; prints {\"prefill_tok_s\",\"decode_tok_s\",\"peak_rss_mb\","
+                + "\"load_s\",\"weights_mb\",...}. "
                 + "Best of --repeats runs after one warm-up, as torch_bench.py."})
 public final class BenchCommand implements Command {
-    private static final Map<String, int[]> SHAPES = Map.of(     // layers, hidden, heads
-            "pythia-70m", new int[]{6, 512, 8},
-            "pythia-160m", new int[]{12, 768, 12},
-            "pythia-410m", new int[]{24, 1024, 16},
-            "pythia-1.4b", new int[]{24, 2048, 16},
-            "pythia-2.8b", new int[]{32, 2560, 32});
+    /** The shapes by name: Pythia's GPT-NeoX sizes and two Llama-family models (their config.json values). */
+    static final Map<String, ModelConfig> SHAPES = shapes();
+
+    private static Map<String, ModelConfig> shapes() {
+        Map<String, ModelConfig> m = new LinkedHashMap<>();
+        int[][] pythia = {{6, 512, 8}, {12, 768, 12}, {24, 1024, 16}, {24, 2048, 16}, {32, 2560, 32}};
+        String[] names = {"pythia-70m", "pythia-160m", "pythia-410m", "pythia-1.4b", "pythia-2.8b"};
+        for (int i = 0; i < names.length; i++) {     // layers, hidden, heads
+            int[] s = pythia[i];
+            m.put(names[i], new GptNeoXConfig(s[1], s[2], s[0], 4 * s[1], 0.25, 10000, true, 1e-5, "gelu", true,
+                    false, 50304, -1));
+        }
+        m.put("llama-3.2-1b", new LlamaConfig(LlamaConfig.Variant.LLAMA, 2048, 32, 8, 64, 16, 8192, 1e-5, "silu",
+                false, false, false, true, 128256, -1, 500000.0, 64, new RopeScaling.Llama3(32, 1, 4, 8192), 0,
+                Set.of(), 131072));
+        m.put("qwen2.5-7b", new LlamaConfig(LlamaConfig.Variant.QWEN2, 3584, 28, 4, 128, 28, 18944, 1e-6, "silu",
+                true, false, false, false, 152064, -1, 1000000.0, 128, RopeScaling.NONE, 0, Set.of(), 32768));
+        return java.util.Collections.unmodifiableMap(m);
+    }
 
     @Option(names = "--shape", defaultValue = "pythia-160m", paramLabel = "NAME",
-            description = "pythia-70m, pythia-160m, pythia-410m, pythia-1.4b or pythia-2.8b (default ${DEFAULT-VALUE})")
+            description = "pythia-70m, pythia-160m, pythia-410m, pythia-1.4b, pythia-2.8b, llama-3.2-1b or "
+                    + "qwen2.5-7b (default ${DEFAULT-VALUE})")
     String shape;
 
     @Mixin
@@ -72,23 +95,16 @@ public final class BenchCommand implements Command {
 
     @Override
     public Integer call() throws Exception {
-        if (!"PASSIVE".equalsIgnoreCase(System.getenv("OMP_WAIT_POLICY"))) {
-            // OpenMP threads that spin fight OpenBLAS's threads on small machines (decode up to 2x slower); the
-            // variable is read when the native library loads, so only the launcher can set it.
-            System.err.println("note: launch with OMP_WAIT_POLICY=PASSIVE for representative numbers"
-                    + " (see docs/performance.md)");
-        }
-        int[] s = SHAPES.get(shape);
-        if (s == null) {
-            throw new CliException("unknown --shape '" + shape + "' (known: " + SHAPES.keySet() + ")");
+        ModelConfig cfg = SHAPES.get(shape);
+        if (cfg == null) {
+            throw new CliException("unknown --shape '" + shape + "' (known: " + String.join(", ", SHAPES.keySet()) + ")");
         }
         if (batch < 1 || prompt < 1 || fresh < 2 || repeats < 1) {
             throw new CliException("--batch, --prompt and --repeats must be ≥ 1 and --new ≥ 2");
         }
-        GptNeoXConfig cfg = new GptNeoXConfig(s[1], s[2], s[0], 4 * s[1], 0.25, 10000, true, 1e-5, "gelu", true,
-                false, 50304, -1);
-        GptNeoX arch = new GptNeoX(cfg, new InMemoryTensors(GptNeoX.initialTensors(cfg, 0)), "random " + shape,
-                CompactPolicy.storageType(precision.dtype, DType.F32));
+        long loadStart = System.nanoTime();
+        Architecture arch = randomModel(shape, cfg, CompactPolicy.storageType(precision.dtype, DType.F32));
+        double loadSeconds = (System.nanoTime() - loadStart) / 1e9;
         LanguageModel model = new LanguageModel("random-" + shape, arch, null);
         float[] v = new float[cfg.hiddenSize()];
         Random rnd = new Random(0);
@@ -126,6 +142,9 @@ public final class BenchCommand implements Command {
         out.put("batch", batch);
         out.put("prompt", prompt);
         out.put("new", fresh);
+        out.put("parameters", arch.weights().parameterCount());
+        out.put("weights_mb", arch.weights().storageBytes() >> 20);
+        out.put("load_s", round(loadSeconds));
         out.put("prefill_tok_s", round(batch * prompt / bestPrefill));
         out.put("decode_tok_s", round(batch * (fresh - 1) / bestDecode));
         out.put("peak_rss_mb", peakRssMb());
@@ -139,6 +158,19 @@ public final class BenchCommand implements Command {
             profile(graph, prompts, fresh);
         }
         return 0;
+    }
+
+    /**
+     * The architecture of {@code cfg} over lazily drawn random weights ({@code GptNeoX/Llama.randomTensors}),
+     * loaded tensor by tensor at {@code target} as a checkpoint is: no F32 copy of the model exists.
+     */
+    static Architecture randomModel(String shape, ModelConfig cfg, StorageType target) {
+        String origin = shape + " (random weights)";
+        if (cfg instanceof GptNeoXConfig c) {
+            return new GptNeoX(c, GptNeoX.randomTensors(c, 0), origin, target);
+        }
+        LlamaConfig c = (LlamaConfig) cfg;
+        return new Llama(c, Llama.randomTensors(c, 0), origin, target);
     }
 
     /** One profiled prefill, then one profiled generation whose prefill is subtracted: op kind → time. */

@@ -12,7 +12,8 @@ import picocli.CommandLine;
  * {@link ServiceLoader} ({@code META-INF/services/dev.steering.cli.Command}) and parsed by picocli. Exit codes, the
  * same in every command: 0 success; 2 a usage or input error (unknown or malformed option, missing or malformed
  * file), reported as one line on stderr; 1 any other failure, one line too (set {@code STEERING_DEBUG=1} for the
- * stack trace).
+ * stack trace). A plain launch first relaunches itself with the Vector API module and a larger heap
+ * ({@link Launcher}).
  */
 public final class Main {
     /** Exit code of a usage or input error. */
@@ -48,11 +49,18 @@ public final class Main {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            return new String[]{"steering " + dev.steering.direction.LibraryVersion.get()};
+            return new String[]{"steering " + dev.steering.direction.LibraryVersion.get(), String.format(
+                    java.util.Locale.ROOT, "Java %s, max heap %.1f GB, Vector API %s", Runtime.version(),
+                    Runtime.getRuntime().maxMemory() / (double) (1L << 30),
+                    ModuleLayer.boot().findModule(Launcher.VECTOR_MODULE).isPresent() ? "on" : "off")};
         }
     }
 
     public static void main(String[] argv) {
+        java.util.Optional<Integer> relaunched = Launcher.relaunch(argv);   // with the Vector API and a larger heap
+        if (relaunched.isPresent()) {
+            System.exit(relaunched.get());
+        }
         preferOneDnn();
         dev.steering.NativeRuntime.prepare();             // OpenMP's wait policy, before ND4J loads
         System.exit(run(argv, System.err));
@@ -153,7 +161,9 @@ public final class Main {
         if (System.getenv("STEERING_DEBUG") != null) {
             e.printStackTrace(cmd.getErr());
         }
-        cmd.getErr().println(prefix(cmd) + ": " + oneLine(describe(e)));
+        String hint = e instanceof OutOfMemoryError ? " (out of memory: give java more with -Xmx, or use a more"
+                + " compact --dtype; docs/performance.md)" : "";
+        cmd.getErr().println(prefix(cmd) + ": " + oneLine(describe(e)) + hint);
         return RUNTIME_ERROR;
     }
 

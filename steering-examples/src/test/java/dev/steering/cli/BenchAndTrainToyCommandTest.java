@@ -33,6 +33,8 @@ class BenchAndTrainToyCommandTest {
                 "--new", "2", "--repeats", "1");
         JsonNode j = new ObjectMapper().readTree(out.strip().lines().reduce((a, b) -> b).orElseThrow());
         assertEquals("int8", j.get("dtype").textValue(), out);
+        assertTrue(j.get("load_s").doubleValue() >= 0 && j.get("weights_mb").longValue() > 0, out);
+        assertTrue(j.get("parameters").longValue() > 70_000_000L, out);
         assertTrue(j.get("prefill_tok_s").doubleValue() > 0 && j.get("decode_tok_s").doubleValue() > 0, out);
     }
 

@@ -50,6 +50,19 @@ public final class CompactMatrix {
         this.scales = scales;
     }
 
+    /** Values a block of rows of {@link #encodeRows} reads at once by default (a 16 MiB F32 buffer). */
+    public static final int BLOCK_VALUES = 1 << 22;
+
+    /**
+     * Supplies the F32 rows of a matrix being encoded ({@link #encodeRows}): writes rows
+     * {@code [firstRow, firstRow + rows)}, row-major, to {@code dst[0 .. rows·in)}.
+     */
+    @FunctionalInterface
+    public interface RowReader {
+        /** Writes rows {@code [firstRow, firstRow + rows)} to {@code dst[0 ..]}. */
+        void read(int firstRow, int rows, float[] dst);
+    }
+
     /**
      * Encodes row-major F32 weights {@code w[out·in]} (which are not kept: the matrix owns its own storage).
      *
@@ -58,62 +71,119 @@ public final class CompactMatrix {
      *                                  is too large for half precision; the message names {@code what}
      */
     public static CompactMatrix encode(String what, float[] w, int out, int in, StorageType type) {
-        return encode(what, w, out, in, type, true);
+        if (out > 0 && in > 0 && (long) out * in != w.length) {
+            throw new IllegalArgumentException(what + ": " + w.length + " values for shape [" + out + ", " + in + "]");
+        }
+        CompactMatrix m = allocate(what, out, in, type);
+        m.encodeBlock(what, w, 0, out);
+        return m;
     }
 
-    /** As {@link #encode(String, float[], int, int, StorageType)}; {@code copy = false} lets F32 keep {@code w}. */
-    private static CompactMatrix encode(String what, float[] w, int out, int in, StorageType type, boolean copy) {
+    /**
+     * Encodes a matrix read block of rows by block of rows through one F32 buffer, so that the matrix never
+     * exists in F32 as a whole and nothing per block is left to the garbage collector: a block is
+     * {@code max(1, buffer.length / in)} rows (see {@link #blockValues}).
+     *
+     * @param what   names the weights in errors (a tensor name)
+     * @param rows   the F32 rows
+     * @param buffer the block buffer, at least {@code in} values (overwritten)
+     * @throws IllegalArgumentException as {@link #encode(String, float[], int, int, StorageType)}
+     */
+    public static CompactMatrix encodeRows(String what, int out, int in, StorageType type, RowReader rows,
+                                           float[] buffer) {
+        CompactMatrix m = allocate(what, out, in, type);
+        if (buffer.length < in) {
+            throw new IllegalArgumentException(what + ": a block buffer of " + buffer.length + " values is shorter "
+                    + "than one row (" + in + ")");
+        }
+        int block = Math.min(out, buffer.length / in);
+        for (int r = 0; r < out; r += block) {
+            int n = Math.min(block, out - r);
+            rows.read(r, n, buffer);
+            m.encodeBlock(what, buffer, r, n);
+        }
+        return m;
+    }
+
+    /** The size of a block buffer for an {@code [out, in]} matrix: whole rows, about {@link #BLOCK_VALUES} values. */
+    public static int blockValues(int out, int in) {
+        return Math.min(out, Math.max(1, BLOCK_VALUES / in)) * in;
+    }
+
+    /** The bytes {@link #storageBytes()} of an {@code [out, in]} matrix of this type will be (the arrays below). */
+    public static long storageBytes(StorageType type, int out, int in) {
+        long groups = (in + GROUP - 1) / GROUP;
+        return switch (type) {
+            case F32 -> 4L * out * in;
+            case BF16, F16 -> 2L * out * in;
+            case INT8, INT4 -> out * groups * (type == StorageType.INT8 ? GROUP : GROUP / 2) + 2 * out * groups;
+        };
+    }
+
+    /** A matrix with zeroed storage for {@link #encodeBlock}. */
+    private static CompactMatrix allocate(String what, int out, int in, StorageType type) {
         Objects.requireNonNull(type, "type");
         if (out <= 0 || in <= 0) {
             throw new IllegalArgumentException(what + ": shape [" + out + ", " + in + "] must be positive");
-        }
-        if ((long) out * in != w.length) {
-            throw new IllegalArgumentException(what + ": " + w.length + " values for shape [" + out + ", " + in + "]");
         }
         int groups = (in + GROUP - 1) / GROUP;
         long padded = (long) out * groups * GROUP;
         if (padded > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException(what + ": [" + out + ", " + in + "] is too large for one matrix");
         }
-        for (int i = 0; i < w.length; i++) {
-            float v = w[i];
-            if (!Float.isFinite(v) || (type == StorageType.F16 && Math.abs(v) >= HalfFloats.HALF_LIMIT)) {
-                throw new IllegalArgumentException(what + ": weight [" + i / in + ", " + i % in + "] = " + v
-                        + (Float.isFinite(v) ? " is out of float16 range (|w| < 65504)" : " is not finite"));
-            }
-        }
+        int groupBytes = type == StorageType.INT8 ? GROUP : GROUP / 2;
         return switch (type) {
-            case F32 -> new CompactMatrix(type, out, in, copy ? w.clone() : w, null, null, null);
-            case BF16, F16 -> {
-                short[] h = new short[w.length];
-                for (int i = 0; i < w.length; i++) {
-                    h[i] = type == StorageType.BF16 ? HalfFloats.floatToBf16(w[i]) : HalfFloats.floatToHalf(w[i]);
-                }
-                yield new CompactMatrix(type, out, in, null, h, null, null);
-            }
-            case INT8, INT4 -> quantize(type, w, out, in, groups);
+            case F32 -> new CompactMatrix(type, out, in, new float[out * in], null, null, null);
+            case BF16, F16 -> new CompactMatrix(type, out, in, null, new short[out * in], null, null);
+            case INT8, INT4 -> new CompactMatrix(type, out, in, null, null, new byte[out * groups * groupBytes],
+                    new short[out * groups]);
         };
     }
 
+    /**
+     * Encodes rows {@code [firstRow, firstRow + rows)} from {@code w[0 .. rows·in)} into this matrix's storage
+     * (only while the matrix is being built).
+     */
+    private void encodeBlock(String what, float[] w, int firstRow, int rows) {
+        int n = rows * in;
+        for (int i = 0; i < n; i++) {
+            float v = w[i];
+            if (!Float.isFinite(v) || (type == StorageType.F16 && Math.abs(v) >= HalfFloats.HALF_LIMIT)) {
+                throw new IllegalArgumentException(what + ": weight [" + (firstRow + i / in) + ", " + i % in + "] = "
+                        + v + (Float.isFinite(v) ? " is out of float16 range (|w| < 65504)" : " is not finite"));
+            }
+        }
+        int base = firstRow * in;
+        switch (type) {
+            case F32 -> System.arraycopy(w, 0, f32, base, n);
+            case BF16, F16 -> {
+                for (int i = 0; i < n; i++) {
+                    halves[base + i] = type == StorageType.BF16 ? HalfFloats.floatToBf16(w[i])
+                            : HalfFloats.floatToHalf(w[i]);
+                }
+            }
+            case INT8, INT4 -> quantize(w, firstRow, rows);
+        }
+    }
+
     /** Encodes the blocks, rows split over the kernels' pool (INT4's scale search costs ~19 passes per block). */
-    private static CompactMatrix quantize(StorageType type, float[] w, int out, int in, int groups) {
+    private void quantize(float[] w, int firstRow, int rows) {
         int groupBytes = type == StorageType.INT8 ? GROUP : GROUP / 2;
-        byte[] q = new byte[out * groups * groupBytes];
-        short[] s = new short[out * groups];
-        CompactKernels.shared().forRows(out, (long) in * (type == StorageType.INT4 ? 2 * SCALE_CANDIDATES : 1),
+        CompactKernels.shared().forRows(rows, (long) in * (type == StorageType.INT4 ? 2 * SCALE_CANDIDATES : 1),
                 (from, to) -> {
                     float[] block = new float[GROUP];
                     for (int r = from; r < to; r++) {
+                        int row = firstRow + r;
                         for (int g = 0; g < groups; g++) {
                             int n = Math.min(GROUP, in - g * GROUP);
                             Arrays.fill(block, 0f);
                             System.arraycopy(w, r * in + g * GROUP, block, 0, n);
-                            int qOff = (r * groups + g) * groupBytes;
-                            s[r * groups + g] = type == StorageType.INT8 ? q80(block, q, qOff) : q40(block, q, qOff);
+                            int qOff = (row * groups + g) * groupBytes;
+                            scales[row * groups + g] = type == StorageType.INT8 ? q80(block, quants, qOff)
+                                    : q40(block, quants, qOff);
                         }
                     }
                 });
-        return new CompactMatrix(type, out, in, null, null, q, s);
     }
 
     /** One Q8_0 block (ggml {@code quantize_row_q8_0_ref}); returns the F16 scale. */
@@ -196,22 +266,32 @@ public final class CompactMatrix {
     }
 
     /**
-     * Reads checkpoint tensor {@code name} (2-D, {@code [out, in]}, stored F32, F16 or BF16) and encodes it. At most
-     * this tensor is held in F32 at once, besides the result.
+     * Reads checkpoint tensor {@code name} (2-D, {@code [out, in]}, stored F32, F16 or BF16) and encodes it, a block
+     * of rows at a time through {@code buffer} ({@link #encodeRows}): the tensor is never whole in F32.
      *
      * @throws WeightsException naming the tensor if it is missing or not 2-D
      */
-    public static CompactMatrix fromSource(TensorSource source, String name, StorageType type) {
+    public static CompactMatrix fromSource(TensorSource source, String name, StorageType type, float[] buffer) {
         TensorInfo info = source.info(name);
         long[] shape = info.shape();
         if (shape.length != 2 || shape[0] > Integer.MAX_VALUE || shape[1] > Integer.MAX_VALUE) {
             throw new WeightsException(name + ": expected a 2-D [out, in] matrix, found " + Arrays.toString(shape));
         }
+        int in = (int) shape[1];
         try {
-            return encode(name, source.floats(name), (int) shape[0], (int) shape[1], type, false);
+            return encodeRows(name, (int) shape[0], in, type,
+                    (r, n, dst) -> source.floats(name, (long) r * in, dst, 0, n * in), buffer);
         } catch (IllegalArgumentException e) {
             throw new WeightsException(e.getMessage());
         }
+    }
+
+    /** As {@link #fromSource(TensorSource, String, StorageType, float[])} with a buffer of its own. */
+    public static CompactMatrix fromSource(TensorSource source, String name, StorageType type) {
+        long[] shape = source.info(name).shape();
+        int buffer = shape.length == 2 && shape[0] > 0 && shape[1] > 0 && shape[1] <= Integer.MAX_VALUE
+                ? blockValues((int) Math.min(shape[0], Integer.MAX_VALUE), (int) shape[1]) : 1;
+        return fromSource(source, name, type, new float[buffer]);
     }
 
     /**

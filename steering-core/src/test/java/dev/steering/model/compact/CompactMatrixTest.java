@@ -191,6 +191,32 @@ class CompactMatrixTest {
                 .storageBytes());
     }
 
+    /** Encoding block of rows by block of rows gives the same matrix as encoding it whole; sizes are predicted. */
+    @Test
+    void encodingByBlocksOfRowsEqualsEncodingWhole() {
+        SplittableRandom random = new SplittableRandom(5);
+        int out = 13;
+        int in = 40;                                    // a short last group
+        float[] w = new float[out * in];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) random.nextGaussian();
+        }
+        for (StorageType t : StorageType.values()) {
+            CompactMatrix whole = CompactMatrix.encode("w", w, out, in, t);
+            int[] reads = new int[1];
+            CompactMatrix blocks = CompactMatrix.encodeRows("w", out, in, t, (r, n, dst) -> {
+                reads[0]++;
+                System.arraycopy(w, r * in, dst, 0, n * in);
+            }, new float[3 * in + 7]);
+            assertEquals(5, reads[0], t + ": blocks of 3 rows");
+            assertArrayEquals(whole.dequantize(), blocks.dequantize(), t.toString());
+            assertEquals(whole.storageBytes(), blocks.storageBytes(), t.toString());
+            assertEquals(whole.storageBytes(), CompactMatrix.storageBytes(t, out, in), t.toString());
+        }
+        assertThrows(IllegalArgumentException.class, () -> CompactMatrix.encodeRows("w", out, in, StorageType.INT8,
+                (r, n, dst) -> { }, new float[in - 1]));
+    }
+
     @Test
     void badWeightsAreRefusedWithTheirPosition() {
         float[] w = new float[8];
