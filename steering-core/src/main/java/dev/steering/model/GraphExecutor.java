@@ -494,6 +494,8 @@ public final class GraphExecutor implements AutoCloseable {
         private final JavaKernels.Kind small;
         /** {@code {from, to}} if the op takes columns of a matrix (then a Java block copy). */
         private final long[] columns;
+        /** The axis order of a permute keeping the last axis (then Java block copies), else null. */
+        private final int[] permutation;
         /** The axis (0 or 1) of a gather from a matrix (then Java copies), else -1. */
         private final int gatherAxis;
         /** Whether the gather's indices are a graph constant (then their values are read once). */
@@ -528,6 +530,7 @@ public final class GraphExecutor implements AutoCloseable {
             boolean oneFloat = out.length == 1 && outTypes[0] == DataType.FLOAT && java;
             this.small = oneFloat && (kind == Kind.CUSTOM || kind == Kind.LEGACY) ? JavaKernels.kindOf(op) : null;
             this.columns = oneFloat && kind == Kind.CUSTOM && in.length == 1 ? JavaKernels.columnSlice(op) : null;
+            this.permutation = oneFloat && kind == Kind.CUSTOM && in.length == 1 ? JavaKernels.permutation(op) : null;
             this.gatherAxis = oneFloat && kind == Kind.CUSTOM && in.length == 2 ? JavaKernels.gatherAxis(op) : -1;
         }
 
@@ -741,6 +744,13 @@ public final class GraphExecutor implements AutoCloseable {
                         : new long[]{x.size(0), lastIndexValues.length};
                 INDArray o = floatOutput(shape, ex, used);
                 JavaKernels.gather(x, lastIndexValues, gatherAxis, o);
+                v[out[0]] = o;
+                return;
+            }
+            if (permutation != null && JavaKernels.canPermute(v[in[0]])) {
+                INDArray x = v[in[0]];
+                INDArray o = floatOutput(JavaKernels.permutedShape(x, permutation), ex, used);
+                JavaKernels.permute(x, permutation, o);
                 v[out[0]] = o;
                 return;
             }

@@ -381,6 +381,55 @@ final class JavaKernels {
         });
     }
 
+    /**
+     * For a {@code permute} of a rank-4 array that keeps the last axis in place (attention's head split and merge,
+     * {@code [b, s, h, d] ↔ [b, h, s, d]}), its axis order; else null.
+     */
+    static int[] permutation(DifferentialFunction op) {
+        if (U == null || !op.opName().equals("permute") || !(op instanceof DynamicCustomOp c)) {
+            return null;
+        }
+        long[] a = c.iArgs();
+        return a.length == 4 && a[3] == 3 ? java.util.Arrays.stream(a).mapToInt(Math::toIntExact).toArray() : null;
+    }
+
+    /** Whether {@link #permute} can take {@code x}. */
+    static boolean canPermute(INDArray x) {
+        return x.dataType() == DataType.FLOAT && x.rank() == 4 && contiguous(x);
+    }
+
+    /** The shape of {@code x} with its axes in {@code axes} order. */
+    static long[] permutedShape(INDArray x, int[] axes) {
+        long[] shape = new long[axes.length];
+        for (int i = 0; i < axes.length; i++) {
+            shape[i] = x.size(axes[i]);
+        }
+        return shape;
+    }
+
+    /** {@code out = x.permute(axes)} copied row-major (the last axis stays): one block copy per innermost row. */
+    static void permute(INDArray x, int[] axes, INDArray out) {
+        checkBounds(x, out);
+        long[] shape = permutedShape(x, axes);
+        if (!java.util.Arrays.equals(shape, out.shape()) || axes[3] != 3) {
+            throw new IllegalArgumentException("permute " + java.util.Arrays.toString(axes) + " of "
+                    + java.util.Arrays.toString(x.shape()) + " into " + java.util.Arrays.toString(out.shape()));
+        }
+        long[] st = x.stride();
+        long px = address(x);
+        long pz = address(out);
+        long d = shape[3];
+        inChunks(shape[0] * shape[1] * shape[2], d, (from, to) -> {
+            for (long row = from; row < to; row++) {
+                long i2 = row % shape[2];
+                long i1 = row / shape[2] % shape[1];
+                long i0 = row / (shape[2] * shape[1]);
+                long src = i0 * st[axes[0]] + i1 * st[axes[1]] + i2 * st[axes[2]];
+                U.copyMemory(px + 4 * src, pz + 4 * row * d, 4 * d);
+            }
+        });
+    }
+
     /** Whether {@link #copyColumns} can slice {@code x}. */
     static boolean canSlice(INDArray x, long to) {
         return x.dataType() == DataType.FLOAT && x.rank() == 2 && to <= x.size(1) && contiguous(x);

@@ -135,6 +135,21 @@ class JavaKernelsTest {
     }
 
     @Test
+    void permutesKeepingTheLastAxisEqualSameDiffs() {
+        INDArray x = Nd4j.rand(DataType.FLOAT, 2, 5, 3, 8);
+        var op = new org.nd4j.linalg.api.ops.impl.shape.Permute(x, 0, 2, 1, 3);
+        int[] axes = JavaKernels.permutation(op);
+        assertArrayEquals(new int[]{0, 2, 1, 3}, axes);
+        assertTrue(JavaKernels.canPermute(x));
+        INDArray got = Nd4j.create(DataType.FLOAT, JavaKernels.permutedShape(x, axes));
+        JavaKernels.permute(x, axes, got);
+        assertEquals(x.permute(0, 2, 1, 3).dup('c'), got);
+        assertNull(JavaKernels.permutation(new org.nd4j.linalg.api.ops.impl.shape.Permute(x, 0, 1, 3, 2)));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> JavaKernels.permute(x, axes, Nd4j.create(DataType.FLOAT, 2, 5, 3, 8)));
+    }
+
+    @Test
     void declinesWhatItDoesNotCover() {
         INDArray big = Nd4j.create(DataType.FLOAT, 256, 3072);                   // prefill-sized: covered
         assertNotNull(JavaKernels.outputShape(JavaKernels.Kind.ADD, new INDArray[]{big, big}));
