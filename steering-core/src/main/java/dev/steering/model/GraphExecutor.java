@@ -43,8 +43,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * are reused (within a call and across calls of the same shapes); arrays handed back to the caller are always
  * fresh, or destination arrays the caller passed (see {@link #output(Map, Map, String...)}). 2-D matmuls run as
  * one GEMM into a preallocated row-major output, through the kernel {@link MatmulKernels} picks for their shape;
- * small elementwise ops, erf, column slices, gathers ({@link JavaKernels}) and a decode step's attention products
- * ({@link SmallBatchedMatmul}) run in Java.
+ * elementwise ops (fused into one pass per region, see {@link #fuse}), column slices, gathers, permutes
+ * ({@link JavaKernels}) and a decode step's attention products ({@link SmallBatchedMatmul}) run in Java.
  *
  * <p>Supports the op kinds forward graphs use: custom ops, legacy transform / scalar / pairwise / reduce ops and
  * {@code identity}; graphs with control flow (loops, switch, tensor arrays) are rejected. Not thread-safe: callers
@@ -490,7 +490,7 @@ public final class GraphExecutor implements AutoCloseable {
         final boolean transB;
         int[] release;
         boolean[] fresh;
-        /** Set if the op may run in Java on small arrays. */
+        /** Set if the op is elementwise and may run in Java (see {@link JavaKernels#kindOf}). */
         private final JavaKernels.Kind small;
         /** {@code {from, to}} if the op takes columns of a matrix (then a Java block copy). */
         private final long[] columns;
@@ -787,7 +787,7 @@ public final class GraphExecutor implements AutoCloseable {
             return ex.allocate(LongShapeDescriptor.fromShape(shape, DataType.FLOAT), fresh, used);
         }
 
-        /** Runs the op in Java if its arrays are small enough (see {@link JavaKernels}); false if not. */
+        /** Runs the op in Java if its arrays suit the Java kernels ({@link JavaKernels#outputShape}); else false. */
         private boolean runSmall(INDArray[] v, GraphExecutor ex, Set<ShapeKey> used) {
             INDArray[] args = new INDArray[in.length];
             for (int i = 0; i < in.length; i++) {
