@@ -43,8 +43,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * are reused (within a call and across calls of the same shapes); arrays handed back to the caller are always
  * fresh, or destination arrays the caller passed (see {@link #output(Map, Map, String...)}). 2-D matmuls run as
  * one GEMM into a preallocated row-major output, through the kernel {@link MatmulKernels} picks for their shape;
- * small elementwise ops, erf, column slices, gathers ({@link JavaKernels}) and a decode step's attention products
- * ({@link SmallBatchedMatmul}) run in Java.
+ * elementwise ops (fused into one pass per region, see {@link #fuse}), column slices, gathers, permutes
+ * ({@link JavaKernels}) and a decode step's attention products ({@link SmallBatchedMatmul}) run in Java.
  *
  * <p>Supports the op kinds forward graphs use: custom ops, legacy transform / scalar / pairwise / reduce ops and
  * {@code identity}; graphs with control flow (loops, switch, tensor arrays) are rejected. Not thread-safe: callers
@@ -192,6 +192,7 @@ public final class GraphExecutor implements AutoCloseable {
                     + Arrays.toString(values[st.in[1]].shape()) + (st.transB ? "T" : "");
             case COMPACT -> "matmul " + Arrays.toString(values[st.in[0]].shape()) + "x" + st.matrix.type()
                     + "[" + st.matrix.outFeatures() + ", " + st.matrix.inFeatures() + "]T";
+            case FUSED -> "fused " + st.fusedName();
             default -> st.op.opName();
         };
     }
@@ -231,12 +232,15 @@ public final class GraphExecutor implements AutoCloseable {
         pool.values().forEach(q -> q.forEach(INDArray::close));
         pool.clear();
         for (Plan p : plans.values()) {
-            for (Step st : p.steps()) {
-                if (st.oc != null) {
-                    try {
-                        st.oc.close();
-                    } catch (Exception e) {
-                        throw new IllegalStateException("cannot free the context of op '" + st.op.getOwnName() + "'", e);
+            for (Step top : p.steps()) {
+                for (Step st : top.members == null ? new Step[]{top} : top.members) {
+                    if (st.oc != null) {
+                        try {
+                            st.oc.close();
+                        } catch (Exception e) {
+                            throw new IllegalStateException("cannot free the context of op '" + st.op.getOwnName()
+                                    + "'", e);
+                        }
                     }
                 }
             }
@@ -342,12 +346,18 @@ public final class GraphExecutor implements AutoCloseable {
                 }
             }
         }
-        // Owners: identity outputs alias their input's array.
-        Map<Integer, Integer> owner = new HashMap<>();
         Step[] steps = new Step[order.size()];
         for (int i = 0; i < steps.length; i++) {
-            SameDiffOp sdo = order.get(i);
-            steps[i] = Step.of(sdo, this, edited);
+            steps[i] = Step.of(order.get(i), this, edited);
+        }
+        if (mode == Kernels.JAVA) {
+            Set<Integer> requested = new HashSet<>();
+            outputs.forEach(o -> requested.add(slot(o)));
+            steps = fuse(steps, requested);
+        }
+        // Owners: identity outputs alias their input's array.
+        Map<Integer, Integer> owner = new HashMap<>();
+        for (int i = 0; i < steps.length; i++) {
             if (steps[i].kind == Kind.IDENTITY) {
                 int in = steps[i].in[0];
                 owner.put(steps[i].out[0], owner.getOrDefault(in, in));
@@ -384,6 +394,11 @@ public final class GraphExecutor implements AutoCloseable {
             for (int j = 0; j < st.out.length; j++) {
                 st.fresh[j] = pinned.contains(st.out[j]);
             }
+            if (st.kind == Kind.FUSED) {          // its steps' intermediates are the executor's, the last its output
+                for (Step m : st.members) {
+                    m.fresh = m == st.members[st.members.length - 1] ? st.fresh : new boolean[]{false};
+                }
+            }
         }
         int[] ext = external.stream().mapToInt(Integer::intValue).toArray();
         INDArray[] constants = new INDArray[ext.length];     // constants are looked up once (trainable ones each call)
@@ -394,6 +409,63 @@ public final class GraphExecutor implements AutoCloseable {
         return new Plan(steps, ext, constants);
     }
 
+    /**
+     * Groups elementwise steps into fused steps: a region is a step whose result leaves the region (read by another
+     * kind of op, or requested) together with the elementwise steps whose results only the region reads (an exact
+     * GELU with its bias add; a LayerNorm's standardisation and its gain and bias; rotary's two products and sum;
+     * two residual adds). A region runs at its last step's place as one {@link JavaKernels#evaluate} pass, which
+     * gives the steps' results bit for bit; its intermediate arrays are never made.
+     */
+    private static Step[] fuse(Step[] steps, Set<Integer> requested) {
+        Map<Integer, Integer> producer = new HashMap<>();
+        Map<Integer, List<Integer>> readers = new HashMap<>();
+        for (int i = 0; i < steps.length; i++) {
+            for (int o : steps[i].out) {
+                producer.put(o, i);
+            }
+            for (int s : steps[i].in) {
+                readers.computeIfAbsent(s, k -> new ArrayList<>()).add(i);
+            }
+        }
+        int[] region = new int[steps.length];
+        Arrays.fill(region, -1);
+        List<List<Integer>> regions = new ArrayList<>();
+        for (int root = steps.length - 1; root >= 0; root--) {
+            if (!steps[root].elementwise() || region[root] >= 0) {
+                continue;
+            }
+            int r = regions.size();
+            List<Integer> members = new ArrayList<>(List.of(root));
+            region[root] = r;
+            for (boolean grew = true; grew; ) {
+                grew = false;
+                for (int m = 0; m < members.size(); m++) {
+                    for (int s : steps[members.get(m)].in) {
+                        Integer p = producer.get(s);
+                        if (p != null && region[p] < 0 && steps[p].elementwise() && !requested.contains(s)
+                                && readers.get(s).stream().allMatch(c -> region[c] == r)) {
+                            region[p] = r;
+                            members.add(p);
+                            grew = true;
+                        }
+                    }
+                }
+            }
+            members.sort(null);
+            regions.add(members);
+        }
+        List<Step> fused = new ArrayList<>();
+        for (int i = 0; i < steps.length; i++) {
+            List<Integer> members = region[i] < 0 ? List.of(i) : regions.get(region[i]);
+            if (members.size() == 1) {
+                fused.add(steps[i]);
+            } else if (members.get(members.size() - 1) == i) {
+                fused.add(Step.fused(members.stream().map(m -> steps[m]).toArray(Step[]::new)));
+            }
+        }
+        return fused.toArray(Step[]::new);
+    }
+
     private record PlanKey(List<String> outputs, Set<String> edited) {
     }
 
@@ -402,9 +474,10 @@ public final class GraphExecutor implements AutoCloseable {
 
     /**
      * EDIT: an identity whose output a call edits (a copy of the input, then the edit). COMPACT: {@code x · Wᵀ} by a
-     * compact weight; COMPACT_GATHER: rows of a compact weight.
+     * compact weight; COMPACT_GATHER: rows of a compact weight; FUSED: elementwise steps run as one pass (see
+     * {@link #fuse}).
      */
-    private enum Kind { IDENTITY, EDIT, MATMUL, CUSTOM, LEGACY, COMPACT, COMPACT_GATHER }
+    private enum Kind { IDENTITY, EDIT, MATMUL, CUSTOM, LEGACY, COMPACT, COMPACT_GATHER, FUSED }
 
     private static final class Step {
         final DifferentialFunction op;
@@ -417,10 +490,12 @@ public final class GraphExecutor implements AutoCloseable {
         final boolean transB;
         int[] release;
         boolean[] fresh;
-        /** Set if the op may run in Java on small arrays. */
+        /** Set if the op is elementwise and may run in Java (see {@link JavaKernels#kindOf}). */
         private final JavaKernels.Kind small;
         /** {@code {from, to}} if the op takes columns of a matrix (then a Java block copy). */
         private final long[] columns;
+        /** The axis order of a permute keeping the last axis (then Java block copies), else null. */
+        private final int[] permutation;
         /** The axis (0 or 1) of a gather from a matrix (then Java copies), else -1. */
         private final int gatherAxis;
         /** Whether the gather's indices are a graph constant (then their values are read once). */
@@ -435,6 +510,10 @@ public final class GraphExecutor implements AutoCloseable {
         private final boolean java;
         /** The weight of a COMPACT or COMPACT_GATHER step. */
         private CompactMatrix matrix;
+        /** The steps a FUSED step runs, in order (the last one's output is the fused step's). */
+        private Step[] members;
+        /** A FUSED step's program over its inputs ({@link JavaKernels.Instr} sources). */
+        private JavaKernels.Instr[] program;
 
         private Step(DifferentialFunction op, Kind kind, int[] in, int[] out, DataType[] outTypes, boolean transA,
                      boolean transB, boolean java) {
@@ -444,12 +523,14 @@ public final class GraphExecutor implements AutoCloseable {
             this.in = in;
             this.out = out;
             this.outTypes = outTypes;
-            this.oc = kind == Kind.IDENTITY || kind == Kind.EDIT ? null : Nd4j.getExecutioner().buildContext();
+            this.oc = kind == Kind.IDENTITY || kind == Kind.EDIT || kind == Kind.FUSED ? null
+                    : Nd4j.getExecutioner().buildContext();
             this.transA = transA;
             this.transB = transB;
             boolean oneFloat = out.length == 1 && outTypes[0] == DataType.FLOAT && java;
             this.small = oneFloat && (kind == Kind.CUSTOM || kind == Kind.LEGACY) ? JavaKernels.kindOf(op) : null;
             this.columns = oneFloat && kind == Kind.CUSTOM && in.length == 1 ? JavaKernels.columnSlice(op) : null;
+            this.permutation = oneFloat && kind == Kind.CUSTOM && in.length == 1 ? JavaKernels.permutation(op) : null;
             this.gatherAxis = oneFloat && kind == Kind.CUSTOM && in.length == 2 ? JavaKernels.gatherAxis(op) : -1;
         }
 
@@ -498,7 +579,157 @@ public final class GraphExecutor implements AutoCloseable {
             return step;
         }
 
+        /** Whether this step is an elementwise op a FUSED step can take (see {@link JavaKernels#kindOf}). */
+        boolean elementwise() {
+            if (small == null) {
+                return false;
+            }
+            boolean binary = small == JavaKernels.Kind.ADD || small == JavaKernels.Kind.SUB
+                    || small == JavaKernels.Kind.MUL;
+            boolean unary = small == JavaKernels.Kind.RSQRT || small == JavaKernels.Kind.ERF;
+            return binary ? in.length == 2 : unary ? in.length == 1 : in.length <= 2;
+        }
+
+        /** One step running {@code members} (elementwise steps; each but the last read only by later ones). */
+        static Step fused(Step[] members) {
+            Step last = members[members.length - 1];
+            List<Integer> inputs = new ArrayList<>();
+            Map<Integer, Integer> register = new HashMap<>();
+            JavaKernels.Instr[] program = new JavaKernels.Instr[members.length];
+            for (int k = 0; k < members.length; k++) {
+                Step m = members[k];
+                int[] src = new int[2];
+                for (int j = 0; j < 2; j++) {
+                    if (j >= m.in.length) {
+                        src[j] = JavaKernels.NONE;
+                    } else if (register.containsKey(m.in[j])) {
+                        src[j] = register.get(m.in[j]);
+                    } else {
+                        int at = inputs.indexOf(m.in[j]);
+                        if (at < 0) {
+                            at = inputs.size();
+                            inputs.add(m.in[j]);
+                        }
+                        src[j] = -1 - at;
+                    }
+                }
+                program[k] = JavaKernels.instr(m.small, m.op, src[0], src[1]);
+                register.put(m.out[0], k);
+            }
+            Step f = new Step(last.op, Kind.FUSED, inputs.stream().mapToInt(Integer::intValue).toArray(), last.out,
+                    last.outTypes, false, false, true);
+            f.members = members;
+            f.program = program;
+            return f;
+        }
+
+        /** The op names of a FUSED step's members, joined by '+'. */
+        String fusedName() {
+            StringBuilder b = new StringBuilder();
+            for (Step m : members) {
+                b.append(b.length() == 0 ? "" : "+").append(m.op.opName());
+            }
+            return b.toString();
+        }
+
+        /**
+         * A FUSED step: one {@link JavaKernels#evaluate} pass over the output's shape. Results of a smaller shape (a
+         * LayerNorm's {@code rsqrt(var + eps)} per row) are computed first, each by itself, and read broadcast. If an
+         * input is not an array the Java kernels take, its steps run one after another instead (their intermediates
+         * released at once).
+         */
+        private void runFused(INDArray[] v, GraphExecutor ex, Set<ShapeKey> used) {
+            List<INDArray> args = new ArrayList<>();
+            for (int i : in) {
+                args.add(v[i]);
+            }
+            long[][] shapes = registerShapes(args);
+            if (shapes != null && evaluateFused(args, shapes, ex, used, v)) {
+                return;
+            }
+            for (Step m : members) {
+                m.run(v, ex, used);
+            }
+            for (int k = 0; k < members.length - 1; k++) {
+                ex.release(v[members[k].out[0]]);
+                v[members[k].out[0]] = null;
+            }
+        }
+
+        /** Evaluates {@link #program}; false (nothing computed) if a full-size result feeds a smaller one. */
+        private boolean evaluateFused(List<INDArray> args, long[][] shapes, GraphExecutor ex, Set<ShapeKey> used,
+                                      INDArray[] v) {
+            long[] shape = shapes[program.length - 1];
+            List<JavaKernels.Instr> main = new ArrayList<>();
+            List<INDArray> temps = new ArrayList<>();
+            int[] source = new int[program.length];               // where each register's values are read from
+            for (int k = 0; k < program.length; k++) {
+                JavaKernels.Instr p = program[k];
+                boolean alone = !Arrays.equals(shapes[k], shape);
+                int a = remap(p.a(), source, alone);
+                int b = p.b() == JavaKernels.NONE ? p.b() : remap(p.b(), source, alone);
+                if (a == JavaKernels.NONE || b == JavaKernels.NONE && p.b() != JavaKernels.NONE) {
+                    temps.forEach(ex::release);
+                    return false;
+                }
+                JavaKernels.Instr r = new JavaKernels.Instr(p.kind(), a, b, p.constant());
+                if (alone) {
+                    INDArray t = floatOutput(shapes[k], ex, used, false);
+                    JavaKernels.evaluate(new JavaKernels.Instr[]{r}, args.toArray(INDArray[]::new), t);
+                    temps.add(t);
+                    args.add(t);
+                    source[k] = -args.size();
+                } else {
+                    source[k] = main.size();
+                    main.add(r);
+                }
+            }
+            INDArray o = floatOutput(shape, ex, used, fresh[0]);
+            JavaKernels.evaluate(main.toArray(JavaKernels.Instr[]::new), args.toArray(INDArray[]::new), o);
+            temps.forEach(ex::release);
+            v[out[0]] = o;
+            return true;
+        }
+
+        /**
+         * A program source in the evaluated program: inputs stay, a register is read where it went; a result
+         * computed alone cannot read a full-size one ({@link JavaKernels#NONE} then).
+         */
+        private static int remap(int src, int[] source, boolean alone) {
+            if (src < 0) {
+                return src;
+            }
+            return alone && source[src] >= 0 ? JavaKernels.NONE : source[src];
+        }
+
+        /** The shape of every register of {@link #program}, or null if an input does not suit the Java kernels. */
+        private long[][] registerShapes(List<INDArray> args) {
+            long[][] shapes = new long[program.length][];
+            for (int k = 0; k < program.length; k++) {
+                JavaKernels.Instr p = program[k];
+                int[] src = p.b() == JavaKernels.NONE ? new int[]{p.a()} : new int[]{p.a(), p.b()};
+                INDArray[] operands = new INDArray[src.length];
+                long[][] known = new long[src.length][];
+                for (int j = 0; j < src.length; j++) {
+                    if (src[j] >= 0) {
+                        known[j] = shapes[src[j]];
+                    } else {
+                        operands[j] = args.get(-1 - src[j]);
+                    }
+                }
+                shapes[k] = JavaKernels.outputShape(p.kind(), operands, known);
+                if (shapes[k] == null) {
+                    return null;
+                }
+            }
+            return shapes;
+        }
+
         void run(INDArray[] v, GraphExecutor ex, Set<ShapeKey> used) {
+            if (kind == Kind.FUSED) {
+                runFused(v, ex, used);
+                return;
+            }
             if (small != null && runSmall(v, ex, used)) {
                 return;
             }
@@ -513,6 +744,13 @@ public final class GraphExecutor implements AutoCloseable {
                         : new long[]{x.size(0), lastIndexValues.length};
                 INDArray o = floatOutput(shape, ex, used);
                 JavaKernels.gather(x, lastIndexValues, gatherAxis, o);
+                v[out[0]] = o;
+                return;
+            }
+            if (permutation != null && JavaKernels.canPermute(v[in[0]])) {
+                INDArray x = v[in[0]];
+                INDArray o = floatOutput(JavaKernels.permutedShape(x, permutation), ex, used);
+                JavaKernels.permute(x, permutation, o);
                 v[out[0]] = o;
                 return;
             }
@@ -542,10 +780,14 @@ public final class GraphExecutor implements AutoCloseable {
 
         /** An F32 array for this step's (single) output: pooled, or fresh if it is handed to the caller. */
         private INDArray floatOutput(long[] shape, GraphExecutor ex, Set<ShapeKey> used) {
-            return ex.allocate(LongShapeDescriptor.fromShape(shape, DataType.FLOAT), fresh[0], used);
+            return floatOutput(shape, ex, used, fresh[0]);
         }
 
-        /** Runs the op in Java if its arrays are small enough (see {@link JavaKernels}); false if not. */
+        private static INDArray floatOutput(long[] shape, GraphExecutor ex, Set<ShapeKey> used, boolean fresh) {
+            return ex.allocate(LongShapeDescriptor.fromShape(shape, DataType.FLOAT), fresh, used);
+        }
+
+        /** Runs the op in Java if its arrays suit the Java kernels ({@link JavaKernels#outputShape}); else false. */
         private boolean runSmall(INDArray[] v, GraphExecutor ex, Set<ShapeKey> used) {
             INDArray[] args = new INDArray[in.length];
             for (int i = 0; i < in.length; i++) {

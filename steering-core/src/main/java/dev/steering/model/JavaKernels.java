@@ -15,16 +15,14 @@ import org.nd4j.linalg.api.ops.ScalarOp;
  * runs ~300 adds, multiplies, scalar ops and rsqrts on arrays of a few thousand floats: here a few µs each.
  *
  * <p>Covers {@code add}, {@code subtract}, {@code multiply} with NumPy broadcasting (rank ≤ 4), the scalar ops
- * {@code add_scalar}, {@code sub_scalar}, {@code mul_scalar} and {@code rsqrt}, on row-major contiguous F32 arrays
- * whose result has at most {@value #MAX_LENGTH} elements (larger arrays stay native, where the loops are vectorised
- * and threaded; {@link #outputShape} returns null for anything not covered and the caller runs the native op);
- * {@code erf} at any size (see {@link #erf}); column slices and gathers of matrices of any size (block copies). Add,
- * subtract and multiply are exact IEEE operations, so results equal libnd4j's bit for bit; {@code rsqrt} is
- * rounded from double precision (within 1 ulp of libnd4j's). Large arrays are split over the cores.
+ * {@code add_scalar}, {@code sub_scalar}, {@code mul_scalar}, {@code rsqrt} and {@code erf} on row-major contiguous
+ * F32 arrays of any size ({@link #outputShape} returns null for anything not covered and the caller runs the native
+ * op); column slices and gathers of matrices (block copies). Add, subtract and multiply are exact IEEE operations,
+ * so results equal libnd4j's bit for bit; {@code rsqrt} is rounded from double precision (within 1 ulp of
+ * libnd4j's). The loops run block by block over Java arrays, which the JIT vectorises, and large arrays are split
+ * over the cores; every element's result is independent of the split, so runs reproduce bit for bit.
  */
 final class JavaKernels {
-    /** Largest result (elements) computed here. */
-    static final int MAX_LENGTH = 1 << 17;
     /** Arrays of at least this many elements are split over the cores. */
     private static final long PARALLEL_MIN = 1 << 15;
     private static final int CORES = Runtime.getRuntime().availableProcessors();
@@ -54,33 +52,34 @@ final class JavaKernels {
         };
     }
 
-    /** The result shape if this call can run here (inputs F32, own row-major arrays, broadcastable, small), else null. */
+    /** The result shape if this call can run here (inputs F32, own row-major arrays, broadcastable), else null. */
     static long[] outputShape(Kind kind, INDArray[] in) {
-        for (INDArray a : in) {
-            if (a.dataType() != DataType.FLOAT || a.isEmpty() || !contiguous(a) || a.rank() > 4) {
+        return outputShape(kind, in, new long[in.length][]);
+    }
+
+    /**
+     * As {@link #outputShape(Kind, INDArray[])} for an op of a program: operand {@code j} is {@code in[j]}, or, if
+     * {@code known[j]} is set, an earlier result of that shape.
+     */
+    static long[] outputShape(Kind kind, INDArray[] in, long[][] known) {
+        long[][] shapes = new long[in.length][];
+        for (int j = 0; j < in.length; j++) {
+            INDArray a = in[j];
+            if (known[j] != null) {
+                shapes[j] = known[j];
+            } else if (a.dataType() != DataType.FLOAT || a.isEmpty() || !contiguous(a) || a.rank() > 4) {
                 return null;
+            } else {
+                shapes[j] = a.shape();
             }
         }
-        long[] shape;
         if (kind == Kind.ADD || kind == Kind.SUB || kind == Kind.MUL) {
-            if (in.length != 2) {
-                return null;
-            }
-            shape = broadcastShape(in[0].shape(), in[1].shape());
-            if (shape == null) {
-                return null;
-            }
-        } else {
-            if (in.length > 2 || (in.length == 2 && in[1].length() != 1)) {
-                return null;
-            }
-            shape = in[0].shape();
+            return in.length == 2 ? broadcastShape(shapes[0], shapes[1]) : null;
         }
-        long n = 1;
-        for (long d : shape) {
-            n *= d;
+        if (in.length > 2 || (in.length == 2 && java.util.Arrays.stream(shapes[1]).reduce(1, (x, y) -> x * y) != 1)) {
+            return null;
         }
-        return n <= MAX_LENGTH || kind == Kind.ERF ? shape : null;
+        return shapes[0];
     }
 
     /**
@@ -89,36 +88,143 @@ final class JavaKernels {
      * @param op the op (for a scalar op's own scalar when it has no scalar input)
      */
     static void run(Kind kind, DifferentialFunction op, INDArray[] in, INDArray out) {
-        checkBounds(in);
+        evaluate(new Instr[]{instr(kind, op, -1, in.length == 2 ? -2 : NONE)}, in, out);
+    }
+
+    /** No second source (a unary op, or a scalar op whose scalar is the op's own). */
+    static final int NONE = Integer.MIN_VALUE;
+
+    /**
+     * One op of an elementwise program (see {@link #evaluate}): its kind and sources. A source {@code r ≥ 0} is
+     * the result of instruction {@code r}, {@code −1 − i} is input array {@code i}; {@code b} is {@link #NONE} for
+     * a unary op and for a scalar op without a scalar input, which then uses {@code constant}.
+     */
+    record Instr(Kind kind, int a, int b, float constant) {
+    }
+
+    /** The instruction for {@code op} of {@code kind} reading sources {@code a} and {@code b}. */
+    static Instr instr(Kind kind, DifferentialFunction op, int a, int b) {
+        boolean scalarOp = kind == Kind.ADD_SCALAR || kind == Kind.SUB_SCALAR || kind == Kind.MUL_SCALAR;
+        float constant = scalarOp && b == NONE ? ((ScalarOp) op).scalar().getFloat(0) : 0f;
+        return new Instr(kind, a, b, constant);
+    }
+
+    /** Elements per block of {@link #evaluate}: scratch arrays that stay in the core's caches. */
+    private static final int BLOCK = 1024;
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[0][]);
+    private static final ThreadLocal<double[]> DOUBLES = ThreadLocal.withInitial(() -> new double[BLOCK]);
+
+    /**
+     * Runs an elementwise program: instruction {@code k} computes register {@code k} from inputs and earlier
+     * registers, every register of {@code out}'s shape (inputs broadcast to it, NumPy style: padded to rank 4,
+     * broadcast axes read with stride 0), and the last register is written to {@code out}. The output is computed
+     * block by block through Java arrays, so the loops vectorise and a chain of ops reads and writes memory once;
+     * every instruction rounds to F32 exactly as the op alone does, so a program gives bit for bit what its ops give
+     * one after another, whatever the blocking or the split over the cores. The inputs must be contiguous row-major
+     * F32 arrays (see {@link #outputShape}); a scalar source has one element.
+     */
+    static void evaluate(Instr[] program, INDArray[] inputs, INDArray out) {
+        checkBounds(inputs);
         checkBounds(out);
-        long z = address(out);
+        long[] o = pad(out.shape());
+        long total = out.length();
+        // every input is the whole output or one value: one long row
+        boolean flat = java.util.Arrays.stream(inputs).allMatch(in -> in.length() == total || in.length() == 1);
+        long rows = flat ? 1 : o[0] * o[1] * o[2];
+        long inner = flat ? total : o[3];
+        long[][] st = new long[inputs.length][];
+        FloatBuffer[] buf = new FloatBuffer[inputs.length];
+        for (int i = 0; i < inputs.length; i++) {
+            st[i] = inputs[i].length() == 1 ? new long[4] : strides(inputs[i].shape(), o);
+            buf[i] = inputs[i].data().asNioFloat();
+        }
+        FloatBuffer fz = out.data().asNioFloat();
+        long blocks = (inner + BLOCK - 1) / BLOCK;
+        inChunks(rows * blocks, Math.min(inner, BLOCK), (from, to) -> {
+            float[][] t = scratch(inputs.length + program.length);
+            double[] d = DOUBLES.get();
+            for (long u = from; u < to; u++) {
+                long row = u / blocks;
+                long start = u % blocks * BLOCK;
+                int n = (int) Math.min(BLOCK, inner - start);
+                long i2 = row % o[2];
+                long i1 = row / o[2] % o[1];
+                long i0 = row / (o[2] * o[1]);
+                for (int i = 0; i < inputs.length; i++) {
+                    long[] s = st[i];
+                    long at = i0 * s[0] + i1 * s[1] + i2 * s[2];
+                    if (flat ? inputs[i].length() == 1 : s[3] == 0) {
+                        java.util.Arrays.fill(t[i], 0, n, buf[i].get(Math.toIntExact(at)));
+                    } else {
+                        buf[i].get(Math.toIntExact(at + start), t[i], 0, n);
+                    }
+                }
+                for (int k = 0; k < program.length; k++) {
+                    Instr p = program[k];
+                    float[] x = source(t, inputs.length, p.a);
+                    float[] y;
+                    if (p.b == NONE) {
+                        y = t[inputs.length + k];           // the result's own block holds a scalar op's constant
+                        if (p.kind != Kind.RSQRT && p.kind != Kind.ERF) {
+                            java.util.Arrays.fill(y, 0, n, p.constant);
+                        }
+                    } else {
+                        y = source(t, inputs.length, p.b);
+                    }
+                    apply(p.kind, x, y, t[inputs.length + k], n, d);
+                }
+                fz.put(Math.toIntExact(row * inner + start), t[inputs.length + program.length - 1], 0, n);
+            }
+        });
+    }
+
+    private static float[] source(float[][] t, int inputs, int s) {
+        return s >= 0 ? t[inputs + s] : t[-1 - s];
+    }
+
+    /** This thread's {@code count} scratch blocks. */
+    private static float[][] scratch(int count) {
+        float[][] t = SCRATCH.get();
+        if (t.length < count) {
+            t = new float[count][BLOCK];
+            SCRATCH.set(t);
+        }
+        return t;
+    }
+
+    /** {@code r = x ⊕ y} (or {@code f(x)}) on {@code n} elements; {@code r} may be {@code y} (a constant's block). */
+    private static void apply(Kind kind, float[] x, float[] y, float[] r, int n, double[] d) {
         switch (kind) {
-            case ADD, SUB, MUL -> broadcast(kind, in[0], in[1], out, z);
-            case ERF -> {
-                FloatBuffer x = in[0].data().asNioFloat();
-                FloatBuffer o = out.data().asNioFloat();
-                int xOff = Math.toIntExact(in[0].offset());
-                int oOff = Math.toIntExact(out.offset());
-                inChunks(out.length(), 1, (from, to) -> erfBlocks(x, xOff, o, oOff, (int) from, (int) to));
+            case ADD, ADD_SCALAR -> {
+                for (int j = 0; j < n; j++) {
+                    r[j] = x[j] + y[j];
+                }
+            }
+            case SUB, SUB_SCALAR -> {
+                for (int j = 0; j < n; j++) {
+                    r[j] = x[j] - y[j];
+                }
+            }
+            case MUL, MUL_SCALAR -> {
+                for (int j = 0; j < n; j++) {
+                    r[j] = x[j] * y[j];
+                }
             }
             case RSQRT -> {
-                long x = address(in[0]);
-                inChunks(out.length(), 1, (from, to) -> {
-                    for (long i = from; i < to; i++) {
-                        U.putFloat(z + 4 * i, (float) (1.0 / Math.sqrt(U.getFloat(x + 4 * i))));
-                    }
-                });
+                for (int j = 0; j < n; j++) {
+                    r[j] = (float) (1.0 / Math.sqrt(x[j]));
+                }
             }
-            default -> {
-                float s = in.length == 2 ? in[1].getFloat(0) : ((ScalarOp) op).scalar().getFloat(0);
-                long x = address(in[0]);
-                inChunks(out.length(), 1, (from, to) -> {
-                    for (long i = from; i < to; i++) {
-                        float a = U.getFloat(x + 4 * i);
-                        U.putFloat(z + 4 * i, kind == Kind.ADD_SCALAR ? a + s : kind == Kind.SUB_SCALAR ? a - s : a * s);
-                    }
-                });
+            case ERF -> {
+                for (int j = 0; j < n; j++) {
+                    d[j] = x[j];
+                }
+                erf(d, n);
+                for (int j = 0; j < n; j++) {
+                    r[j] = (float) d[j];
+                }
             }
+            default -> throw new AssertionError(kind);
         }
     }
 
@@ -138,35 +244,8 @@ final class JavaKernels {
         return (float) Math.copySign(1 - 1 / (p8 * p8), v);
     }
 
-    /** Elements per block of {@link #erfBlocks}: a scratch array that stays in L1. */
-    private static final int ERF_BLOCK = 2048;
-    private static final ThreadLocal<float[]> ERF_FLOATS = ThreadLocal.withInitial(() -> new float[ERF_BLOCK]);
-    private static final ThreadLocal<double[]> ERF_DOUBLES = ThreadLocal.withInitial(() -> new double[ERF_BLOCK]);
-
     /**
-     * {@link #erf} of elements {@code [from, to)}, block by block through Java arrays (bounds-checked NIO copies):
-     * the loops over plain arrays are branch-free, so the JIT vectorises them (several times faster than the scalar
-     * loop over raw memory), and the results equal {@link #erf}'s bit for bit.
-     */
-    private static void erfBlocks(FloatBuffer x, int xOff, FloatBuffer out, int outOff, int from, int to) {
-        float[] f = ERF_FLOATS.get();
-        double[] d = ERF_DOUBLES.get();
-        for (int start = from; start < to; start += ERF_BLOCK) {
-            int n = Math.min(ERF_BLOCK, to - start);
-            x.get(xOff + start, f, 0, n);
-            for (int i = 0; i < n; i++) {
-                d[i] = f[i];
-            }
-            erf(d, n);
-            for (int i = 0; i < n; i++) {
-                f[i] = (float) d[i];
-            }
-            out.put(outOff + start, f, 0, n);
-        }
-    }
-
-    /**
-     * {@link #erf} in place on {@code d[0 … n−1]}, written without branches: the sign comes from {@code c / |c|}
+     * {@link #erf(float)} in place on {@code d[0 … n−1]}, written without branches: the sign comes from {@code c / |c|}
      * with {@code c} = v clamped to the finite range (exactly ±1 for any nonzero F32 value, infinities included;
      * 0 and −0 give ±0 as {@code copySign} does; NaN stays NaN).
      */
@@ -182,46 +261,6 @@ final class JavaKernels {
             double c = Math.max(-Double.MAX_VALUE, Math.min(Double.MAX_VALUE, v));
             d[i] = (1 - 1 / (p8 * p8)) * (c / (Math.abs(c) + 1e-300));
         }
-    }
-
-    /** Binary op with broadcasting: both inputs padded to rank 4, broadcast axes get stride 0. */
-    private static void broadcast(Kind kind, INDArray a, INDArray b, INDArray out, long z) {
-        long[] o = pad(out.shape());
-        long[] sa = strides(a.shape(), o);
-        long[] sb = strides(b.shape(), o);
-        long pa = address(a);
-        long pb = address(b);
-        long inner = o[3];
-        long da = 4 * sa[3];
-        long db = 4 * sb[3];
-        // one "row" per (i0, i1, i2); rows are split over the cores for large arrays
-        inChunks(o[0] * o[1] * o[2], inner, (from, to) -> {
-            for (long row = from; row < to; row++) {
-                long i2 = row % o[2];
-                long i1 = row / o[2] % o[1];
-                long i0 = row / (o[2] * o[1]);
-                long xa = pa + 4 * (i0 * sa[0] + i1 * sa[1] + i2 * sa[2]);
-                long xb = pb + 4 * (i0 * sb[0] + i1 * sb[1] + i2 * sb[2]);
-                long xz = z + 4 * row * inner;
-                switch (kind) {
-                    case ADD -> {
-                        for (long j = 0; j < inner; j++) {
-                            U.putFloat(xz + 4 * j, U.getFloat(xa + da * j) + U.getFloat(xb + db * j));
-                        }
-                    }
-                    case SUB -> {
-                        for (long j = 0; j < inner; j++) {
-                            U.putFloat(xz + 4 * j, U.getFloat(xa + da * j) - U.getFloat(xb + db * j));
-                        }
-                    }
-                    default -> {
-                        for (long j = 0; j < inner; j++) {
-                            U.putFloat(xz + 4 * j, U.getFloat(xa + da * j) * U.getFloat(xb + db * j));
-                        }
-                    }
-                }
-            }
-        });
     }
 
     /** A range {@code [from, to)} of rows. */
@@ -338,6 +377,55 @@ final class JavaKernels {
             long dst = pz + 4 * r * width;
             for (int j = 0; j < width; j++) {
                 U.putFloat(dst + 4L * j, U.getFloat(src + 4 * idx[j]));
+            }
+        });
+    }
+
+    /**
+     * For a {@code permute} of a rank-4 array that keeps the last axis in place (attention's head split and merge,
+     * {@code [b, s, h, d] ↔ [b, h, s, d]}), its axis order; else null.
+     */
+    static int[] permutation(DifferentialFunction op) {
+        if (U == null || !op.opName().equals("permute") || !(op instanceof DynamicCustomOp c)) {
+            return null;
+        }
+        long[] a = c.iArgs();
+        return a.length == 4 && a[3] == 3 ? java.util.Arrays.stream(a).mapToInt(Math::toIntExact).toArray() : null;
+    }
+
+    /** Whether {@link #permute} can take {@code x}. */
+    static boolean canPermute(INDArray x) {
+        return x.dataType() == DataType.FLOAT && x.rank() == 4 && contiguous(x);
+    }
+
+    /** The shape of {@code x} with its axes in {@code axes} order. */
+    static long[] permutedShape(INDArray x, int[] axes) {
+        long[] shape = new long[axes.length];
+        for (int i = 0; i < axes.length; i++) {
+            shape[i] = x.size(axes[i]);
+        }
+        return shape;
+    }
+
+    /** {@code out = x.permute(axes)} copied row-major (the last axis stays): one block copy per innermost row. */
+    static void permute(INDArray x, int[] axes, INDArray out) {
+        checkBounds(x, out);
+        long[] shape = permutedShape(x, axes);
+        if (!java.util.Arrays.equals(shape, out.shape()) || axes[3] != 3) {
+            throw new IllegalArgumentException("permute " + java.util.Arrays.toString(axes) + " of "
+                    + java.util.Arrays.toString(x.shape()) + " into " + java.util.Arrays.toString(out.shape()));
+        }
+        long[] st = x.stride();
+        long px = address(x);
+        long pz = address(out);
+        long d = shape[3];
+        inChunks(shape[0] * shape[1] * shape[2], d, (from, to) -> {
+            for (long row = from; row < to; row++) {
+                long i2 = row % shape[2];
+                long i1 = row / shape[2] % shape[1];
+                long i0 = row / (shape[2] * shape[1]);
+                long src = i0 * st[axes[0]] + i1 * st[axes[1]] + i2 * st[axes[2]];
+                U.copyMemory(px + 4 * src, pz + 4 * row * d, 4 * d);
             }
         });
     }

@@ -31,7 +31,10 @@ class JavaKernelsTest {
             {{4, 1, 6}, {1, 5, 1}},         // both broadcast
             {{7}, {7}},
             {{64, 768}, {1, 768}},          // large enough to be split over the cores
-            {{2, 12, 16, 128}, {2, 1, 16, 128}}};
+            {{2, 12, 16, 128}, {2, 1, 16, 128}},
+            {{256, 3072}, {1, 3072}},       // a prefill's bias add: split over the cores, rows in blocks
+            {{3, 5000}, {3, 1}},            // rows longer than a block
+            {{1, 5000}, {1, 5000}}};
 
     @Test
     void binaryOpsEqualLibnd4jBitForBit() {
@@ -91,10 +94,65 @@ class JavaKernelsTest {
         assertEquals(-JavaKernels.erf(0.7f), JavaKernels.erf(-0.7f));
     }
 
+    /** A fused program (exact GELU of a biased product, as the executor fuses it) gives its ops' results bit for bit. */
+    @Test
+    void programEqualsItsOpsOneAfterAnother() {
+        Nd4j.getRandom().setSeed(11);
+        INDArray x = Nd4j.randn(DataType.FLOAT, 64, 3072).muli(2);                // split over the cores
+        INDArray bias = Nd4j.randn(DataType.FLOAT, 1, 3072);
+        var half = new ScalarMultiplication(x, 0.5);
+        var sqrtHalf = new ScalarMultiplication(x, 0.7071067811865476);
+        var one = new ScalarAdd(x, 1.0);
+        JavaKernels.Instr[] gelu = {
+                JavaKernels.instr(JavaKernels.Kind.ADD, null, -1, -2),                  // r0 = x + bias
+                JavaKernels.instr(JavaKernels.Kind.MUL_SCALAR, sqrtHalf, 0, JavaKernels.NONE),
+                JavaKernels.instr(JavaKernels.Kind.ERF, null, 1, JavaKernels.NONE),
+                JavaKernels.instr(JavaKernels.Kind.ADD_SCALAR, one, 2, JavaKernels.NONE),
+                JavaKernels.instr(JavaKernels.Kind.MUL, null, 0, 3),                    // r0 read twice
+                JavaKernels.instr(JavaKernels.Kind.MUL_SCALAR, half, 4, JavaKernels.NONE)};
+        INDArray fused = Nd4j.create(DataType.FLOAT, 64, 3072);
+        JavaKernels.evaluate(gelu, new INDArray[]{x, bias}, fused);
+
+        INDArray r0 = Nd4j.create(DataType.FLOAT, 64, 3072);
+        JavaKernels.run(JavaKernels.Kind.ADD, null, new INDArray[]{x, bias}, r0);
+        INDArray t = Nd4j.create(DataType.FLOAT, 64, 3072);
+        INDArray u = Nd4j.create(DataType.FLOAT, 64, 3072);
+        JavaKernels.run(JavaKernels.Kind.MUL_SCALAR, sqrtHalf, new INDArray[]{r0}, t);
+        JavaKernels.run(JavaKernels.Kind.ERF, null, new INDArray[]{t}, u);
+        JavaKernels.run(JavaKernels.Kind.ADD_SCALAR, one, new INDArray[]{u}, t);
+        JavaKernels.run(JavaKernels.Kind.MUL, null, new INDArray[]{r0, t}, u);
+        JavaKernels.run(JavaKernels.Kind.MUL_SCALAR, half, new INDArray[]{u}, t);
+        assertArrayEquals(t.data().asFloat(), fused.data().asFloat());
+        // and the separate Java ops are libnd4j's arithmetic (erf within its bound)
+        INDArray want = x.add(bias);
+        INDArray erf = Nd4j.exec(new org.nd4j.linalg.api.ops.impl.transforms.strict.Erf(want.mul(0.7071067811865476)));
+        want = want.mul(erf.add(1.0)).mul(0.5);
+        float[] w = want.data().asFloat();
+        float[] g = fused.data().asFloat();
+        for (int i = 0; i < w.length; i++) {
+            assertEquals(w[i], g[i], 1e-6 * (1 + Math.abs(w[i])));
+        }
+    }
+
+    @Test
+    void permutesKeepingTheLastAxisEqualSameDiffs() {
+        INDArray x = Nd4j.rand(DataType.FLOAT, 2, 5, 3, 8);
+        var op = new org.nd4j.linalg.api.ops.impl.shape.Permute(x, 0, 2, 1, 3);
+        int[] axes = JavaKernels.permutation(op);
+        assertArrayEquals(new int[]{0, 2, 1, 3}, axes);
+        assertTrue(JavaKernels.canPermute(x));
+        INDArray got = Nd4j.create(DataType.FLOAT, JavaKernels.permutedShape(x, axes));
+        JavaKernels.permute(x, axes, got);
+        assertEquals(x.permute(0, 2, 1, 3).dup('c'), got);
+        assertNull(JavaKernels.permutation(new org.nd4j.linalg.api.ops.impl.shape.Permute(x, 0, 1, 3, 2)));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> JavaKernels.permute(x, axes, Nd4j.create(DataType.FLOAT, 2, 5, 3, 8)));
+    }
+
     @Test
     void declinesWhatItDoesNotCover() {
-        INDArray big = Nd4j.create(DataType.FLOAT, 256, 3072);                   // prefill-sized: native
-        assertNull(JavaKernels.outputShape(JavaKernels.Kind.ADD, new INDArray[]{big, big}));
+        INDArray big = Nd4j.create(DataType.FLOAT, 256, 3072);                   // prefill-sized: covered
+        assertNotNull(JavaKernels.outputShape(JavaKernels.Kind.ADD, new INDArray[]{big, big}));
         INDArray m = Nd4j.rand(DataType.FLOAT, 8, 16);
         INDArray view = m.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
                 org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 8));

@@ -52,7 +52,8 @@ class BenchAndTrainToyCommandTest {
         String profile = err.toString(StandardCharsets.UTF_8);
         assertTrue(profile.contains("prefill (one call): ") && profile.contains("decode (per step): "), profile);
         assertTrue(profile.contains("matmul [2, 512]x[50304, 512]T"), profile);    // the decode step's unembedding
-        assertTrue(profile.contains(" erf"), profile);
+        // exact GELU and the bias add before it run as one fused step
+        assertTrue(profile.contains(" fused add+mul_scalar+erf+add_scalar+multiply+mul_scalar"), profile);
     }
 
     @Test
