@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.TreeSet;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.array.SingleThreadArrayHolder;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -81,6 +82,10 @@ public final class GraphBuilder {
         this.weights = weights;
         this.trainable = trainable;
         this.kvCache = kvCache;
+        // SameDiff's default holder copies every constant it is given (ThreadSafeArrayHolder.setArray dups), which
+        // held the F32 weights twice; constants are written once here and only read afterwards, so the graph holds
+        // the model's own arrays (freed by Weights.close, not by the graph).
+        sd.setConstantArrays(new SingleThreadArrayHolder());
         this.inputIds = sd.placeHolder(INPUT_IDS, DataType.INT64, -1, -1);
         this.attentionMask = sd.placeHolder(ATTENTION_MASK, DataType.FLOAT, -1, 1, -1, -1);
     }
