@@ -221,7 +221,8 @@ class SparkRunAllTest {
         }
     }
 
-    private static Path runAll(String... args) {
+    /** Runs {@code run-all args} in this JVM, asserts exit code 0 and returns the run directory it printed. */
+    static Path runAll(String... args) {
         ByteArrayOutputStream stdout = new ByteArrayOutputStream();
         ByteArrayOutputStream stderr = new ByteArrayOutputStream();
         PrintStream old = System.out;

@@ -15,9 +15,6 @@ import dev.steering.experiment.SweepColumns;
 import dev.steering.experiment.YamlConfig;
 import dev.steering.experiment.parquet.ParquetReader;
 import dev.steering.spark.SparkConditionRunner;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -324,20 +321,7 @@ class SparkSweepStudiesTest {
     }
 
     private static Path runAll(String config, Path out, String... more) {
-        ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-        ByteArrayOutputStream stderr = new ByteArrayOutputStream();
-        PrintStream old = System.out;
-        System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
-        int code;
-        try {
-            String[] argv = Stream.of(Stream.of("run-all", "--config", config, "--output", out.toString()),
-                    Arrays.stream(SMALL), Arrays.stream(more)).flatMap(s -> s).toArray(String[]::new);
-            code = Main.run(argv, new PrintStream(stderr, true, StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(old);
-        }
-        assertEquals(0, code, stderr.toString(StandardCharsets.UTF_8));
-        String[] lines = stdout.toString(StandardCharsets.UTF_8).strip().split("\n");
-        return Path.of(lines[lines.length - 1].strip());
+        return SparkRunAllTest.runAll(Stream.of(Stream.of("--config", config, "--output", out.toString()),
+                Arrays.stream(SMALL), Arrays.stream(more)).flatMap(s -> s).toArray(String[]::new));
     }
 }
