@@ -5,8 +5,8 @@ import dev.steering.model.Architectures;
 import dev.steering.model.ForwardInputs;
 import dev.steering.model.LanguageModel;
 import dev.steering.model.LogitsAgreement;
+import dev.steering.model.compact.FakeQuantizedTensors.Matrix;
 import dev.steering.weights.Checkpoint;
-import dev.steering.weights.TensorInfo;
 import dev.steering.weights.TensorSource;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -72,8 +72,8 @@ final class QuantizationSensitivity {
                         for (int bits = 4; bits <= 8; bits++) {
                             int nmax = 1 << (bits - 1);
                             report(dir, bits + "-bit", ckpt, conv1d, origin, reference, name -> switch (kind(name)) {
-                                case "embed" -> w -> CompactMatrix.roundTrip(w.w, w.out, w.in, StorageType.BF16);
-                                case "unembed" -> w -> CompactMatrix.roundTrip(w.w, w.out, w.in, StorageType.INT8);
+                                case "embed" -> FakeQuantizedTensors.roundTrip(StorageType.BF16);
+                                case "unembed" -> FakeQuantizedTensors.roundTrip(StorageType.INT8);
                                 default -> w -> symmetric(w, nmax);
                             });
                         }
@@ -83,14 +83,10 @@ final class QuantizationSensitivity {
         }
     }
 
-    /** A matrix [out, in], row-major. */
-    record Matrix(float[] w, int out, int in) {
-    }
-
     private static Function<String, Function<Matrix, float[]>> blocks(Function<String, StorageType> type) {
         return name -> {
             StorageType t = type.apply(name);
-            return t == null ? null : m -> CompactMatrix.roundTrip(m.w, m.out, m.in, t);
+            return t == null ? null : FakeQuantizedTensors.roundTrip(t);
         };
     }
 
@@ -124,15 +120,15 @@ final class QuantizationSensitivity {
      */
     static float[] symmetric(Matrix m, int nmax) {
         int g = StorageType.GROUP;
-        float[] back = new float[m.w.length];
+        float[] back = new float[m.w().length];
         int[] levels = new int[g];
-        for (int r = 0; r < m.out; r++) {
-            for (int k0 = 0; k0 < m.in; k0 += g) {
-                int n = Math.min(g, m.in - k0);
-                int base = r * m.in + k0;
+        for (int r = 0; r < m.out(); r++) {
+            for (int k0 = 0; k0 < m.in(); k0 += g) {
+                int n = Math.min(g, m.in() - k0);
+                int base = r * m.in() + k0;
                 float max = 0;
                 for (int i = 0; i < n; i++) {
-                    max = Math.abs(m.w[base + i]) > Math.abs(max) ? m.w[base + i] : max;
+                    max = Math.abs(m.w()[base + i]) > Math.abs(max) ? m.w()[base + i] : max;
                 }
                 if (max == 0) {
                     continue;
@@ -145,8 +141,8 @@ final class QuantizationSensitivity {
                     double sumlx = 0;
                     double suml2 = 0;
                     for (int i = 0; i < n; i++) {
-                        int l = Math.max(-nmax, Math.min(nmax - 1, Math.round(m.w[base + i] * iscale)));
-                        sumlx += m.w[base + i] * l;
+                        int l = Math.max(-nmax, Math.min(nmax - 1, Math.round(m.w()[base + i] * iscale)));
+                        sumlx += m.w()[base + i] * l;
                         suml2 += (double) l * l;
                     }
                     if (suml2 > 0 && sumlx * sumlx / suml2 > best) {
@@ -157,7 +153,7 @@ final class QuantizationSensitivity {
                 }
                 float d = HalfFloats.halfToFloat(HalfFloats.floatToHalf((float) scale));
                 for (int i = 0; i < n; i++) {
-                    levels[i] = Math.max(-nmax, Math.min(nmax - 1, Math.round(m.w[base + i] * bestIscale)));
+                    levels[i] = Math.max(-nmax, Math.min(nmax - 1, Math.round(m.w()[base + i] * bestIscale)));
                     back[base + i] = levels[i] * d;
                 }
             }
@@ -167,7 +163,7 @@ final class QuantizationSensitivity {
 
     private static void report(Path dir, String label, Checkpoint ckpt, boolean conv1d, String origin,
                                List<INDArray> reference, Function<String, Function<Matrix, float[]>> pick) {
-        TensorSource src = new Replaced(ckpt.tensors(), conv1d, pick);
+        TensorSource src = new FakeQuantizedTensors(ckpt.tensors(), conv1d, (name, info) -> pick.apply(name));
         Architecture q = Architectures.load(ckpt.config(), src, origin);
         int vocab = q.config().vocabSize();
         LogitsAgreement m = LogitsAgreement.of(reference, logits(q, prompts(vocab,
@@ -200,50 +196,5 @@ final class QuantizationSensitivity {
             return prompts.stream().map(p -> m.graph(List.of()).run(ForwardInputs.single(p), null, List.of())
                     .logits().dup()).toList();
         }
-    }
-
-    /** Checkpoint tensors with the picked matrices replaced by their round trip (GPT-2's Conv1D along its in). */
-    private record Replaced(TensorSource src, boolean conv1d, Function<String, Function<Matrix, float[]>> pick)
-            implements TensorSource {
-        @Override
-        public Set<String> names() {
-            return src.names();
-        }
-
-        @Override
-        public TensorInfo info(String name) {
-            return src.info(name);
-        }
-
-        @Override
-        public float[] floats(String name) {
-            long[] shape = src.info(name).shape();
-            float[] w = src.floats(name);
-            Function<Matrix, float[]> q = shape.length == 2 ? pick.apply(name) : null;
-            if (q == null) {
-                return w;
-            }
-            int rows = (int) shape[0];
-            int cols = (int) shape[1];
-            if (conv1d && !CompactPolicy.isEmbedding(name)) {
-                return transpose(q.apply(new Matrix(transpose(w, rows, cols), cols, rows)), cols, rows);
-            }
-            return q.apply(new Matrix(w, rows, cols));
-        }
-
-        @Override
-        public void close() {
-            src.close();
-        }
-    }
-
-    static float[] transpose(float[] w, int rows, int cols) {
-        float[] t = new float[w.length];
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                t[c * rows + r] = w[r * cols + c];
-            }
-        }
-        return t;
     }
 }
