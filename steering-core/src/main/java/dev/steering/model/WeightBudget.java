@@ -3,9 +3,11 @@ package dev.steering.model;
 import dev.steering.model.compact.CompactMatrix;
 import dev.steering.model.compact.CompactPolicy;
 import dev.steering.model.compact.StorageType;
+import dev.steering.weights.DType;
 import dev.steering.weights.TensorInfo;
 import dev.steering.weights.TensorSource;
 import java.lang.management.ManagementFactory;
+import java.util.Arrays;
 import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -103,18 +105,15 @@ public final class WeightBudget {
                         : "");
     }
 
-    /** The precision name of a storage type ({@code int4}, {@code bfloat16}; {@code float32} for null). */
+    /**
+     * The precision name of a storage type ({@code int4}, {@code bfloat16}; {@code float32} for null): the precision
+     * {@link CompactPolicy#storageType} maps to it.
+     */
     private static String precisionName(StorageType target) {
-        if (target == null) {
-            return Precision.FLOAT32.configName();
-        }
-        return switch (target) {
-            case F32 -> Precision.FLOAT32.configName();
-            case BF16 -> Precision.BFLOAT16.configName();
-            case F16 -> Precision.FLOAT16.configName();
-            case INT8 -> Precision.INT8.configName();
-            case INT4 -> Precision.INT4.configName();
-        };
+        StorageType t = target == null ? StorageType.F32 : target;
+        return Arrays.stream(Precision.values())
+                .filter(p -> p != Precision.AUTO && CompactPolicy.storageType(p, DType.F32) == t)
+                .findFirst().orElseThrow().configName();
     }
 
     /** This machine's physical memory in bytes, or 0 if the JVM cannot tell. */
