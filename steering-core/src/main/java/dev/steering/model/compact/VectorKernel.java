@@ -10,12 +10,13 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The kernel on the incubator Vector API ({@code jdk.incubator.vector}); loaded by {@link CompactKernels} only when
- * that module is in the boot layer. One FMA accumulator per (row, column) pair, F32 throughout.
+ * that module is in the boot layer. F32 throughout: a block of output columns is decoded into scratch (F32 weights
+ * are used in place) and register tiles run over it, 4 activation rows × 2 columns, then 1 row × 4 columns for the
+ * rows left over (a batch-1 decode step), each with an FMA accumulator per (row, column) pair.
  *
- * <p>Up to {@value #FUSED_MAX_ROWS} rows (decode): per output column the weights are decoded in registers and
- * multiplied with four activation rows at a time (then one at a time for the rest), so each column's weights come
- * from memory once and from L1 for the further row tiles. More rows (prefill): a block of columns is decoded into
- * scratch (F32 weights are used in place) and a 4-row × 2-column register tile runs over it.
+ * <p>Up to {@value #FUSED_MAX_ROWS} rows (decode) the blocks are small (~32 KiB decoded, so the tiles read them from
+ * L1) and the weights come from memory once per call. More rows (prefill): blocks of ~256 KiB (L2) and the input
+ * dimension in blocks of at most {@value #KC_MAX}.
  */
 final class VectorKernel implements ColumnKernel {
     static final int FUSED_MAX_ROWS = 16;
@@ -26,6 +27,7 @@ final class VectorKernel implements ColumnKernel {
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
     private static final int BLOCK_FLOATS = 64 * 1024;
+    private static final int DECODE_BLOCK_FLOATS = 8 * 1024;
     /** Largest input-dimension block of the prefill tiles (4 KiB per activation row). */
     private static final int KC_MAX = 1024;
 
@@ -52,13 +54,24 @@ final class VectorKernel implements ColumnKernel {
         return "vector-api-" + L * 32 + "bit";
     }
 
+    /** Columns per decoded block at prefill: ~256 KiB of F32 weights, so that every row tile finds them in L2. */
     static int blockColumns(int in) {
         return Math.max(8, Math.min(256, BLOCK_FLOATS / in) & ~7);
     }
 
+    /** Columns per decoded block at decode: ~32 KiB of F32 weights, so that the row tiles find them in L1. */
+    static int decodeColumns(int in) {
+        return Math.max(4, Math.min(64, DECODE_BLOCK_FLOATS / in) & ~3);
+    }
+
+    /** Scratch: a decoded block of columns, then (INT8/INT4) the block's scales as floats. */
     @Override
     public int scratchFloats(CompactMatrix w, int rows) {
-        return rows <= FUSED_MAX_ROWS || w.type() == StorageType.F32 ? 0 : blockColumns(w.inFeatures()) * w.inFeatures();
+        if (w.type() == StorageType.F32) {
+            return 0;
+        }
+        int nb = rows <= FUSED_MAX_ROWS ? decodeColumns(w.inFeatures()) : blockColumns(w.inFeatures());
+        return nb * (w.inFeatures() + w.groups());
     }
 
     @Override
@@ -66,44 +79,47 @@ final class VectorKernel implements ColumnKernel {
                         float[] scratch) {
         int in = w.inFeatures();
         int out = w.outFeatures();
-        if (rows <= FUSED_MAX_ROWS) {
-            for (int j = from; j < to; j++) {
-                int r = 0;
-                for (; r + 4 <= rows; r += 4) {
-                    fused4(w, j, x, xOff + r * in, in, y, yOff + r * out + j, out);
+        boolean decode = rows <= FUSED_MAX_ROWS;
+        int nbMax = decode ? decodeColumns(in) : blockColumns(in);
+        // at decode the whole input dimension is one block: all rows of a tile fit in L1/L2 anyway
+        int kc = decode ? in : inputBlock(in);
+        for (int c0 = from; c0 < to; c0 += nbMax) {
+            int nb = Math.min(nbMax, to - c0);
+            if (w.type() == StorageType.F32) {
+                tiles(w.f32, c0 * in, nb, in, kc, x, xOff, rows, y, yOff + c0, out);
+            } else {
+                int scalesAt = nb * in;
+                if (w.type().grouped()) {
+                    decodeScales(w, c0, nb, scratch, scalesAt);
                 }
-                for (; r < rows; r++) {
-                    y[yOff + r * out + j] = fused1(w, j, x, xOff + r * in);
+                for (int c = 0; c < nb; c++) {
+                    decodeRow(w, c0 + c, scratch, c * in, scalesAt + c * w.groups());
                 }
-            }
-        } else {
-            // column blocks of ~256 KiB of F32 weights, so that every row tile finds them in L2
-            int nbMax = blockColumns(in);
-            for (int c0 = from; c0 < to; c0 += nbMax) {
-                int nb = Math.min(nbMax, to - c0);
-                if (w.type() == StorageType.F32) {
-                    tiles(w.f32, c0 * in, nb, in, x, xOff, rows, y, yOff + c0, out);
-                } else {
-                    for (int c = 0; c < nb; c++) {
-                        decodeRow(w, c0 + c, scratch, c * in);
-                    }
-                    tiles(scratch, 0, nb, in, x, xOff, rows, y, yOff + c0, out);
-                }
+                tiles(scratch, 0, nb, in, kc, x, xOff, rows, y, yOff + c0, out);
             }
         }
     }
 
-    // ---- prefill: register tiles over F32 weights ----
+    // ---- register tiles over F32 (or decoded) weights ----
 
     /**
-     * y[r, c] for c < cols, r < rows, with weights row c at {@code w[wOff + c·in]}; y's column 0 at yOff. The input
-     * dimension is split into equal blocks of at most {@value #KC_MAX}, so that a 4-row activation tile and a
-     * column pair stay in L1 while the column pairs run over the tile (partial sums are added into y).
+     * The input-block size of the prefill tiles: the input dimension split into equal blocks of at most
+     * {@value #KC_MAX}, a multiple of the vector length, so that a 4-row activation tile and a column pair stay in L1.
      */
-    private static void tiles(float[] w, int wOff, int cols, int in, float[] x, int xOff, int rows, float[] y,
-                              int yOff, int yStride) {
+    private static int inputBlock(int in) {
         int blocks = (in + KC_MAX - 1) / KC_MAX;
-        int kc = ((in + blocks - 1) / blocks + L - 1) / L * L;
+        return ((in + blocks - 1) / blocks + L - 1) / L * L;
+    }
+
+    /**
+     * y[r, c] for c &lt; cols, r &lt; rows, with weights row c at {@code w[wOff + c·in]}; y's column 0 at yOff. The input
+     * dimension runs in blocks of {@code kc} (partial sums of later blocks are added into y). Tiles of 4 rows × 2
+     * columns, then 1 row × 4 columns for the rows left over, then single dot products: every one of them computes
+     * a given (row, column) with the same operations in the same order (FMA over the vector chunks, lane sum, scalar
+     * tail), so a row's result never depends on the other rows of the call (batched = one by one).
+     */
+    private static void tiles(float[] w, int wOff, int cols, int in, int kc, float[] x, int xOff, int rows,
+                              float[] y, int yOff, int yStride) {
         for (int k0 = 0; k0 < in; k0 += kc) {
             int k1 = Math.min(in, k0 + kc);
             boolean add = k0 > 0;
@@ -121,7 +137,11 @@ final class VectorKernel implements ColumnKernel {
                 }
             }
             for (; r < rows; r++) {
-                for (int c = 0; c < cols; c++) {
+                int c = 0;
+                for (; c + 4 <= cols; c += 4) {
+                    tile1x4(w, wOff + c * in, in, k0, k1, x, xOff + r * in, y, yOff + r * yStride + c, add);
+                }
+                for (; c < cols; c++) {
                     store(y, yOff + r * yStride + c, dot(w, wOff + c * in + k0, x, xOff + r * in + k0, k1 - k0), add);
                 }
             }
@@ -182,6 +202,35 @@ final class VectorKernel implements ColumnKernel {
         store(y, y0 + 3 * ys + 1, s31, add);
     }
 
+    private static void tile1x4(float[] w, int w0, int in, int k0, int k1, float[] x, int x0, float[] y, int y0,
+                                boolean add) {
+        int w1 = w0 + in;
+        int w2 = w1 + in;
+        int w3 = w2 + in;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int end = k1 - (k1 - k0) % L;
+        for (int k = k0; k < end; k += L) {
+            FloatVector u = FloatVector.fromArray(F, x, x0 + k);
+            a0 = FloatVector.fromArray(F, w, w0 + k).fma(u, a0);
+            a1 = FloatVector.fromArray(F, w, w1 + k).fma(u, a1);
+            a2 = FloatVector.fromArray(F, w, w2 + k).fma(u, a2);
+            a3 = FloatVector.fromArray(F, w, w3 + k).fma(u, a3);
+        }
+        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD),
+                s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        for (int k = end; k < k1; k++) {
+            float u = x[x0 + k];
+            s0 += w[w0 + k] * u;
+            s1 += w[w1 + k] * u;
+            s2 += w[w2 + k] * u;
+            s3 += w[w3 + k] * u;
+        }
+        store(y, y0, s0, add);
+        store(y, y0 + 1, s1, add);
+        store(y, y0 + 2, s2, add);
+        store(y, y0 + 3, s3, add);
+    }
+
     private static float dot(float[] w, int w0, float[] x, int x0, int in) {
         FloatVector a = FloatVector.zero(F);
         int end = in - in % L;
@@ -221,246 +270,93 @@ final class VectorKernel implements ColumnKernel {
         return (FloatVector) b.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0f).sub((byte) 8)
                 .convertShape(VectorOperators.B2F, F, 0);
     }
-
-    /** Decodes matrix row j into dst[off..off+in). */
-    private static void decodeRow(CompactMatrix w, int j, float[] dst, int off) {
-        int in = w.inFeatures();
+    /**
+     * Decodes matrix row j into dst[off..off+in); one method per type, so C2 inlines the Vector API calls in each (a
+     * single method over all types grew past the inlining limits and ran boxed, several times slower).
+     */
+    private static void decodeRow(CompactMatrix w, int j, float[] dst, int off, int scalesAt) {
         switch (w.type()) {
-            case F32 -> System.arraycopy(w.f32, j * in, dst, off, in);
-            case BF16, F16 -> {
-                boolean bf = w.type() == StorageType.BF16;
-                int base = j * in;
-                int end = in - in % L;
-                for (int k = 0; k < end; k += L) {
-                    (bf ? bf16(w.halves, base + k) : f16(w.halves, base + k)).intoArray(dst, off + k);
-                }
-                for (int k = end; k < in; k++) {
-                    dst[off + k] = w.weight(j, k);
-                }
-            }
-            case INT8, INT4 -> {
-                int groups = w.groups();
-                int full = in / GROUP;
-                boolean q8 = w.type() == StorageType.INT8;
-                for (int g = 0; g < full; g++) {
-                    float d = HalfFloats.halfToFloat(w.scales[j * groups + g]);
-                    int k0 = off + g * GROUP;
-                    if (q8) {
-                        int qb = (j * groups + g) * GROUP;
-                        for (int p = 0; p < GROUP; p += L) {
-                            i8(w.quants, qb + p).mul(d).intoArray(dst, k0 + p);
-                        }
-                    } else {
-                        int qb = (j * groups + g) * (GROUP / 2);
-                        for (int p = 0; p < GROUP / 2; p += L) {
-                            ByteVector b = ByteVector.fromArray(B, w.quants, qb + p);
-                            lowNibbles(b).mul(d).intoArray(dst, k0 + p);
-                            highNibbles(b).mul(d).intoArray(dst, k0 + GROUP / 2 + p);
-                        }
-                    }
-                }
-                for (int k = full * GROUP; k < in; k++) {
-                    dst[off + k] = w.weight(j, k);
-                }
-            }
+            case F32 -> System.arraycopy(w.f32, j * w.inFeatures(), dst, off, w.inFeatures());
+            case BF16 -> decodeBf16(w, j, dst, off);
+            case F16 -> decodeF16(w, j, dst, off);
+            case INT8 -> decodeInt8(w, j, dst, off, scalesAt);
+            case INT4 -> decodeInt4(w, j, dst, off, scalesAt);
         }
     }
 
-    // ---- decode: fused decoding and dot products ----
-
-    /** y[y0 + r·ys] = Σ_k W[j, k] · x[x0 + r·in + k] for r < 4 (one small method per type, so C2 inlines the
-     *  Vector API calls in each: a single method over all types grew past the inlining limits and ran boxed). */
-    private static void fused4(CompactMatrix w, int j, float[] x, int x0, int in, float[] y, int y0, int ys) {
-        switch (w.type()) {
-            case F32 -> f32x4(w, j, x, x0, in, y, y0, ys);
-            case BF16 -> bf16x4(w, j, x, x0, in, y, y0, ys);
-            case F16 -> f16x4(w, j, x, x0, in, y, y0, ys);
-            case INT8 -> i8x4(w, j, x, x0, in, y, y0, ys);
-            case INT4 -> i4x4(w, j, x, x0, in, y, y0, ys);
+    /**
+     * The F16 scales of rows {@code [j0, j0 + rows)} as floats into {@code dst[at…]} (row after row, {@code groups}
+     * each): one vector conversion for the block instead of a scalar one per group.
+     */
+    private static void decodeScales(CompactMatrix w, int j0, int rows, float[] dst, int at) {
+        int from = j0 * w.groups();
+        int n = rows * w.groups();
+        int end = n - n % L;
+        for (int i = 0; i < end; i += L) {
+            f16(w.scales, from + i).intoArray(dst, at + i);
+        }
+        for (int i = end; i < n; i++) {
+            dst[at + i] = HalfFloats.halfToFloat(w.scales[from + i]);
         }
     }
 
-    /** Σ_k W[j, k] · x[x0 + k]. */
-    private static float fused1(CompactMatrix w, int j, float[] x, int x0) {
-        return switch (w.type()) {
-            case F32 -> dot(w.f32, j * w.inFeatures(), x, x0, w.inFeatures());
-            case BF16 -> bf16x1(w, j, x, x0);
-            case F16 -> f16x1(w, j, x, x0);
-            case INT8 -> i8x1(w, j, x, x0);
-            case INT4 -> i4x1(w, j, x, x0);
-        };
-    }
-
-    private static void f32x4(CompactMatrix w, int j, float[] x, int x0, int in, float[] y, int y0, int ys) {
-        int x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        int end = in - in % L;
-        int base = j * in;
-        for (int k = 0; k < end; k += L) {
-            FloatVector v = FloatVector.fromArray(F, w.f32, base + k);
-            a0 = v.fma(FloatVector.fromArray(F, x, x0 + k), a0);
-            a1 = v.fma(FloatVector.fromArray(F, x, x1 + k), a1);
-            a2 = v.fma(FloatVector.fromArray(F, x, x2 + k), a2);
-            a3 = v.fma(FloatVector.fromArray(F, x, x3 + k), a3);
-        }
-        finish4(w, j, end, x, x0, in, y, y0, ys, a0, a1, a2, a3);
-    }
-
-    private static void bf16x4(CompactMatrix w, int j, float[] x, int x0, int in, float[] y, int y0, int ys) {
-        int x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        int end = in - in % L;
-        int base = j * in;
-        for (int k = 0; k < end; k += L) {
-            FloatVector v = bf16(w.halves, base + k);
-            a0 = v.fma(FloatVector.fromArray(F, x, x0 + k), a0);
-            a1 = v.fma(FloatVector.fromArray(F, x, x1 + k), a1);
-            a2 = v.fma(FloatVector.fromArray(F, x, x2 + k), a2);
-            a3 = v.fma(FloatVector.fromArray(F, x, x3 + k), a3);
-        }
-        finish4(w, j, end, x, x0, in, y, y0, ys, a0, a1, a2, a3);
-    }
-
-    private static void f16x4(CompactMatrix w, int j, float[] x, int x0, int in, float[] y, int y0, int ys) {
-        int x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        int end = in - in % L;
-        int base = j * in;
-        for (int k = 0; k < end; k += L) {
-            FloatVector v = f16(w.halves, base + k);
-            a0 = v.fma(FloatVector.fromArray(F, x, x0 + k), a0);
-            a1 = v.fma(FloatVector.fromArray(F, x, x1 + k), a1);
-            a2 = v.fma(FloatVector.fromArray(F, x, x2 + k), a2);
-            a3 = v.fma(FloatVector.fromArray(F, x, x3 + k), a3);
-        }
-        finish4(w, j, end, x, x0, in, y, y0, ys, a0, a1, a2, a3);
-    }
-
-    private static void i8x4(CompactMatrix w, int j, float[] x, int x0, int in, float[] y, int y0, int ys) {
-        int x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        int groups = w.groups();
-        int full = in / GROUP;
-        for (int g = 0; g < full; g++) {
-            float d = HalfFloats.halfToFloat(w.scales[j * groups + g]);
-            int qb = (j * groups + g) * GROUP;
-            int k0 = g * GROUP;
-            for (int p = 0; p < GROUP; p += L) {
-                FloatVector v = i8(w.quants, qb + p).mul(d);
-                int k = k0 + p;
-                a0 = v.fma(FloatVector.fromArray(F, x, x0 + k), a0);
-                a1 = v.fma(FloatVector.fromArray(F, x, x1 + k), a1);
-                a2 = v.fma(FloatVector.fromArray(F, x, x2 + k), a2);
-                a3 = v.fma(FloatVector.fromArray(F, x, x3 + k), a3);
-            }
-        }
-        finish4(w, j, full * GROUP, x, x0, in, y, y0, ys, a0, a1, a2, a3);
-    }
-
-    private static void i4x4(CompactMatrix w, int j, float[] x, int x0, int in, float[] y, int y0, int ys) {
-        int x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        int groups = w.groups();
-        int full = in / GROUP;
-        for (int g = 0; g < full; g++) {
-            float d = HalfFloats.halfToFloat(w.scales[j * groups + g]);
-            int qb = (j * groups + g) * (GROUP / 2);
-            int k0 = g * GROUP;
-            for (int p = 0; p < GROUP / 2; p += L) {
-                ByteVector b = ByteVector.fromArray(B, w.quants, qb + p);
-                FloatVector v = lowNibbles(b).mul(d);
-                int k = k0 + p;
-                a0 = v.fma(FloatVector.fromArray(F, x, x0 + k), a0);
-                a1 = v.fma(FloatVector.fromArray(F, x, x1 + k), a1);
-                a2 = v.fma(FloatVector.fromArray(F, x, x2 + k), a2);
-                a3 = v.fma(FloatVector.fromArray(F, x, x3 + k), a3);
-                v = highNibbles(b).mul(d);
-                k += GROUP / 2;
-                a0 = v.fma(FloatVector.fromArray(F, x, x0 + k), a0);
-                a1 = v.fma(FloatVector.fromArray(F, x, x1 + k), a1);
-                a2 = v.fma(FloatVector.fromArray(F, x, x2 + k), a2);
-                a3 = v.fma(FloatVector.fromArray(F, x, x3 + k), a3);
-            }
-        }
-        finish4(w, j, full * GROUP, x, x0, in, y, y0, ys, a0, a1, a2, a3);
-    }
-
-    /** Reduces the four accumulators, adds the scalar tail from {@code end} and stores. */
-    private static void finish4(CompactMatrix w, int j, int end, float[] x, int x0, int in, float[] y, int y0, int ys,
-                                FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3) {
-        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD),
-                s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
-        for (int k = end; k < in; k++) {
-            float v = w.weight(j, k);
-            s0 += v * x[x0 + k];
-            s1 += v * x[x0 + in + k];
-            s2 += v * x[x0 + 2 * in + k];
-            s3 += v * x[x0 + 3 * in + k];
-        }
-        y[y0] = s0;
-        y[y0 + ys] = s1;
-        y[y0 + 2 * ys] = s2;
-        y[y0 + 3 * ys] = s3;
-    }
-
-    private static float bf16x1(CompactMatrix w, int j, float[] x, int x0) {
+    private static void decodeBf16(CompactMatrix w, int j, float[] dst, int off) {
         int in = w.inFeatures();
-        FloatVector a = FloatVector.zero(F);
+        int base = j * in;
         int end = in - in % L;
-        for (int k = 0, base = j * in; k < end; k += L) {
-            a = bf16(w.halves, base + k).fma(FloatVector.fromArray(F, x, x0 + k), a);
+        for (int k = 0; k < end; k += L) {
+            bf16(w.halves, base + k).intoArray(dst, off + k);
         }
-        return finish1(w, j, end, x, x0, a);
+        decodeTail(w, j, end, dst, off);
     }
 
-    private static float f16x1(CompactMatrix w, int j, float[] x, int x0) {
+    private static void decodeF16(CompactMatrix w, int j, float[] dst, int off) {
         int in = w.inFeatures();
-        FloatVector a = FloatVector.zero(F);
+        int base = j * in;
         int end = in - in % L;
-        for (int k = 0, base = j * in; k < end; k += L) {
-            a = f16(w.halves, base + k).fma(FloatVector.fromArray(F, x, x0 + k), a);
+        for (int k = 0; k < end; k += L) {
+            f16(w.halves, base + k).intoArray(dst, off + k);
         }
-        return finish1(w, j, end, x, x0, a);
+        decodeTail(w, j, end, dst, off);
     }
 
-    private static float i8x1(CompactMatrix w, int j, float[] x, int x0) {
+    /** Row j of an INT8 matrix; its scales decoded at {@code dst[scalesAt…]}. */
+    private static void decodeInt8(CompactMatrix w, int j, float[] dst, int off, int scalesAt) {
         int groups = w.groups();
         int full = w.inFeatures() / GROUP;
-        FloatVector a = FloatVector.zero(F);
         for (int g = 0; g < full; g++) {
+            float d = dst[scalesAt + g];
             int qb = (j * groups + g) * GROUP;
-            FloatVector ga = FloatVector.zero(F);
+            int k0 = off + g * GROUP;
             for (int p = 0; p < GROUP; p += L) {
-                ga = i8(w.quants, qb + p).fma(FloatVector.fromArray(F, x, x0 + g * GROUP + p), ga);
+                i8(w.quants, qb + p).mul(d).intoArray(dst, k0 + p);
             }
-            a = ga.fma(FloatVector.broadcast(F, HalfFloats.halfToFloat(w.scales[j * groups + g])), a);
         }
-        return finish1(w, j, full * GROUP, x, x0, a);
+        decodeTail(w, j, full * GROUP, dst, off);
     }
 
-    private static float i4x1(CompactMatrix w, int j, float[] x, int x0) {
+    /** Row j of an INT4 matrix; its scales decoded at {@code dst[scalesAt…]}. */
+    private static void decodeInt4(CompactMatrix w, int j, float[] dst, int off, int scalesAt) {
         int groups = w.groups();
         int full = w.inFeatures() / GROUP;
-        FloatVector a = FloatVector.zero(F);
         for (int g = 0; g < full; g++) {
+            float d = dst[scalesAt + g];
             int qb = (j * groups + g) * (GROUP / 2);
-            FloatVector ga = FloatVector.zero(F);
+            int k0 = off + g * GROUP;
             for (int p = 0; p < GROUP / 2; p += L) {
                 ByteVector b = ByteVector.fromArray(B, w.quants, qb + p);
-                int k = x0 + g * GROUP + p;
-                ga = lowNibbles(b).fma(FloatVector.fromArray(F, x, k), ga);
-                ga = highNibbles(b).fma(FloatVector.fromArray(F, x, k + GROUP / 2), ga);
+                lowNibbles(b).mul(d).intoArray(dst, k0 + p);
+                highNibbles(b).mul(d).intoArray(dst, k0 + GROUP / 2 + p);
             }
-            a = ga.fma(FloatVector.broadcast(F, HalfFloats.halfToFloat(w.scales[j * groups + g])), a);
         }
-        return finish1(w, j, full * GROUP, x, x0, a);
+        decodeTail(w, j, full * GROUP, dst, off);
     }
 
-    private static float finish1(CompactMatrix w, int j, int end, float[] x, int x0, FloatVector a) {
-        float s = a.reduceLanes(VectorOperators.ADD);
-        for (int k = end; k < w.inFeatures(); k++) {
-            s += w.weight(j, k) * x[x0 + k];
+    /** The weights of row j from {@code from} on, one by one. */
+    private static void decodeTail(CompactMatrix w, int j, int from, float[] dst, int off) {
+        for (int k = from; k < w.inFeatures(); k++) {
+            dst[off + k] = w.weight(j, k);
         }
-        return s;
     }
+
 }

@@ -84,6 +84,36 @@ class CompactKernelsTest {
     }
 
     @Test
+    void aRowsResultDoesNotDependOnTheOtherRowsOfTheCall() {
+        // batched = one by one, bit for bit: a decode step of 8 prompts gives each prompt what it gets alone
+        SplittableRandom rnd = new SplittableRandom(5);
+        for (int[] shape : SHAPES) {
+            int out = shape[0];
+            int in = shape[1];
+            float[] w = gaussian(rnd, out * in);
+            for (StorageType t : StorageType.values()) {
+                CompactMatrix m = CompactMatrix.encode("w", w, out, in, t);
+                for (int rows : new int[]{2, 5, 8, 16}) {
+                    float[] x = gaussian(rnd, rows * in);
+                    for (CompactKernels k : kernels()) {
+                        float[] all = new float[rows * out];
+                        k.matmul(m, x, 0, rows, all, 0);
+                        for (int r = 0; r < rows; r++) {
+                            float[] one = new float[out];
+                            k.matmul(m, x, r * in, 1, one, 0);
+                            for (int j = 0; j < out; j++) {
+                                assertEquals(Float.floatToRawIntBits(one[j]), Float.floatToRawIntBits(all[r * out + j]),
+                                        k.kernelName() + " " + t + " [" + out + ", " + in + "] row " + r + " of " + rows
+                                                + ", column " + j);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void buffersOverNativeMemoryGiveTheArrayResult() {
         SplittableRandom rnd = new SplittableRandom(3);
         int out = 70;
