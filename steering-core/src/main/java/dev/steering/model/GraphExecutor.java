@@ -498,8 +498,14 @@ public final class GraphExecutor implements AutoCloseable {
         private final int[] permutation;
         /** The axis (0 or 1) of a gather from a matrix (then Java copies), else -1. */
         private final int gatherAxis;
-        /** Whether the gather's indices are a graph constant (then their values are read once). */
-        private boolean constantIndices;
+        /**
+         * Whether the op's second input is a graph constant: a gather's indices (then their values are read once) or
+         * a matmul's weight (then decode-sized products may run in the Java kernel, over a view of it).
+         */
+        private boolean constantSecond;
+        /** The F32 weight of a MATMUL step as seen by the Java kernel, and the array it views (made on first use). */
+        private CompactMatrix weightView;
+        private INDArray weightViewed;
         private INDArray lastIndices;
         private long[] lastIndexValues;
         /** The input signature of the last call and the output shapes computed for it. */
@@ -574,7 +580,7 @@ public final class GraphExecutor implements AutoCloseable {
             }
             Step step = new Step(df, kind, in, out, types, ta, tb, ex.mode == Kernels.JAVA);
             step.matrix = w;
-            step.constantIndices = ins.size() == 2
+            step.constantSecond = ins.size() == 2
                     && ex.sd.getVariable(ins.get(1)).getVariableType() == VariableType.CONSTANT;
             return step;
         }
@@ -736,7 +742,7 @@ public final class GraphExecutor implements AutoCloseable {
             if (gatherAxis >= 0 && JavaKernels.canGather(v[in[0]], v[in[1]])) {
                 INDArray x = v[in[0]];
                 INDArray indices = v[in[1]];
-                if (!constantIndices || indices != lastIndices) {   // constant indices (rotary) are read once
+                if (!constantSecond || indices != lastIndices) {   // constant indices (rotary) are read once
                     lastIndices = indices;
                     lastIndexValues = indices.toLongVector();
                 }
@@ -817,6 +823,13 @@ public final class GraphExecutor implements AutoCloseable {
                 runCustom((DynamicCustomOp) op, oc, v, ex, used);
                 return;
             }
+            if (java && constantSecond && transB && !transA && ex.kernels.javaDecode(a.size(0))) {
+                CompactMatrix w = weightView(b);
+                if (w != null) {        // x·Wᵀ of a decode step: the Java kernel streams W once (BLAS is slow there)
+                    v[out[0]] = javaProduct(w, a, ex, used);
+                    return;
+                }
+            }
             long m = transA ? a.size(1) : a.size(0);
             long n = transB ? b.size(0) : b.size(1);
             INDArray c = ex.allocate(LongShapeDescriptor.fromShape(new long[]{m, n}, outTypes[0]), fresh[0], used);
@@ -844,6 +857,21 @@ public final class GraphExecutor implements AutoCloseable {
             v[out[0]] = c;
         }
 
+        /**
+         * The F32 weight {@code b} ({@code [out, in]}, C order, not a view) as a {@link CompactMatrix} view for the
+         * Java kernel, or null if it is not laid out so or not F32.
+         */
+        private CompactMatrix weightView(INDArray b) {
+            if (b != weightViewed) {
+                boolean plain = b.dataType() == DataType.FLOAT && !b.isView() && b.offset() == 0 && b.ordering() == 'c'
+                        && Shape.hasDefaultStridesForShape(b) && b.length() < Integer.MAX_VALUE;
+                weightView = plain ? CompactMatrix.viewF32(op.getOwnName(), b.data().asNioFloat(),
+                        Math.toIntExact(b.size(0)), Math.toIntExact(b.size(1))) : null;
+                weightViewed = b;
+            }
+            return weightView;
+        }
+
         /** {@code y[rows, out] = x[rows, in] · Wᵀ} by the compact weight. */
         private void compactMatmul(INDArray[] v, GraphExecutor ex, Set<ShapeKey> used) {
             INDArray x = v[in[0]];
@@ -851,25 +879,38 @@ public final class GraphExecutor implements AutoCloseable {
                 throw new IllegalArgumentException("input " + x.dataType() + Arrays.toString(x.shape())
                         + " does not match " + matrix);
             }
+            if (java) {
+                v[out[0]] = javaProduct(matrix, x, ex, used);
+                return;
+            }
+            // another backend: through host arrays and ND4J's own copies
             int rows = Math.toIntExact(x.size(0));
             INDArray y = floatOutput(new long[]{rows, matrix.outFeatures()}, ex, used);
-            if (java) {
-                INDArray xc = !x.isView() && x.offset() == 0 && x.ordering() == 'c' && Shape.hasDefaultStridesForShape(x)
-                        ? x : x.dup('c');
-                CompactKernels.shared().matmul(matrix, xc.data().asNioFloat(), rows, y.data().asNioFloat());
-                if (xc != x) {
-                    xc.close();
-                }
-            } else {
-                float[] yh = new float[rows * matrix.outFeatures()];
-                INDArray xc = x.dup('c');
-                matrix.matmul(xc.data().asFloat(), 0, rows, yh, 0);
-                xc.close();
-                try (INDArray host = Nd4j.create(yh, y.shape(), 'c')) {
-                    y.assign(host);
-                }
+            float[] yh = new float[rows * matrix.outFeatures()];
+            INDArray xc = x.dup('c');
+            matrix.matmul(xc.data().asFloat(), 0, rows, yh, 0);
+            xc.close();
+            try (INDArray host = Nd4j.create(yh, y.shape(), 'c')) {
+                y.assign(host);
             }
             v[out[0]] = y;
+        }
+
+        /** {@code x[rows, in] · Wᵀ} (F32 x, any layout) by the Java kernel, into this step's output array. */
+        private INDArray javaProduct(CompactMatrix w, INDArray x, GraphExecutor ex, Set<ShapeKey> used) {
+            if (x.dataType() != DataType.FLOAT || x.rank() != 2 || x.size(1) != w.inFeatures()) {
+                throw new IllegalArgumentException("input " + x.dataType() + Arrays.toString(x.shape())
+                        + " does not match " + w);
+            }
+            int rows = Math.toIntExact(x.size(0));
+            INDArray y = floatOutput(new long[]{rows, w.outFeatures()}, ex, used);
+            INDArray xc = !x.isView() && x.offset() == 0 && x.ordering() == 'c' && Shape.hasDefaultStridesForShape(x)
+                    ? x : x.dup('c');
+            CompactKernels.shared().matmul(w, xc.data().asNioFloat(), rows, y.data().asNioFloat());
+            if (xc != x) {
+                xc.close();
+            }
+            return y;
         }
 
         /** Rows {@code indices} of the compact weight, decoded to F32. */

@@ -1,5 +1,6 @@
 package dev.steering.model;
 
+import dev.steering.model.compact.CompactKernels;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
@@ -90,6 +91,16 @@ public final class MatmulKernels {
             return Kernel.OP;
         }
         return k >= 3072 || n >= 3072 ? Kernel.BLAS_TRANSPOSED : Kernel.BLAS;
+    }
+
+    /**
+     * Whether a product of {@code m} rows with a constant F32 weight ({@code x·Wᵀ}) runs in the Java Vector API
+     * kernel ({@link CompactKernels}) instead: up to {@value CompactKernels#DECODE_ROWS} rows (a decode step), when
+     * that kernel is loaded and no ND4J kernel is fixed by {@code -Dsteering.matmul}. It streams the weights once
+     * per call; BLAS {@code sgemm} with so few rows reached about half the memory bandwidth (docs/performance.md).
+     */
+    boolean javaDecode(long m) {
+        return fixed == null && m >= 2 && m <= CompactKernels.DECODE_ROWS && CompactKernels.shared().vectorized();
     }
 
     /** True if the loaded libnd4j was built with oneDNN. */

@@ -3,13 +3,15 @@ package dev.steering.model.compact;
 import java.nio.FloatBuffer;
 import java.util.Objects;
 import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Runs {@link CompactMatrix} products: picks the kernel once per JVM and splits the output columns over a shared
- * pool of daemon threads (one per core; the calling thread does the first share).
+ * pool of daemon threads (one per core besides the calling thread, which works too; see {@link #shares}).
  *
  * <p>The Vector API kernel is used when the module {@code jdk.incubator.vector} is in the boot layer (the JVM was
  * started with {@code --add-modules jdk.incubator.vector}) and the CPU's preferred float vector has 8 or 16 lanes;
@@ -21,6 +23,10 @@ public final class CompactKernels {
     /** Products below this many multiply-adds run on the calling thread alone. */
     private static final long PARALLEL_MIN_MACS = 1 << 16;
     private static final int ALIGN = 16;
+    /** Shares of a product's columns per thread: claimed one by one (see {@link #shares}). */
+    private static final int SHARES_PER_THREAD = 4;
+    /** Products of at most this many rows are decode steps to the kernels (weights streamed once per call). */
+    public static final int DECODE_ROWS = VectorKernel.FUSED_MAX_ROWS;
 
     private static final class Shared {
         static final CompactKernels INSTANCE = new CompactKernels(chooseKernel(), Runtime.getRuntime()
@@ -99,6 +105,11 @@ public final class CompactKernels {
         }
     }
 
+    /** True if the Vector API kernel runs the products (else the much slower pure-Java one). */
+    public boolean vectorized() {
+        return !(kernel instanceof ScalarKernel);
+    }
+
     /** The kernel's name ({@code java} or {@code vector-api-512bit}, ...). */
     public String kernelName() {
         return kernel.name();
@@ -122,22 +133,13 @@ public final class CompactKernels {
             return;
         }
         long macs = (long) rows * in * out;
-        int parts = pool == null || macs < PARALLEL_MIN_MACS ? 1 : Math.min(threads, Math.max(1, out / ALIGN));
-        if (parts == 1) {
-            kernel.columns(w, x, xOff, rows, y, yOff, 0, out, scratch(w, rows));
-            return;
-        }
-        int share = ((out + parts - 1) / parts + ALIGN - 1) / ALIGN * ALIGN;
-        ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[parts - 1];
-        for (int p = 1; p < parts; p++) {
-            int from = Math.min(out, p * share);
-            int to = Math.min(out, from + share);
-            tasks[p - 1] = pool.submit(() -> kernel.columns(w, x, xOff, rows, y, yOff, from, to, scratch(w, rows)));
-        }
-        kernel.columns(w, x, xOff, rows, y, yOff, 0, Math.min(out, share), scratch(w, rows));
-        for (ForkJoinTask<?> t : tasks) {
-            t.join();
-        }
+        int blocks = (out + ALIGN - 1) / ALIGN;
+        int count = pool == null || macs < PARALLEL_MIN_MACS ? 1 : Math.min(blocks, SHARES_PER_THREAD * threads);
+        int share = (blocks + count - 1) / count * ALIGN;
+        shares((out + share - 1) / share, i -> {
+            int from = i * share;
+            kernel.columns(w, x, xOff, rows, y, yOff, from, Math.min(out, from + share), scratch(w, rows));
+        });
     }
 
     /**
@@ -176,21 +178,83 @@ public final class CompactKernels {
     }
 
     /**
-     * Runs {@code body} over {@code [0, rows)} split into one share per thread of the pool (the calling thread does
-     * the first); work below 65,536 units ({@code rows · workPerRow}) stays on the calling thread.
+     * Runs {@code body} over {@code [0, rows)} split into one share per thread of the pool (the calling thread works
+     * too); work below 65,536 units ({@code rows · workPerRow}) stays on the calling thread.
      */
     void forRows(int rows, long workPerRow, RowRange body) {
-        int parts = pool == null || rows * workPerRow < PARALLEL_MIN_MACS ? 1 : Math.min(threads, rows);
-        int share = (rows + parts - 1) / Math.max(1, parts);
-        ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[Math.max(0, parts - 1)];
-        for (int p = 1; p < parts; p++) {
-            int from = Math.min(rows, p * share);
-            int to = Math.min(rows, from + share);
-            tasks[p - 1] = pool.submit(() -> body.run(from, to));
+        int count = pool == null || rows * workPerRow < PARALLEL_MIN_MACS ? 1 : Math.min(threads, rows);
+        int share = (rows + count - 1) / Math.max(1, count);
+        shares((rows + share - 1) / Math.max(1, share), i -> body.run(i * share, Math.min(rows, (i + 1) * share)));
+    }
+
+    /**
+     * Runs {@code body.accept(i)} for every {@code i < count} on the calling thread and the pool's threads. Shares
+     * are claimed one at a time, so a pool thread that wakes late (tens of µs after being idle, more than a small
+     * product takes) takes fewer or none, and the caller never waits for a thread that has not started: it waits
+     * only for shares already running. A share's exception is rethrown here once all have ended.
+     */
+    private void shares(int count, IntConsumer body) {
+        if (pool == null || count <= 1) {
+            for (int i = 0; i < count; i++) {
+                body.accept(i);
+            }
+            return;
         }
-        body.run(0, Math.min(rows, share));
-        for (ForkJoinTask<?> t : tasks) {
-            t.join();
+        Shares job = new Shares(count, body);
+        for (int p = 1; p < Math.min(threads, count); p++) {
+            pool.execute(job);
+        }
+        job.run();
+        job.awaitAll();
+    }
+
+    /** The shares of one call (see {@link #shares}). */
+    private static final class Shares implements Runnable {
+        private static final long SPIN_NANOS = 20_000;
+        private final int count;
+        private final IntConsumer body;
+        private final AtomicInteger next = new AtomicInteger();
+        private final AtomicInteger ended = new AtomicInteger();
+        private volatile Throwable failure;
+
+        Shares(int count, IntConsumer body) {
+            this.count = count;
+            this.body = body;
+        }
+
+        @Override
+        public void run() {
+            for (int i = next.getAndIncrement(); i < count; i = next.getAndIncrement()) {
+                try {
+                    body.accept(i);
+                } catch (Throwable t) {
+                    failure = t;
+                } finally {
+                    ended.incrementAndGet();
+                }
+            }
+        }
+
+        /** Waits (spinning briefly, then parking in 20 µs steps) until every share has ended. */
+        void awaitAll() {
+            long spinUntil = System.nanoTime() + SPIN_NANOS;
+            while (ended.get() < count) {
+                if (System.nanoTime() < spinUntil) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.parkNanos(SPIN_NANOS);
+                }
+            }
+            Throwable t = failure;
+            if (t instanceof RuntimeException e) {
+                throw e;
+            }
+            if (t instanceof Error e) {
+                throw e;
+            }
+            if (t != null) {
+                throw new IllegalStateException(t);
+            }
         }
     }
 

@@ -3,6 +3,7 @@ package dev.steering.model.compact;
 import dev.steering.weights.TensorInfo;
 import dev.steering.weights.TensorSource;
 import dev.steering.weights.WeightsException;
+import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -21,7 +22,8 @@ import java.util.Objects;
  * (encoded with a least-squares scale search, see {@code q40}).</li>
  * </ul>
  * Each array is one Java array, so a matrix holds fewer than 2³¹ storage elements (a 256000 × 3584 embedding
- * fits).
+ * fits). An F32 matrix may instead be a {@linkplain #viewF32 view} of row-major floats held elsewhere (an ND4J
+ * array's native memory), so that the decode kernels run over F32 weights without a copy.
  */
 public final class CompactMatrix {
     private static final int GROUP = StorageType.GROUP;
@@ -34,20 +36,48 @@ public final class CompactMatrix {
     private final int in;
     private final int groups;
     final float[] f32;
+    /** The weights of an F32 {@linkplain #viewF32 view} (absolute reads only), else null. */
+    final FloatBuffer f32View;
     final short[] halves;
     final byte[] quants;
     final short[] scales;
 
     private CompactMatrix(StorageType type, int out, int in, float[] f32, short[] halves, byte[] quants,
                           short[] scales) {
+        this(type, out, in, f32, null, halves, quants, scales);
+    }
+
+    private CompactMatrix(StorageType type, int out, int in, float[] f32, FloatBuffer f32View, short[] halves,
+                          byte[] quants, short[] scales) {
         this.type = type;
         this.out = out;
         this.in = in;
         this.groups = (in + GROUP - 1) / GROUP;
         this.f32 = f32;
+        this.f32View = f32View;
         this.halves = halves;
         this.quants = quants;
         this.scales = scales;
+    }
+
+    /**
+     * An F32 matrix over the row-major floats {@code rowMajor[position … position + out·in)}, not copied: the caller
+     * keeps that memory alive and unchanged for as long as the view is used (reading freed native memory crashes the
+     * JVM).
+     *
+     * @throws IllegalArgumentException if the shape is not positive or the buffer holds fewer than {@code out·in}
+     *                                  floats; the message names {@code what}
+     */
+    public static CompactMatrix viewF32(String what, FloatBuffer rowMajor, int out, int in) {
+        if (out <= 0 || in <= 0) {
+            throw new IllegalArgumentException(what + ": shape [" + out + ", " + in + "] must be positive");
+        }
+        if (rowMajor.remaining() < (long) out * in) {
+            throw new IllegalArgumentException(what + ": " + rowMajor.remaining() + " floats for shape [" + out + ", "
+                    + in + "]");
+        }
+        FloatBuffer view = rowMajor.slice(rowMajor.position(), out * in).asReadOnlyBuffer();
+        return new CompactMatrix(StorageType.F32, out, in, null, view, null, null, null);
     }
 
     /** Values a block of rows of {@link #encodeRows} reads at once by default (a 16 MiB F32 buffer). */
@@ -314,7 +344,7 @@ public final class CompactMatrix {
     /** The F32 value of weight {@code [r, k]} (the same formulas as {@link #decodeRow}). */
     float weight(int r, int k) {
         return switch (type) {
-            case F32 -> f32[r * in + k];
+            case F32 -> f32 != null ? f32[r * in + k] : f32View.get(r * in + k);
             case BF16 -> HalfFloats.bf16ToFloat(halves[r * in + k]);
             case F16 -> HalfFloats.halfToFloat(halves[r * in + k]);
             case INT8 -> quants[r * groups * GROUP + k] * HalfFloats.halfToFloat(scales[r * groups + k / GROUP]);
@@ -337,7 +367,7 @@ public final class CompactMatrix {
         Objects.checkIndex(r, out);
         Objects.checkFromIndexSize(off, in, dst.length);
         switch (type) {
-            case F32 -> System.arraycopy(f32, r * in, dst, off, in);
+            case F32 -> copyF32Row(r, dst, off);
             case BF16 -> {
                 for (int k = 0, base = r * in; k < in; k++) {
                     dst[off + k] = HalfFloats.bf16ToFloat(halves[base + k]);
@@ -399,12 +429,21 @@ public final class CompactMatrix {
         return in;
     }
 
+    /** Row r of an F32 matrix (array or view) to {@code dst[off…]}. */
+    void copyF32Row(int r, float[] dst, int off) {
+        if (f32 != null) {
+            System.arraycopy(f32, r * in, dst, off, in);
+        } else {
+            f32View.get(r * in, dst, off, in);
+        }
+    }
+
     /** Quantization groups per row ({@code ceil(in / 32)}). */
     int groups() {
         return groups;
     }
 
-    /** Bytes held: weights plus scales. */
+    /** Bytes held: weights plus scales (none for a {@linkplain #viewF32 view}, whose floats are held elsewhere). */
     public long storageBytes() {
         long n = 0;
         n += f32 == null ? 0 : 4L * f32.length;

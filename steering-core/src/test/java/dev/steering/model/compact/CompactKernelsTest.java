@@ -114,6 +114,39 @@ class CompactKernelsTest {
     }
 
     @Test
+    void anF32ViewOfNativeMemoryGivesTheArrayMatrixResult() {
+        SplittableRandom rnd = new SplittableRandom(9);
+        for (int[] shape : SHAPES) {
+            int out = shape[0];
+            int in = shape[1];
+            float[] w = gaussian(rnd, out * in);
+            java.nio.FloatBuffer native_ = java.nio.ByteBuffer.allocateDirect(4 * (out * in + 3))
+                    .order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
+            native_.put(1, w);
+            CompactMatrix view = CompactMatrix.viewF32("w", native_.position(1), out, in);
+            CompactMatrix array = CompactMatrix.encode("w", w, out, in, StorageType.F32);
+            assertEquals(0, view.storageBytes(), "a view holds no storage of its own");
+            for (int rows : ROWS) {
+                float[] x = gaussian(rnd, rows * in);
+                for (CompactKernels k : kernels()) {
+                    float[] expected = new float[rows * out];
+                    float[] got = new float[rows * out];
+                    k.matmul(array, x, 0, rows, expected, 0);
+                    k.matmul(view, x, 0, rows, got, 0);
+                    for (int i = 0; i < got.length; i++) {
+                        assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(got[i]),
+                                k.kernelName() + " [" + out + ", " + in + "] rows " + rows + " at " + i);
+                    }
+                }
+            }
+        }
+        java.nio.FloatBuffer small = java.nio.FloatBuffer.allocate(10);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> CompactMatrix.viewF32("lm_head", small, 4, 3));
+        assertTrue(e.getMessage().contains("lm_head") && e.getMessage().contains("[4, 3]"), e.getMessage());
+    }
+
+    @Test
     void buffersOverNativeMemoryGiveTheArrayResult() {
         SplittableRandom rnd = new SplittableRandom(3);
         int out = 70;
