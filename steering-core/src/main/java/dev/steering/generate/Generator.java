@@ -7,13 +7,13 @@ import dev.steering.model.ForwardResult;
 import dev.steering.model.HostArrays;
 import dev.steering.model.KvCache;
 import dev.steering.model.TextTokenizer;
+import dev.steering.model.compact.CompactKernels;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.IntConsumer;
-import java.util.stream.IntStream;
 
 /**
  * Batched, KV-cached generation on one forward graph (with whatever edits it compiled in). Prompts are
@@ -121,8 +121,11 @@ public final class Generator {
             // Each row's choice depends only on its logits and its own random source, so the rows run in parallel
             // (the native threads are idle meanwhile): the softmax statistics over the vocabulary cost ~0.3 ms a row.
             Sampler.Choice[] choices = new Sampler.Choice[b];
-            IntStream.range(0, b).parallel().filter(r -> !rows[r].done)
-                    .forEach(r -> choices[r] = samplers[r].choose(logits, r * vocab, vocab, rng[r]));
+            CompactKernels.shared().shares(b, r -> {
+                if (!rows[r].done) {
+                    choices[r] = samplers[r].choose(logits, r * vocab, vocab, rng[r]);
+                }
+            });
             for (int r = 0; r < b; r++) {
                 if (rows[r].done) {
                     next[r] = padId;

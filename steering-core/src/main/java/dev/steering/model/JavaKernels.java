@@ -1,5 +1,6 @@
 package dev.steering.model;
 
+import dev.steering.model.compact.CompactKernels;
 import java.lang.reflect.Field;
 import java.nio.FloatBuffer;
 import java.util.stream.IntStream;
@@ -270,7 +271,7 @@ final class JavaKernels {
 
     /**
      * Runs {@code rows} rows of {@code width} elements: inline for small arrays, else in one chunk per core (the
-     * native threads are idle meanwhile).
+     * native threads are idle meanwhile), on the threads of {@link CompactKernels#shares}.
      */
     private static void inChunks(long rows, long width, Rows body) {
         long chunks = Math.max(1, Math.min(CORES, rows * width / PARALLEL_MIN));
@@ -278,7 +279,7 @@ final class JavaKernels {
             body.run(0, rows);
             return;
         }
-        IntStream.range(0, (int) chunks).parallel().forEach(c -> body.run(rows * c / chunks, rows * (c + 1) / chunks));
+        CompactKernels.shared().shares((int) chunks, c -> body.run(rows * c / chunks, rows * (c + 1) / chunks));
     }
 
     /** Element strides of a row-major array of {@code shape} read as the rank-4 {@code out} (0 on broadcast axes). */

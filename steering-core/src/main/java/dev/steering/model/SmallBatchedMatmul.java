@@ -1,6 +1,6 @@
 package dev.steering.model;
 
-import java.util.stream.IntStream;
+import dev.steering.model.compact.CompactKernels;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -8,7 +8,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * The attention products of a decode step, {@code [b, h, s, d] × [b, h, t, d]ᵀ} and {@code [b, h, s, t] × [b, h, t,
  * d]}, in Java. libnd4j's batched matmul walks every element through generic index arithmetic (~1.5 GFLOP/s here,
  * ~1.7 ms per product at batch 32), and a decode step has two per layer; these loops read the strided views (the
- * permuted queries, the KV cache prefix) in place, with the batch × heads products split over the cores.
+ * permuted queries, the KV cache prefix) in place, with the batch × heads products split over the cores (on the threads of
+ * {@link CompactKernels#shares}, which stay awake between the products of a step: a parallel stream's pool thread
+ * took 50-80 µs to wake for each of them).
  *
  * <p>Applies to rank-4 F32 products without a transposed left operand, whose operands have unit stride along their
  * last axis, with at most {@value #MAX_QUERIES} query rows and {@value #MAX_FMAS} multiply-adds (prefill stays
@@ -71,7 +73,7 @@ final class SmallBatchedMatmul {
         long pc = JavaKernels.address(c);
         long[] sa = a.stride();
         long[] sb = b.stride();
-        IntStream.range(0, (int) (batch * heads)).parallel().forEach(bh -> {
+        CompactKernels.shared().shares((int) (batch * heads), bh -> {
             long i0 = bh / heads;
             long i1 = bh % heads;
             long baseA = pa + 4 * (i0 * sa[0] + i1 * sa[1]);

@@ -2,7 +2,6 @@ package dev.steering.model.compact;
 
 import java.nio.FloatBuffer;
 import java.util.Objects;
-import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
@@ -35,7 +34,7 @@ public final class CompactKernels {
 
     private final ColumnKernel kernel;
     private final int threads;
-    private final ForkJoinPool pool;
+    private final KernelWorkers pool;
     private final ThreadLocal<float[][]> scratch = ThreadLocal.withInitial(() -> new float[1][0]);
     /** The calling thread's copies of x and y for {@link #matmul(CompactMatrix, FloatBuffer, int, FloatBuffer)}. */
     private final ThreadLocal<float[][]> io = ThreadLocal.withInitial(() -> new float[2][0]);
@@ -43,12 +42,7 @@ public final class CompactKernels {
     private CompactKernels(ColumnKernel kernel, int threads) {
         this.kernel = kernel;
         this.threads = Math.max(1, threads);
-        this.pool = this.threads == 1 ? null : new ForkJoinPool(this.threads - 1, p -> {
-            var t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
-            t.setDaemon(true);
-            t.setName("steering-compact-" + t.getPoolIndex());
-            return t;
-        }, null, false);
+        this.pool = this.threads == 1 ? null : new KernelWorkers(this.threads - 1, "steering-compact");
     }
 
     /** The JVM-wide instance (kernel chosen and pool started on first use). */
@@ -188,12 +182,13 @@ public final class CompactKernels {
     }
 
     /**
-     * Runs {@code body.accept(i)} for every {@code i < count} on the calling thread and the pool's threads. Shares
-     * are claimed one at a time, so a pool thread that wakes late (tens of µs after being idle, more than a small
-     * product takes) takes fewer or none, and the caller never waits for a thread that has not started: it waits
-     * only for shares already running. A share's exception is rethrown here once all have ended.
+     * Runs {@code body.accept(i)} for every {@code i < count} on the calling thread and the pool's threads (also for
+     * other small parallel work of a decode step: the engine's attention products). Shares
+     * are claimed one at a time, so a pool thread that joins late (a parked one takes 50-80 µs to wake, more than a
+     * small product takes) takes fewer or none, and the caller never waits for a thread that has not started: it
+     * waits only for shares already running. A share's exception is rethrown here once all have ended.
      */
-    private void shares(int count, IntConsumer body) {
+    public void shares(int count, IntConsumer body) {
         if (pool == null || count <= 1) {
             for (int i = 0; i < count; i++) {
                 body.accept(i);
@@ -201,11 +196,10 @@ public final class CompactKernels {
             return;
         }
         Shares job = new Shares(count, body);
-        for (int p = 1; p < Math.min(threads, count); p++) {
-            pool.execute(job);
-        }
+        pool.offer(job);
         job.run();
         job.awaitAll();
+        pool.withdraw(job);
     }
 
     /** The shares of one call (see {@link #shares}). */

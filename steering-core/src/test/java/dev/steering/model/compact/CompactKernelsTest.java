@@ -147,6 +147,41 @@ class CompactKernelsTest {
     }
 
     @Test
+    void everyShareRunsOnceAcrossConcurrentCallersAndAFailureReachesTheCaller() throws Exception {
+        CompactKernels k = CompactKernels.scalar(2);
+        java.util.concurrent.atomic.AtomicIntegerArray runs = new java.util.concurrent.atomic.AtomicIntegerArray(4 * 64);
+        Thread[] callers = new Thread[4];
+        for (int c = 0; c < callers.length; c++) {
+            int base = c * 64;
+            callers[c] = new Thread(() -> {
+                for (int rep = 0; rep < 200; rep++) {
+                    k.shares(64, i -> runs.incrementAndGet(base + i));
+                }
+            });
+            callers[c].start();
+        }
+        for (Thread t : callers) {
+            t.join(60_000);
+        }
+        for (int i = 0; i < runs.length(); i++) {
+            assertEquals(200, runs.get(i), "share " + i);
+        }
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> k.shares(8, i -> {
+            if (i == 5) {
+                throw new IllegalStateException("share 5 failed");
+            }
+        }));
+        assertEquals("share 5 failed", e.getMessage());
+        int[] after = new int[1];
+        k.shares(3, i -> {
+            synchronized (after) {
+                after[0]++;
+            }
+        });
+        assertEquals(3, after[0], "the workers still run after a failure");
+    }
+
+    @Test
     void buffersOverNativeMemoryGiveTheArrayResult() {
         SplittableRandom rnd = new SplittableRandom(3);
         int out = 70;
