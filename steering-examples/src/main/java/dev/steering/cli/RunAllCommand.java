@@ -195,7 +195,11 @@ public final class RunAllCommand implements Command {
             SharedRuns.attach(shared);
             try {
                 study.run(shared.local());
-                shared.push(true);
+                try {
+                    shared.push(true);
+                } catch (IOException e) {
+                    throw new IOException("cannot upload the run to " + uri + ": " + e.getMessage(), e);
+                }
             } catch (Exception | Error e) {
                 try {
                     shared.pull(); // the parts the executors stored before the failure
@@ -227,8 +231,8 @@ public final class RunAllCommand implements Command {
             msg += " (" + root.getMessage() + ")";
         }
         if (msg.contains("No FileSystem for scheme")) {
-            msg += "; s3a:// needs hadoop-aws and the AWS SDK on the class path (spark-submit --packages "
-                    + "org.apache.hadoop:hadoop-aws:3.3.4; docs/distributed.md)";
+            msg += "; the scheme's Hadoop connector must be on the class path (s3a://: hadoop-aws and the AWS SDK, "
+                    + "spark-submit --packages org.apache.hadoop:hadoop-aws:3.3.4; docs/distributed.md)";
         }
         return msg.strip().replaceAll("\\s*\\R\\s*", " ");
     }

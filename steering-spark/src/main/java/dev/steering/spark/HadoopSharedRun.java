@@ -56,6 +56,7 @@ final class HadoopSharedRun implements SharedRun {
             "ipc.client.connect.max.retries.on.timeouts", "1",
             "dfs.client.failover.max.attempts", "2",
             "fs.s3a.connection.establish.timeout", "5000",
+            "fs.s3a.connection.timeout", "30000",
             "fs.s3a.attempts.maximum", "2",
             "fs.s3a.retry.limit", "2");
 

@@ -1,5 +1,8 @@
 package dev.steering.cli;
 
+import dev.steering.experiment.QuantizationStudy;
+import dev.steering.experiment.SharedRun;
+import dev.steering.experiment.SharedRuns;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -8,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -84,6 +88,89 @@ class SharedStorageRunAllTest {
         }
         SparkSweepStudiesTest.assertSameParts(reference, download(fs, uri, tmp.resolve("copy2")));
         assertNoHiddenFiles(fs, uri);
+    }
+
+    @Test
+    void theQuantizationStudyOnSparkWritesEveryPrecisionsPartsAndDirectionsToHdfs() throws Exception {
+        Path yaml = tmp.resolve("quantization-small.yaml");
+        Files.writeString(yaml, """
+                study: quantization
+                models:
+                  - {name: "bundled:toy-refusal", family: gpt-neox (toy), chat: false, layer_pct: 0.5}
+                precisions: [float32, int8]
+                extract_from: self
+                steering:   {multiplier: 1, steer_range: to_end, hook_point: resid_pre}
+                prompts:    {harmful_path: <bundled>, harmless_path: <bundled>, test_path: <bundled>, dim_n: 5,
+                             cosmic_n: 50, cosmic_val_n: 16, test_n: 4, test_repeats: 1}
+                generation: {max_new_tokens: 8, temperature: 0.7, top_p: 0.9, seed: 0, batch_size: 25}
+                """);
+        String[] small = {"--config", yaml.toString(), "--output"};
+        Path local = SparkRunAllTest.runAll(concat(small, tmp.resolve("quant-local").toString()));
+        String out = "hdfs://localhost:" + hdfs.getNameNodePort() + "/quantization";
+        String uri = SparkRunAllTest.runAllPrinting(concat(small, out, "--spark-master", "local[2]"));
+        Path copy = download(hdfs.getFileSystem(), uri, tmp.resolve("quant-copy"));
+        SparkSweepStudiesTest.assertSameParts(local, copy);
+        assertEquals(SparkSweepStudiesTest.files(local, ".safetensors"), SparkSweepStudiesTest.files(copy, ".safetensors"),
+                "every (model, precision)'s direction, written by its task");
+        assertEquals(Files.readString(local.resolve(QuantizationStudy.COSINES)).replaceAll("\"extraction_s\" : [0-9.]+", ""),
+                Files.readString(copy.resolve(QuantizationStudy.COSINES)).replaceAll("\"extraction_s\" : [0-9.]+", ""),
+                "the same cosines, from the directions the tasks stored");
+        assertNoHiddenFiles(hdfs.getFileSystem(), uri);
+    }
+
+    private static String[] concat(String[] head, String... tail) {
+        String[] all = Arrays.copyOf(head, head.length + tail.length);
+        System.arraycopy(tail, 0, all, head.length, tail.length);
+        return all;
+    }
+
+    /**
+     * What a cluster does and local mode cannot show (there the executors share the driver's working copy): a driver
+     * and an executor with working copies of their own exchange the files of a run through HDFS.
+     */
+    @Test
+    void twoWorkingCopiesExchangeTheirFilesThroughHdfs() throws Exception {
+        String uri = "hdfs://localhost:" + hdfs.getNameNodePort() + "/exchange/run";
+        Path d = tmp.resolve("driver-copy").resolve("run");
+        Path e = tmp.resolve("executor-copy").resolve("run");
+        SharedRun driver = SharedRuns.open(uri, d);
+        SharedRun executor = SharedRuns.open(uri, e);
+        assertTrue(!driver.exists());
+        write(d.resolve("config.yaml"), "seed: 1");
+        write(d.resolve("directions/layer_2/v.safetensors"), "direction");
+        driver.push(true);
+        executor.pull();
+        assertEquals("direction", Files.readString(e.resolve("directions/layer_2/v.safetensors")));
+        assertEquals("seed: 1", Files.readString(e.resolve("config.yaml")));
+
+        write(e.resolve("parts/000-baseline.parquet"), "rows of the first attempt");
+        executor.publish(e.resolve("parts/000-baseline.parquet"));
+        write(e.resolve("models/00-a/directions/int8-dim.safetensors"), "its own direction");
+        write(e.resolve("config.yaml"), "seed: 1 (rewritten by the executor's study)");
+        write(e.resolve("parts/.000-baseline.parquet123.tmp"), "half");
+        executor.push(false);
+        Path e2 = tmp.resolve("executor2-copy").resolve("run");
+        write(e2.resolve("parts/000-baseline.parquet"), "rows of a speculative duplicate");
+        SharedRuns.open(uri, e2).publish(e2.resolve("parts/000-baseline.parquet"));
+
+        driver.pull();
+        assertEquals("rows of the first attempt", Files.readString(d.resolve("parts/000-baseline.parquet")),
+                "a part is stored once: the duplicate's copy is dropped");
+        assertEquals("its own direction", Files.readString(d.resolve("models/00-a/directions/int8-dim.safetensors")));
+        assertEquals("seed: 1", Files.readString(d.resolve("config.yaml")), "an executor only adds files");
+        assertTrue(!Files.exists(d.resolve("parts/.000-baseline.parquet123.tmp")), "hidden files are not copied");
+        write(d.resolve("config.yaml"), "seed: 2");
+        driver.push(true);
+        executor.pull();
+        assertEquals("seed: 2", Files.readString(e.resolve("config.yaml")), "the driver replaces what it rewrote");
+        assertNoHiddenFiles(hdfs.getFileSystem(), uri);
+        driver.delete();
+        assertTrue(!driver.exists());
+    }
+
+    private static void write(Path file, String text) throws IOException {
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, text);
     }
 
     @Test
