@@ -31,8 +31,8 @@ import org.slf4j.LoggerFactory;
  * {@link StudyTask}s are broadcast; each executor opens a study once per model and reuses it for every condition of
  * that model it is given ({@link SessionPool}), and writes each condition's part itself into the run directory
  * (a path every executor and the driver see, or the working copies of a {@link SharedRun} on HDFS or S3: the driver
- * pushes its copy before the stage and pulls the executors' parts after it). A retried, speculative or resubmitted task skips the conditions whose
- * part exists, and parts are written atomically, so a row is never lost or doubled.
+ * pushes its copy before the stage and pulls the executors' parts after it). A retried, speculative or resubmitted
+ * task skips the conditions whose part exists, and parts are written atomically, so a row is never lost or doubled.
  *
  * <p>Settings (spark-submit {@code --conf}, or the builder): {@value #CONDITIONS_PER_TASK} (default 1) and
  * {@value #MODELS_PER_EXECUTOR} (default 1: how many opened studies, i.e. loaded models, one executor JVM keeps).
@@ -130,8 +130,9 @@ public final class SparkConditionRunner implements ConditionRunner {
                     .forEach(c -> missing.add(b.store().runDir().resolve("parts").resolve(c.key()).toString()));
         }
         if (!missing.isEmpty()) {
-            throw new IllegalStateException("the Spark job finished without the parts " + missing
-                    + ": is the run directory one every executor and the driver share?");
+            throw new IllegalStateException("the Spark job finished without the parts " + missing + (shared.isEmpty()
+                    ? ": is the run directory one every executor and the driver share?"
+                    : " (working copy of " + shared.stream().map(SharedRun::uri).toList() + ")"));
         }
     }
 
