@@ -118,6 +118,23 @@ class SharedStorageRunAllTest {
         assertNoHiddenFiles(hdfs.getFileSystem(), uri);
     }
 
+    @Test
+    void theToxicityStudyOnSparkReadsTheVectorsTheDriverBuiltBetweenItsStagesFromHdfs() throws Exception {
+        String[] small = {"--config", "toxicity", "--set", "experiment.layers=[0, 1]", "--set",
+                "experiment.alphas=[-1, 0, 1]", "--set", "data.challenging_n=3", "--set", "data.benign_n=3",
+                "--set", "generation.max_new_tokens=4", "--output"};
+        Path local = SparkRunAllTest.runAll(concat(small, tmp.resolve("tox-local").toString()));
+        String out = "hdfs://localhost:" + hdfs.getNameNodePort() + "/toxicity";
+        String uri = SparkRunAllTest.runAllPrinting(concat(small, out, "--spark-master", "local[2]"));
+        Path copy = download(hdfs.getFileSystem(), uri, tmp.resolve("tox-copy"));
+        SparkSweepStudiesTest.assertSameParts(local, copy);
+        for (Path v : SparkSweepStudiesTest.files(local, ".safetensors")) {
+            assertEquals(-1, Files.mismatch(local.resolve(v), copy.resolve(v)), "the same CAA vector " + v);
+        }
+        assertTrue(Files.exists(copy.resolve("summary.csv")), "the toxicity report is written to HDFS");
+        assertNoHiddenFiles(hdfs.getFileSystem(), uri);
+    }
+
     private static String[] concat(String[] head, String... tail) {
         String[] all = Arrays.copyOf(head, head.length + tail.length);
         System.arraycopy(tail, 0, all, head.length, tail.length);
