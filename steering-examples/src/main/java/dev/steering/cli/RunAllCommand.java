@@ -9,6 +9,8 @@ import dev.steering.experiment.Prompt;
 import dev.steering.experiment.PromptSet;
 import dev.steering.experiment.RefusalStudy;
 import dev.steering.experiment.RealToxicityPrompts;
+import dev.steering.experiment.SharedRun;
+import dev.steering.experiment.SharedRuns;
 import dev.steering.experiment.ResultColumns;
 import dev.steering.experiment.StudyTask;
 import dev.steering.experiment.ToxicityColumns;
@@ -31,7 +33,6 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Option;
 import java.util.stream.Stream;
@@ -61,8 +62,10 @@ public final class RunAllCommand implements Command {
                     + "experiment.output_dir=/tmp/runs (repeatable)")
     List<String> overrides = new java.util.ArrayList<>();
 
-    @Option(names = "--output", paramLabel = "DIR",
-            description = "the directory of run directories (same as --set experiment.output_dir=DIR)")
+    @Option(names = "--output", paramLabel = "DIR|URI",
+            description = "the directory of run directories: a path, file:///path, or hdfs://... or s3a://... "
+                    + "(those need the Hadoop client: spark-submit with steering-spark.jar; docs/distributed.md) "
+                    + "(same as --set experiment.output_dir=DIR)")
     String output;
 
     @Option(names = "--fresh", description = "discard an earlier run with the same config instead of resuming it")
@@ -124,10 +127,14 @@ public final class RunAllCommand implements Command {
      * Runs {@code study} in the run directory {@code outputDir/<run id>} (emptied first with {@code fresh}, created if
      * needed) and prints the directory. If the study fails before any condition finished, a directory this call
      * created is removed again, so a failed run leaves no empty run behind; finished conditions are kept for
-     * resuming.
+     * resuming. An {@code hdfs://}, {@code s3a://} (or other non-file) URI runs in a local working copy of a
+     * {@link SharedRun} instead ({@link #inSharedRunDir}).
      */
     static int inRunDir(String outputDir, String modelName, Map<String, Object> identity, boolean fresh, Study study)
             throws Exception {
+        if (isSharedStorage(outputDir)) {
+            return inSharedRunDir(outputDir, runId(modelName, identity), fresh, study);
+        }
         Path runDir = outputPath(outputDir).resolve(runId(modelName, identity));
         if (fresh) {
             deleteRecursively(runDir);
@@ -156,9 +163,88 @@ public final class RunAllCommand implements Command {
     }
 
     /**
-     * The directory of run directories: a path, or a {@code file:} URI of one. Other URIs ({@code hdfs://},
-     * {@code s3a://}) are refused: every file of a run is written through the local file system, so the storage must
-     * be mounted at the same path on the driver and every executor (docs/distributed.md, Shared storage).
+     * Runs {@code study} on shared storage ({@code hdfs://...}, {@code s3a://...}): the run directory
+     * {@code outputDir/<run id>} there is pulled into a local working copy (a temporary directory, deleted at the
+     * end), the study runs in that copy and publishes each finished condition's part at once (its
+     * {@link dev.steering.experiment.ResultStore}; a Spark job's executors theirs), and the rest (config, prompts,
+     * directions, results, reports, figures) is pushed when the study finished. Prints the URI of the run directory.
+     * Needs the Hadoop client on the class path (spark-submit with steering-spark.jar, docs/distributed.md).
+     */
+    private static int inSharedRunDir(String outputDir, String runId, boolean fresh, Study study) throws Exception {
+        String uri = outputDir.replaceFirst("/+$", "") + "/" + runId;
+        Path work = Files.createTempDirectory("steering-run-");
+        try {
+            SharedRun shared;
+            try {
+                shared = SharedRuns.open(uri, work.resolve(runId));
+            } catch (IllegalArgumentException | IllegalStateException e) {
+                throw new CliException("experiment.output_dir " + outputDir + ": " + e.getMessage());
+            }
+            boolean created;
+            try {
+                if (fresh) {
+                    shared.delete();
+                }
+                created = !shared.exists();
+                Files.createDirectories(shared.local());
+                shared.pull();
+            } catch (IOException | RuntimeException e) {
+                throw new CliException("experiment.output_dir " + outputDir + ": cannot read " + uri + ": "
+                        + storageError(e));
+            }
+            SharedRuns.attach(shared);
+            try {
+                study.run(shared.local());
+                try {
+                    shared.push(true);
+                } catch (IOException e) {
+                    throw new IOException("cannot upload the run to " + uri + ": " + e.getMessage(), e);
+                }
+            } catch (Exception | Error e) {
+                try {
+                    shared.pull(); // the parts the executors stored before the failure
+                    if (created && !hasFinishedConditions(shared.local())) {
+                        shared.delete();
+                    }
+                } catch (IOException | RuntimeException cleanup) {
+                    e.addSuppressed(cleanup);
+                }
+                throw e;
+            } finally {
+                SharedRuns.detach(shared);
+            }
+        } finally {
+            deleteRecursively(work);
+        }
+        System.out.println(uri);
+        return 0;
+    }
+
+    /** What a storage client's exception says, in one line, with the root cause when it is more telling. */
+    private static String storageError(Exception e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        if (root != e && root.getMessage() != null && !msg.contains(root.getMessage())) {
+            msg += " (" + root.getMessage() + ")";
+        }
+        if (msg.contains("No FileSystem for scheme")) {
+            msg += "; the scheme's Hadoop connector must be on the class path (s3a://: hadoop-aws and the AWS SDK, "
+                    + "spark-submit --packages org.apache.hadoop:hadoop-aws:3.3.4; docs/distributed.md)";
+        }
+        return msg.strip().replaceAll("\\s*\\R\\s*", " ");
+    }
+
+    /** True for a URI of another storage than the local file system ({@code hdfs://}, {@code s3a://}). */
+    static boolean isSharedStorage(String outputDir) {
+        return URI_SCHEME.matcher(outputDir).matches() && !outputDir.regionMatches(true, 0, "file:", 0, 5);
+    }
+
+    /**
+     * The directory of run directories on the local file system: a path, or a {@code file:} URI of one (other URIs
+     * are {@link #isSharedStorage shared storage}).
      */
     static Path outputPath(String outputDir) {
         if (outputDir.regionMatches(true, 0, "file:", 0, 5)) {
@@ -168,12 +254,6 @@ public final class RunAllCommand implements Command {
                 throw new CliException("experiment.output_dir: " + outputDir + " is not a file URI of a local "
                         + "directory (file:///path): " + e.getMessage());
             }
-        }
-        Matcher uri = URI_SCHEME.matcher(outputDir);
-        if (uri.matches()) {
-            throw new CliException("experiment.output_dir: " + uri.group(1) + ":// URIs are not supported (" + outputDir
-                    + "); mount the storage at the same path on the driver and every executor (HDFS: NFS gateway "
-                    + "or fuse-dfs; S3: s3fs-fuse) and give that path (docs/distributed.md, Shared storage)");
         }
         return Path.of(outputDir);
     }

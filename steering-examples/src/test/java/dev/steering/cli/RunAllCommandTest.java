@@ -100,6 +100,15 @@ class RunAllCommandTest {
         }
     }
 
+    @Test
+    void anHdfsOutputWithoutTheHadoopClientIsAOneLineErrorSayingWhatToAdd() {
+        // steering.jar alone has no Hadoop client (steering-spark brings it under spark-submit)
+        String msg = error("--config", "smoke", "--output", "hdfs://namenode:8020/runs");
+        assertTrue(msg.contains("hdfs://namenode:8020/runs") && msg.contains("steering-spark")
+                && msg.contains("docs/distributed.md"), msg);
+        assertFalse(Files.exists(Path.of("hdfs:")), "no local directory named after the scheme");
+    }
+
     private Path runAll(int expectedCode, String... args) {
         ByteArrayOutputStream stdout = new ByteArrayOutputStream();
         PrintStream old = System.out;

@@ -15,6 +15,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Stream;
@@ -25,7 +26,9 @@ import org.slf4j.LoggerFactory;
  * A run's results, one Parquet part per finished condition ({@code parts/<key>.parquet}, each written to a temporary
  * file and renamed), merged into {@code results.parquet}. A crashed or interrupted run loses at most the condition
  * in flight: the next run skips every condition whose part exists. Serializable (as its directory and schema), so a
- * distributed {@link ConditionRunner}'s executors write their parts into the same directory.
+ * distributed {@link ConditionRunner}'s executors write their parts into the same directory. A store inside the
+ * working copy of a {@link SharedRun} (an {@code hdfs://} or {@code s3a://} output) also publishes every part to
+ * the shared storage as soon as it is written, and carries the shared run to the executors.
  */
 public final class ResultStore implements Serializable {
     @Serial
@@ -37,6 +40,7 @@ public final class ResultStore implements Serializable {
     private final transient Path runDir;
     private final transient Path parts;
     private final ParquetSchema schema;
+    private final transient SharedRun shared;
 
     /** @param runDir the run directory (created if needed); rows follow {@link ResultColumns#SCHEMA} */
     public ResultStore(Path runDir) {
@@ -51,6 +55,7 @@ public final class ResultStore implements Serializable {
         this.runDir = runDir;
         this.schema = schema;
         this.parts = runDir.resolve("parts");
+        this.shared = SharedRuns.covering(runDir).orElse(null);
         try {
             Files.createDirectories(parts);
         } catch (IOException e) {
@@ -73,6 +78,11 @@ public final class ResultStore implements Serializable {
     /** The run directory. */
     public Path runDir() {
         return runDir;
+    }
+
+    /** The shared storage this store's run directory is a working copy of, if any. */
+    public Optional<SharedRun> shared() {
+        return Optional.ofNullable(shared);
     }
 
     /** True when the condition's part exists. */
@@ -100,11 +110,15 @@ public final class ResultStore implements Serializable {
         return true;
     }
 
-    /** Stores a finished condition's rows atomically. */
+    /** Stores a finished condition's rows atomically (and publishes the part to the shared storage, if any). */
     public void append(String key, List<? extends Map<String, ?>> rows) {
         check(key);
         try {
-            ParquetWriter.write(parts.resolve(key + ".parquet"), schema, rows, Map.of("condition", key));
+            Path part = parts.resolve(key + ".parquet");
+            ParquetWriter.write(part, schema, rows, Map.of("condition", key));
+            if (shared != null) {
+                shared.publish(part);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write condition " + key + ": " + e.getMessage(), e);
         }
@@ -136,13 +150,16 @@ public final class ResultStore implements Serializable {
 
     @Serial
     private Object writeReplace() {
-        return new Location(runDir.toAbsolutePath().toUri().toString(), schema);
+        return new Location(runDir.toAbsolutePath().toUri().toString(), schema, shared);
     }
 
-    /** The serialized form: the directory as a URI and the schema. */
-    private record Location(String runDir, ParquetSchema schema) implements Serializable {
+    /** The serialized form: the directory as a URI, the schema and the shared run it is a working copy of, or null. */
+    private record Location(String runDir, ParquetSchema schema, SharedRun shared) implements Serializable {
         @Serial
         private Object readResolve() {
+            if (shared != null) {
+                SharedRuns.attach(shared);
+            }
             return new ResultStore(Path.of(URI.create(runDir)), schema);
         }
     }

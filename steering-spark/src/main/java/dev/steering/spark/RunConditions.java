@@ -2,10 +2,13 @@ package dev.steering.spark;
 
 import dev.steering.experiment.Condition;
 import dev.steering.experiment.ResultStore;
+import dev.steering.experiment.SharedRun;
 import dev.steering.experiment.StudyTask;
+import java.io.IOException;
 import java.io.Serial;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.VoidFunction;
 import org.apache.spark.broadcast.Broadcast;
@@ -14,7 +17,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One Spark task: runs its conditions (all of one batch and one model) with the executor's opened study, storing
- * each part in its batch's run directory.
+ * each part in its batch's run directory. A run directory on shared storage ({@link SharedRun}) is pulled into the
+ * executor's working copy first and what the task added is pushed after it (each part as soon as it is stored).
  */
 final class RunConditions implements VoidFunction<SparkConditionRunner.Chunk> {
     @Serial
@@ -34,8 +38,13 @@ final class RunConditions implements VoidFunction<SparkConditionRunner.Chunk> {
     }
 
     @Override
-    public void call(SparkConditionRunner.Chunk chunk) {
+    public void call(SparkConditionRunner.Chunk chunk) throws IOException {
         ResultStore store = stores.get(chunk.batch());
+        Optional<SharedRun> shared = store.shared();
+        if (shared.isPresent()) {
+            // the directions the driver wrote, and the parts an earlier attempt stored
+            shared.get().pull();
+        }
         List<Condition> todo = chunk.conditions().stream().filter(c -> !store.has(c.key())).toList();
         TaskContext tc = TaskContext.get();
         LOG.info("task {} (stage {}, attempt {}): {} of {} conditions to run in {}", tc.partitionId(), tc.stageId(),
@@ -54,6 +63,10 @@ final class RunConditions implements VoidFunction<SparkConditionRunner.Chunk> {
             ok = true;
         } finally {
             lease.release(ok);
+        }
+        if (shared.isPresent()) {
+            // what the study wrote besides its parts (the quantization study's own directions)
+            shared.get().push(false);
         }
     }
 }

@@ -4,13 +4,18 @@ import dev.steering.Progress;
 import dev.steering.experiment.Condition;
 import dev.steering.experiment.ConditionRunner;
 import dev.steering.experiment.ResultStore;
+import dev.steering.experiment.SharedRun;
 import dev.steering.experiment.StudyTask;
+import java.io.IOException;
 import java.io.Serial;
+import java.io.UncheckedIOException;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
 import org.apache.spark.SparkConf;
@@ -25,8 +30,9 @@ import org.slf4j.LoggerFactory;
  * they need ({@link StudyTask#group}) and cut into tasks of {@link Builder#conditionsPerTask} conditions; the
  * {@link StudyTask}s are broadcast; each executor opens a study once per model and reuses it for every condition of
  * that model it is given ({@link SessionPool}), and writes each condition's part itself into the run directory
- * (a path every executor and the driver see). A retried, speculative or resubmitted task skips the conditions whose
- * part exists, and parts are written atomically, so a row is never lost or doubled.
+ * (a path every executor and the driver see, or the working copies of a {@link SharedRun} on HDFS or S3: the driver
+ * pushes its copy before the stage and pulls the executors' parts after it). A retried, speculative or resubmitted
+ * task skips the conditions whose part exists, and parts are written atomically, so a row is never lost or doubled.
  *
  * <p>Settings (spark-submit {@code --conf}, or the builder): {@value #CONDITIONS_PER_TASK} (default 1) and
  * {@value #MODELS_PER_EXECUTOR} (default 1: how many opened studies, i.e. loaded models, one executor JVM keeps).
@@ -95,6 +101,11 @@ public final class SparkConditionRunner implements ConditionRunner {
         if (conditions == 0) {
             return;
         }
+        Set<SharedRun> shared = new LinkedHashSet<>();
+        stores.forEach(s -> s.shared().ifPresent(shared::add));
+        for (SharedRun r : shared) {
+            sync(r, true); // what the stage's conditions read: directions, the driver's config and prompts
+        }
         JavaSparkContext sc = context();
         String job = UUID.randomUUID().toString();
         Broadcast<List<StudyTask>> study = sc.broadcast(recipes);
@@ -109,6 +120,9 @@ public final class SparkConditionRunner implements ConditionRunner {
             study.destroy();
             SessionPool.closeJob(job);
         }
+        for (SharedRun r : shared) {
+            sync(r, false); // the parts (and directions) the executors stored
+        }
         progress.step(conditions);
         List<String> missing = new ArrayList<>();
         for (Batch b : batches) {
@@ -116,8 +130,23 @@ public final class SparkConditionRunner implements ConditionRunner {
                     .forEach(c -> missing.add(b.store().runDir().resolve("parts").resolve(c.key()).toString()));
         }
         if (!missing.isEmpty()) {
-            throw new IllegalStateException("the Spark job finished without the parts " + missing
-                    + ": is the run directory one every executor and the driver share?");
+            throw new IllegalStateException("the Spark job finished without the parts " + missing + (shared.isEmpty()
+                    ? ": is the run directory one every executor and the driver share?"
+                    : " (working copy of " + shared.stream().map(SharedRun::uri).toList() + ")"));
+        }
+    }
+
+    /** Pushes the driver's working copy to its shared run directory ({@code push}), or pulls it. */
+    private static void sync(SharedRun run, boolean push) {
+        try {
+            if (push) {
+                run.push(true);
+            } else {
+                run.pull();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot " + (push ? "upload the run directory to " : "download ")
+                    + run.uri() + ": " + e.getMessage(), e);
         }
     }
 

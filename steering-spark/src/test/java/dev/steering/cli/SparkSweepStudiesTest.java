@@ -205,7 +205,7 @@ class SparkSweepStudiesTest {
      * Every part (of every model and precision) and {@code results.parquet} hold the rows of the single-process run,
      * in the same order, but for the wall-clock columns.
      */
-    private static void assertSameParts(Path reference, Path runDir) throws Exception {
+    static void assertSameParts(Path reference, Path runDir) throws Exception {
         List<Path> parts = files(reference, ".parquet");
         assertEquals(parts, files(runDir, ".parquet"), "the same parts");
         assertTrue(parts.size() > 2, "parts " + parts);
@@ -225,7 +225,7 @@ class SparkSweepStudiesTest {
     }
 
     /** The run directory's files ending in {@code suffix} (no hidden temporary file), relative, sorted. */
-    private static List<Path> files(Path runDir, String suffix) throws Exception {
+    static List<Path> files(Path runDir, String suffix) throws Exception {
         try (Stream<Path> s = Files.walk(runDir)) {
             return s.filter(p -> p.getFileName().toString().endsWith(suffix)
                             && !p.getFileName().toString().startsWith("."))
