@@ -1,6 +1,8 @@
 package dev.steering.model;
 
 import dev.steering.model.compact.CompactKernels;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -8,8 +10,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * The attention products of a decode step, {@code [b, h, s, d] × [b, h, t, d]ᵀ} and {@code [b, h, s, t] × [b, h, t,
  * d]}, in Java. libnd4j's batched matmul walks every element through generic index arithmetic (~1.5 GFLOP/s here,
  * ~1.7 ms per product at batch 32), and a decode step has two per layer; these loops read the strided views (the
- * permuted queries, the KV cache prefix) in place, with the batch × heads products split over the cores (on the threads of
- * {@link CompactKernels#shares}, which stay awake between the products of a step: a parallel stream's pool thread
+ * permuted queries, the KV cache prefix) in place through {@link CompactKernels#dots} and {@link CompactKernels#weightedRows} (vectorised
+ * when the Vector API kernel is loaded), with the batch × heads products split over the cores on the threads of
+ * {@link CompactKernels#shares}, which stay awake between the products of a step (a parallel stream's pool thread
  * took 50-80 µs to wake for each of them).
  *
  * <p>Applies to rank-4 F32 products without a transposed left operand, whose operands have unit stride along their
@@ -45,7 +48,13 @@ final class SmallBatchedMatmul {
             return false;
         }
         long n = transB ? b.size(2) : b.size(3);
-        return a.size(2) <= MAX_QUERIES && a.size(0) * a.size(1) * a.size(2) * k * n <= MAX_FMAS;
+        return a.size(2) <= MAX_QUERIES && a.size(0) * a.size(1) * a.size(2) * k * n <= MAX_FMAS
+                && addressable(a) && addressable(b);
+    }
+
+    /** Whether a byte buffer can span x's data (the kernels index it with ints). */
+    private static boolean addressable(INDArray x) {
+        return x.data().length() * x.data().getElementSize() < Integer.MAX_VALUE;
     }
 
     /** The result shape {@code [b, h, s, n]}. */
@@ -68,60 +77,32 @@ final class SmallBatchedMatmul {
                     + java.util.Arrays.toString(b.shape()) + (transB ? "ᵀ" : "") + " into "
                     + java.util.Arrays.toString(c.shape()));
         }
-        long pa = JavaKernels.address(a);
-        long pb = JavaKernels.address(b);
-        long pc = JavaKernels.address(c);
+        ByteBuffer da = buffer(a);
+        ByteBuffer db = buffer(b);
+        ByteBuffer dc = buffer(c);
         long[] sa = a.stride();
         long[] sb = b.stride();
-        CompactKernels.shared().shares((int) (batch * heads), bh -> {
+        int rowB = Math.toIntExact(sb[2]);
+        CompactKernels kernels = CompactKernels.shared();
+        kernels.shares((int) (batch * heads), bh -> {
             long i0 = bh / heads;
             long i1 = bh % heads;
-            long baseA = pa + 4 * (i0 * sa[0] + i1 * sa[1]);
-            long baseB = pb + 4 * (i0 * sb[0] + i1 * sb[1]);
-            long baseC = pc + 4 * ((long) bh * s * n);
-            for (long i = 0; i < s; i++) {
-                long rowA = baseA + 4 * i * sa[2];
-                long rowC = baseC + 4 * i * n;
+            int baseA = Math.toIntExact(a.offset() + i0 * sa[0] + i1 * sa[1]);
+            int baseB = Math.toIntExact(b.offset() + i0 * sb[0] + i1 * sb[1]);
+            int baseC = Math.toIntExact(c.offset() + (long) bh * s * n);
+            for (int i = 0; i < s; i++) {
+                int rowA = baseA + Math.toIntExact(i * sa[2]);
                 if (transB) {                       // c[i, j] = a[i, :] · b[j, :]
-                    for (long j = 0; j < n; j++) {
-                        JavaKernels.putFloat(rowC + 4 * j, dot(rowA, baseB + 4 * j * sb[2], k));
-                    }
+                    kernels.dots(da, rowA, db, baseB, rowB, (int) n, (int) k, dc, baseC + (int) (i * n));
                 } else {                            // c[i, :] = Σ_t a[i, t] · b[t, :]
-                    for (long j = 0; j < n; j++) {
-                        JavaKernels.putFloat(rowC + 4 * j, 0f);
-                    }
-                    for (long t = 0; t < k; t++) {
-                        float w = JavaKernels.getFloat(rowA + 4 * t);
-                        long rowB = baseB + 4 * t * sb[2];
-                        for (long j = 0; j < n; j++) {
-                            long at = rowC + 4 * j;
-                            JavaKernels.putFloat(at, JavaKernels.getFloat(at)
-                                    + w * JavaKernels.getFloat(rowB + 4 * j));
-                        }
-                    }
+                    kernels.weightedRows(da, rowA, db, baseB, rowB, (int) k, (int) n, dc, baseC + (int) (i * n));
                 }
             }
         });
     }
 
-    /** {@code Σ x[i]·y[i]} over {@code len} contiguous floats, four partial sums for instruction-level parallelism. */
-    private static float dot(long x, long y, long len) {
-        float s0 = 0;
-        float s1 = 0;
-        float s2 = 0;
-        float s3 = 0;
-        long i = 0;
-        for (; i + 4 <= len; i += 4) {
-            long ox = x + 4 * i;
-            long oy = y + 4 * i;
-            s0 += JavaKernels.getFloat(ox) * JavaKernels.getFloat(oy);
-            s1 += JavaKernels.getFloat(ox + 4) * JavaKernels.getFloat(oy + 4);
-            s2 += JavaKernels.getFloat(ox + 8) * JavaKernels.getFloat(oy + 8);
-            s3 += JavaKernels.getFloat(ox + 12) * JavaKernels.getFloat(oy + 12);
-        }
-        for (; i < len; i++) {
-            s0 += JavaKernels.getFloat(x + 4 * i) * JavaKernels.getFloat(y + 4 * i);
-        }
-        return (s0 + s1) + (s2 + s3);
+    /** The whole data buffer of {@code x} in native byte order (indices in elements from its start). */
+    private static ByteBuffer buffer(INDArray x) {
+        return x.data().asNio().order(ByteOrder.nativeOrder());
     }
 }

@@ -18,18 +18,20 @@ class SmallBatchedMatmulTest {
     @Test
     void scoresAndContextOnPermutedQueriesAndCachePrefixViews() {
         Nd4j.getRandom().setSeed(3);
-        for (int s : new int[]{1, 5, 8}) {
-            // queries as splitHeads makes them: [b, s, h, d] permuted to [b, h, s, d] (strided view)
-            INDArray q = Nd4j.randn(DataType.FLOAT, 3, s, 4, 16).permute(0, 2, 1, 3);
-            // keys and values as a prefix of a capacity buffer, and a view that starts mid-buffer (non-zero offset)
-            INDArray buffer = Nd4j.randn(DataType.FLOAT, 3, 4, 20, 16);
-            INDArray prefix = buffer.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, 9),
-                    NDArrayIndex.all());
-            INDArray middle = buffer.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(4, 13),
-                    NDArrayIndex.all());
-            for (INDArray k : new INDArray[]{prefix, middle, prefix.dup('c')}) {
-                INDArray scores = check(q, k, true);
-                check(scores, k, false);                    // weights × values
+        for (int d : new int[]{16, 20}) {               // 20: a tail after the vector lanes (8 or 16)
+            for (int s : new int[]{1, 5, 8}) {
+                // queries as splitHeads makes them: [b, s, h, d] permuted to [b, h, s, d] (strided view)
+                INDArray q = Nd4j.randn(DataType.FLOAT, 3, s, 4, d).permute(0, 2, 1, 3);
+                // keys and values as a prefix of a capacity buffer, and a view that starts mid-buffer (offset)
+                INDArray buffer = Nd4j.randn(DataType.FLOAT, 3, 4, 20, d);
+                INDArray prefix = buffer.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, 9),
+                        NDArrayIndex.all());
+                INDArray middle = buffer.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(4, 13),
+                        NDArrayIndex.all());
+                for (INDArray k : new INDArray[]{prefix, middle, prefix.dup('c')}) {
+                    INDArray scores = check(q, k, true);
+                    check(scores, k, false);                    // weights × values
+                }
             }
         }
     }

@@ -1,5 +1,6 @@
 package dev.steering.model.compact;
 
+import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -164,6 +165,45 @@ public final class CompactKernels {
         x.get(x.position(), buf[0], 0, nx);
         matmul(w, buf[0], 0, rows, buf[1], 0);
         y.put(y.position(), buf[1], 0, ny);
+    }
+
+    /**
+     * {@code c[cAt + j] = Σ_{i<k} a[aAt + i] · b[bAt + j·bStride + i]} for {@code j < n} (a query row against key
+     * rows), on the calling thread. Buffers in native byte order, indices in floats.
+     *
+     * @throws IndexOutOfBoundsException if an index falls outside its buffer
+     */
+    public void dots(ByteBuffer a, int aAt, ByteBuffer b, int bAt, int bStride, int n, int k, ByteBuffer c, int cAt) {
+        checkFloats(a, aAt, 1, 1, k);
+        checkFloats(b, bAt, bStride, n, k);
+        checkFloats(c, cAt, 1, 1, n);
+        kernel.dots(a, aAt, b, bAt, bStride, n, k, c, cAt);
+    }
+
+    /**
+     * {@code c[cAt + i] = Σ_{j<t} w[wAt + j] · b[bAt + j·bStride + i]} for {@code i < k} (attention weights times
+     * value rows), on the calling thread. Buffers in native byte order, indices in floats.
+     *
+     * @throws IndexOutOfBoundsException if an index falls outside its buffer
+     */
+    public void weightedRows(ByteBuffer w, int wAt, ByteBuffer b, int bAt, int bStride, int t, int k, ByteBuffer c,
+                             int cAt) {
+        checkFloats(w, wAt, 1, 1, t);
+        checkFloats(b, bAt, bStride, t, k);
+        checkFloats(c, cAt, 1, 1, k);
+        kernel.weightedRows(w, wAt, b, bAt, bStride, t, k, c, cAt);
+    }
+
+    /** Checks that {@code rows} rows of {@code width} floats from {@code at}, {@code stride} apart, lie in {@code b}. */
+    private static void checkFloats(ByteBuffer b, int at, int stride, int rows, int width) {
+        if (rows <= 0 || width <= 0) {
+            return;
+        }
+        long last = (long) at + (long) (rows - 1) * stride + width;
+        if (at < 0 || stride < 0 || 4 * last > b.limit()) {
+            throw new IndexOutOfBoundsException(rows + " rows of " + width + " floats from " + at + ", stride "
+                    + stride + ", in a buffer of " + b.limit() / 4 + " floats");
+        }
     }
 
     /** A share {@code [from, to)} of the rows of some work. */

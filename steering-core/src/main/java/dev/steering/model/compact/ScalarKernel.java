@@ -1,5 +1,7 @@
 package dev.steering.model.compact;
 
+import java.nio.ByteBuffer;
+
 /**
  * The pure-Java kernel, used when the Vector API module is absent. A block of output columns is decoded once and
  * transposed into per-thread arrays {@code t[k][c]} (one small array per input index); then each activation row
@@ -115,5 +117,29 @@ final class ScalarKernel implements ColumnKernel {
     @Override
     public String name() {
         return "java";
+    }
+
+    @Override
+    public void dots(ByteBuffer a, int aAt, ByteBuffer b, int bAt, int bStride, int n, int k, ByteBuffer c, int cAt) {
+        for (int j = 0; j < n; j++) {
+            int row = bAt + j * bStride;
+            float s = 0;
+            for (int i = 0; i < k; i++) {
+                s += a.getFloat(4 * (aAt + i)) * b.getFloat(4 * (row + i));
+            }
+            c.putFloat(4 * (cAt + j), s);
+        }
+    }
+
+    @Override
+    public void weightedRows(ByteBuffer w, int wAt, ByteBuffer b, int bAt, int bStride, int t, int k, ByteBuffer c,
+                             int cAt) {
+        for (int i = 0; i < k; i++) {
+            float s = 0;
+            for (int j = 0; j < t; j++) {
+                s += w.getFloat(4 * (wAt + j)) * b.getFloat(4 * (bAt + j * bStride + i));
+            }
+            c.putFloat(4 * (cAt + i), s);
+        }
     }
 }

@@ -1,5 +1,7 @@
 package dev.steering.model.compact;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -362,4 +364,71 @@ final class VectorKernel implements ColumnKernel {
         }
     }
 
+
+    // ---- decode attention (over native memory) ----
+
+    private static FloatVector load(ByteBuffer b, int at) {
+        return FloatVector.fromByteBuffer(F, b, 4 * at, ByteOrder.nativeOrder());
+    }
+
+    @Override
+    public void dots(ByteBuffer a, int aAt, ByteBuffer b, int bAt, int bStride, int n, int k, ByteBuffer c, int cAt) {
+        int end = k - k % L;
+        int j = 0;
+        for (; j + 4 <= n; j += 4) {                    // four key rows at a time: four independent FMA chains
+            int r0 = bAt + j * bStride;
+            int r1 = r0 + bStride;
+            int r2 = r1 + bStride;
+            int r3 = r2 + bStride;
+            FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
+            for (int i = 0; i < end; i += L) {
+                FloatVector q = load(a, aAt + i);
+                s0 = load(b, r0 + i).fma(q, s0);
+                s1 = load(b, r1 + i).fma(q, s1);
+                s2 = load(b, r2 + i).fma(q, s2);
+                s3 = load(b, r3 + i).fma(q, s3);
+            }
+            c.putFloat(4 * (cAt + j), dotTail(a, aAt, b, r0, end, k, s0));
+            c.putFloat(4 * (cAt + j + 1), dotTail(a, aAt, b, r1, end, k, s1));
+            c.putFloat(4 * (cAt + j + 2), dotTail(a, aAt, b, r2, end, k, s2));
+            c.putFloat(4 * (cAt + j + 3), dotTail(a, aAt, b, r3, end, k, s3));
+        }
+        for (; j < n; j++) {
+            int r = bAt + j * bStride;
+            FloatVector s0 = FloatVector.zero(F);
+            for (int i = 0; i < end; i += L) {
+                s0 = load(b, r + i).fma(load(a, aAt + i), s0);
+            }
+            c.putFloat(4 * (cAt + j), dotTail(a, aAt, b, r, end, k, s0));
+        }
+    }
+
+    /** The lane sum of {@code acc} plus the scalar tail {@code [end, k)} of one dot product. */
+    private static float dotTail(ByteBuffer a, int aAt, ByteBuffer b, int row, int end, int k, FloatVector acc) {
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (int i = end; i < k; i++) {
+            s += b.getFloat(4 * (row + i)) * a.getFloat(4 * (aAt + i));
+        }
+        return s;
+    }
+
+    @Override
+    public void weightedRows(ByteBuffer w, int wAt, ByteBuffer b, int bAt, int bStride, int t, int k, ByteBuffer c,
+                             int cAt) {
+        int end = k - k % L;
+        for (int i = 0; i < end; i += L) {
+            FloatVector s = FloatVector.zero(F);
+            for (int j = 0; j < t; j++) {
+                s = load(b, bAt + j * bStride + i).fma(FloatVector.broadcast(F, w.getFloat(4 * (wAt + j))), s);
+            }
+            s.intoByteBuffer(c, 4 * (cAt + i), ByteOrder.nativeOrder());
+        }
+        for (int i = end; i < k; i++) {
+            float s = 0;
+            for (int j = 0; j < t; j++) {
+                s += w.getFloat(4 * (wAt + j)) * b.getFloat(4 * (bAt + j * bStride + i));
+            }
+            c.putFloat(4 * (cAt + i), s);
+        }
+    }
 }
