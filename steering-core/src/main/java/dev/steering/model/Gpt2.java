@@ -5,7 +5,6 @@ import dev.steering.model.compact.StorageType;
 import dev.steering.weights.TensorSource;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * GPT-2: learned token and position embeddings, sequential pre-LayerNorm blocks, tanh GELU, unembedding tied to

@@ -1,6 +1,5 @@
 package dev.steering.model;
 
-import dev.steering.model.compact.CompactMatrix;
 import dev.steering.model.compact.CompactPolicy;
 import dev.steering.model.compact.QuantizedSafeTensors;
 import dev.steering.model.compact.StorageType;
@@ -16,7 +15,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -68,16 +66,17 @@ public final class QuantizedCheckpoint {
             Architecture arch = Architectures.load(ckpt.config(), tensors, source.resolve("config.json").toString(),
                     scheme);
             try (Weights weights = arch.weights()) {
-                Set<String> transposed = weights.transposedCheckpointMatrices();
                 List<QuantizedSafeTensors.Quantized> quantized = new ArrayList<>();
                 Map<String, StorageType> halves = new LinkedHashMap<>();
-                weights.checkpointMatrices().forEach((name, m) -> {
+                for (Weights.CheckpointMatrix m : weights.checkpointMatrices()) {
                     if (m.type().grouped()) {
-                        quantized.add(new QuantizedSafeTensors.Quantized(name, m, transposed.contains(name)));
+                        // gathered when written: a stacked tensor's rows are copied one tensor at a time
+                        quantized.add(new QuantizedSafeTensors.Quantized(m.name(), m.type(), m.out(), m.in(),
+                                m.transposed(), () -> weights.checkpointMatrix(m.name())));
                     } else if (m.type() == StorageType.BF16 || m.type() == StorageType.F16) {
-                        halves.put(name, m.type());
+                        halves.put(m.name(), m.type());
                     }
-                });
+                }
                 createDirectories(output);
                 for (String name : COPIED) {
                     ckpt.file(name).ifPresent(f -> copy(f, output.resolve(name)));

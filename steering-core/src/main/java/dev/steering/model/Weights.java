@@ -54,45 +54,55 @@ public final class Weights implements AutoCloseable {
     }
 
     /**
-     * The compact matrices by checkpoint tensor name, as the checkpoint's {@code [out, in]} matrices (the graph's
-     * rows reassembled where the architecture stacked or reordered them; transposed ones as the graph multiplies
-     * by them, see {@link #transposedCheckpointMatrices()}): what a quantized checkpoint saves.
+     * A checkpoint tensor the model holds compact, as the {@code [out, in]} matrix the graph multiplies by
+     * ({@link #checkpointMatrix}).
      *
-     * @throws IllegalStateException if a tensor's rows are not all held (a tensor only partly used)
+     * @param name       the checkpoint tensor's name
+     * @param type       its storage type
+     * @param out        rows
+     * @param in         columns
+     * @param transposed true if the checkpoint stores it {@code [in, out]} (GPT-2's Conv1D)
      */
-    public Map<String, CompactMatrix> checkpointMatrices() {
-        Map<String, CompactMatrix> out = new LinkedHashMap<>();
-        origins.forEach((name, o) -> {
-            List<Piece> pieces = new java.util.ArrayList<>(o.pieces());
-            pieces.sort(java.util.Comparator.comparingInt(Piece::tensorRow));
-            List<CompactMatrix.RowRange> ranges = new java.util.ArrayList<>();
-            int next = 0;
-            for (Piece p : pieces) {
-                if (p.tensorRow() != next) {
-                    throw new IllegalStateException(name + ": rows from " + next + " are not held compact");
-                }
-                ranges.add(new CompactMatrix.RowRange(compact.get(p.graphName()), p.graphRow(), p.count()));
-                next += p.count();
-            }
-            if (next != o.tensorRows()) {
-                throw new IllegalStateException(name + ": rows from " + next + " are not held compact");
-            }
-            CompactMatrix whole = ranges.size() == 1 && ranges.get(0).count() == ranges.get(0).matrix().outFeatures()
-                    ? ranges.get(0).matrix() : CompactMatrix.stackRows(name, ranges);
-            out.put(name, whole);
-        });
+    public record CheckpointMatrix(String name, StorageType type, int out, int in, boolean transposed) {
+    }
+
+    /** The checkpoint tensors held compact, in load order: what a quantized checkpoint saves. */
+    public List<CheckpointMatrix> checkpointMatrices() {
+        List<CheckpointMatrix> out = new java.util.ArrayList<>();
+        origins.forEach((name, o) -> out.add(new CheckpointMatrix(name, o.type(), Math.toIntExact(o.tensorRows()),
+                compact.get(o.pieces().get(0).graphName()).inFeatures(), o.transposed())));
         return out;
     }
 
-    /** The checkpoint names of {@link #checkpointMatrices()} the graph uses transposed (GPT-2's Conv1D weights). */
-    public Set<String> transposedCheckpointMatrices() {
-        Set<String> out = new java.util.TreeSet<>();
-        origins.forEach((name, o) -> {
-            if (o.transposed()) {
-                out.add(name);
+    /**
+     * Checkpoint tensor {@code name} as the {@code [out, in]} matrix the graph multiplies by: the compact matrix
+     * itself, or its rows gathered (copied) from the matrices the architecture stacked them into.
+     *
+     * @throws IllegalArgumentException if the tensor is not held compact
+     * @throws IllegalStateException    if not all its rows are held (a tensor only partly used)
+     */
+    public CompactMatrix checkpointMatrix(String name) {
+        Origin o = origins.get(name);
+        if (o == null) {
+            throw new IllegalArgumentException("checkpoint tensor '" + name + "' is not held compact");
+        }
+        List<Piece> pieces = new java.util.ArrayList<>(o.pieces());
+        pieces.sort(java.util.Comparator.comparingInt(Piece::tensorRow));
+        List<CompactMatrix.RowRange> ranges = new java.util.ArrayList<>();
+        int next = 0;
+        for (Piece p : pieces) {
+            if (p.tensorRow() != next) {
+                throw new IllegalStateException(name + ": rows from " + next + " are not held compact");
             }
-        });
-        return out;
+            ranges.add(new CompactMatrix.RowRange(compact.get(p.graphName()), p.graphRow(), p.count()));
+            next += p.count();
+        }
+        if (next != o.tensorRows()) {
+            throw new IllegalStateException(name + ": rows from " + next + " are not held compact");
+        }
+        CompactMatrix.RowRange only = ranges.get(0);
+        return ranges.size() == 1 && only.first() == 0 && only.count() == only.matrix().outFeatures() ? only.matrix()
+                : CompactMatrix.stackRows(name, ranges);
     }
 
     /** The F32 parameter {@code name}; an error naming it if absent (or held compact). */

@@ -62,10 +62,20 @@ public final class QuantizedSafeTensors implements TensorSource {
      * A quantized matrix to save under checkpoint name {@code name}.
      *
      * @param name       the checkpoint tensor's name
-     * @param matrix     its {@code [out, in]} blocks, INT8 or INT4
+     * @param type       INT8 or INT4
+     * @param out        rows of the {@code [out, in]} matrix
+     * @param in         its columns
      * @param transposed true if the checkpoint stores the tensor {@code [in, out]} (GPT-2's Conv1D)
+     * @param matrix     supplies the {@code [out, in]} blocks when they are written (called twice: quants, scales)
      */
-    public record Quantized(String name, CompactMatrix matrix, boolean transposed) {
+    public record Quantized(String name, StorageType type, int out, int in, boolean transposed,
+                            java.util.function.Supplier<CompactMatrix> matrix) {
+        /** Checks the type. */
+        public Quantized {
+            if (!type.grouped()) {
+                throw new IllegalArgumentException(name + ": " + type + " is not quantized");
+            }
+        }
     }
 
     /** What the metadata says of one quantized tensor. */
@@ -332,24 +342,32 @@ public final class QuantizedSafeTensors implements TensorSource {
     }
 
     private static void addQuantized(List<SafeTensors.Tensor> tensors, Map<String, String> meta, Quantized q) {
-        CompactMatrix m = q.matrix();
-        if (!m.type().grouped() || m.quants == null) {
-            throw new IllegalArgumentException(q.name() + ": " + m + " is not quantized");
-        }
         ObjectNode node = JSON.createObjectNode();
-        node.put("scheme", schemeName(m.type()));
-        node.put("out", m.outFeatures());
-        node.put("in", m.inFeatures());
+        node.put("scheme", schemeName(q.type()));
+        node.put("out", q.out());
+        node.put("in", q.in());
         node.put("layout", q.transposed() ? "transposed" : "linear");
         meta.put(TENSOR_KEY_PREFIX + q.name(), node.toString());
-        int groups = m.groups();
-        tensors.add(new SafeTensors.Tensor(q.name() + QWEIGHT, m.type() == StorageType.INT8 ? DType.I8 : DType.U8,
-                new long[]{m.outFeatures(), m.quants.length / m.outFeatures()}, out -> out.write(ByteBuffer.wrap(m.quants))));
-        tensors.add(new SafeTensors.Tensor(q.name() + SCALES, DType.F16, new long[]{m.outFeatures(), groups}, out -> {
-            ByteBuffer b = ByteBuffer.allocate(2 * m.scales.length).order(ByteOrder.LITTLE_ENDIAN);
-            b.asShortBuffer().put(m.scales);
+        int groups = (q.in() + GROUP - 1) / GROUP;
+        tensors.add(new SafeTensors.Tensor(q.name() + QWEIGHT, q.type() == StorageType.INT8 ? DType.I8 : DType.U8,
+                new long[]{q.out(), (long) groups * (q.type() == StorageType.INT8 ? GROUP : GROUP / 2)},
+                out -> out.write(ByteBuffer.wrap(blocks(q).quants))));
+        tensors.add(new SafeTensors.Tensor(q.name() + SCALES, DType.F16, new long[]{q.out(), groups}, out -> {
+            short[] scales = blocks(q).scales;
+            ByteBuffer b = ByteBuffer.allocate(2 * scales.length).order(ByteOrder.LITTLE_ENDIAN);
+            b.asShortBuffer().put(scales);
             out.write(b);
         }));
+    }
+
+    /** The supplied matrix, checked against what the header says of it. */
+    private static CompactMatrix blocks(Quantized q) {
+        CompactMatrix m = q.matrix().get();
+        if (m.type() != q.type() || m.outFeatures() != q.out() || m.inFeatures() != q.in() || m.quants == null) {
+            throw new IllegalArgumentException(q.name() + ": supplied " + m + ", expected " + q.type() + " ["
+                    + q.out() + ", " + q.in() + "]");
+        }
+        return m;
     }
 
     /** Writes a tensor's values converted to {@code dtype} (F32, F16 or BF16; exact for its own stored type). */
