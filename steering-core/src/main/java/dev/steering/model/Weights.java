@@ -290,12 +290,14 @@ public final class Weights implements AutoCloseable {
                         new Piece(graphName, (int) starts[i], (int) run.first(), (int) run.count()));
             }
             if (stored != null && stored.isQuantized(name)) {
-                List<CompactMatrix.RowRange> parts = new java.util.ArrayList<>();
+                // the parts are read for this matrix only (not kept): they are garbage once stacked
+                Map<String, CompactMatrix> parts = new HashMap<>();
+                List<CompactMatrix.RowRange> ranges = new java.util.ArrayList<>();
                 for (Rows run : runs) {
-                    parts.add(new CompactMatrix.RowRange(storedMatrix(run.name(), type, false), (int) run.first(),
-                            (int) run.count()));
+                    ranges.add(new CompactMatrix.RowRange(parts.computeIfAbsent(run.name(),
+                            n -> storedMatrix(n, type, false, false)), (int) run.first(), (int) run.count()));
                 }
-                compact.put(graphName, CompactMatrix.stackRows(origin + ": " + name, parts));
+                compact.put(graphName, CompactMatrix.stackRows(origin + ": " + name, ranges));
                 return;
             }
             try {
@@ -322,10 +324,10 @@ public final class Weights implements AutoCloseable {
         }
 
         /**
-         * The stored blocks of checkpoint tensor {@code name} of a saved quantized checkpoint (read once, however
-         * many graph names use it), which must be of the type the policy gives it here.
+         * The stored blocks of checkpoint tensor {@code name} of a saved quantized checkpoint, which must be of the
+         * type the policy gives it here; with {@code keep}, read once however many graph names use it.
          */
-        private CompactMatrix storedMatrix(String name, StorageType type, boolean transposed) {
+        private CompactMatrix storedMatrix(String name, StorageType type, boolean transposed, boolean keep) {
             CompactMatrix m = encoded.get(name);
             if (m == null) {
                 if (!stored.isQuantized(name) || stored.isTransposed(name) != transposed) {
@@ -338,7 +340,9 @@ public final class Weights implements AutoCloseable {
                     throw new WeightsException(stored.path() + ": tensor '" + name + "' is stored as " + m.type()
                             + ", expected " + type + " at " + target);
                 }
-                encoded.put(name, m);
+                if (keep) {
+                    encoded.put(name, m);
+                }
             }
             return m;
         }
@@ -375,7 +379,7 @@ public final class Weights implements AutoCloseable {
             checkShape(name, new long[]{in, out});
             record(name, type, true, out, new Piece(graphName, 0, 0, Math.toIntExact(out)));
             if (stored != null && stored.isQuantized(name)) {
-                compact.put(graphName, storedMatrix(name, type, true));
+                compact.put(graphName, storedMatrix(name, type, true, true));
                 return;
             }
             INDArray c = transpose(read(name, in, out));
@@ -412,7 +416,7 @@ public final class Weights implements AutoCloseable {
                         new Piece(graphName, 0, 0, Math.toIntExact(source.info(name).shape()[0])));
             }
             if (stored != null && stored.isQuantized(name)) {
-                compact.put(graphName, storedMatrix(name, type, false));
+                compact.put(graphName, storedMatrix(name, type, false, true));
                 return;
             }
             CompactMatrix m = encoded.get(name);
