@@ -3,6 +3,8 @@ package dev.steering;
 import dev.steering.hub.ModelLocator;
 import dev.steering.model.LanguageModel;
 import dev.steering.model.LoadOptions;
+import dev.steering.model.Precision;
+import dev.steering.model.QuantizedCheckpoint;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -119,5 +121,16 @@ public final class Steering {
     /** Loads a model with these options without sharing it (the caller owns it and should close it). */
     public static LanguageModel loadUnshared(String spec, LoadOptions options) {
         return LanguageModel.load(ModelLocator.locate(spec), spec, options);
+    }
+
+    /**
+     * Quantizes model {@code spec} once at {@code precision} ({@link Precision#INT8} or {@link Precision#INT4}) and
+     * saves it to directory {@code output}, which then loads at that dtype (or {@code auto}) without quantizing again
+     * ({@link QuantizedCheckpoint#save}; docs/precision.md, "Saving quantized weights").
+     *
+     * @return the written weights file, {@code output/model.safetensors}
+     */
+    public static Path saveQuantized(String spec, Precision precision, Path output) {
+        return QuantizedCheckpoint.save(ModelLocator.locate(spec), output, precision);
     }
 }

@@ -5,7 +5,6 @@ import dev.steering.model.compact.StorageType;
 import dev.steering.weights.TensorSource;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * GPT-2: learned token and position embeddings, sequential pre-LayerNorm blocks, tanh GELU, unembedding tied to
@@ -48,13 +47,13 @@ public final class Gpt2 implements Architecture {
             w.copy(q + "ln1.bias", p + "ln_1.bias", d);
             w.copy(q + "ln2.weight", p + "ln_2.weight", d);
             w.copy(q + "ln2.bias", p + "ln_2.bias", d);
-            w.matrix(q + "qkv.weight", p + "attn.c_attn.weight", conv1d(w.read(p + "attn.c_attn.weight", d, 3 * d)));
+            w.transposed(q + "qkv.weight", p + "attn.c_attn.weight", d, 3 * d);
             w.put(q + "qkv.bias", w.read(p + "attn.c_attn.bias", 3 * d).reshape(1, 3 * d));
-            w.matrix(q + "proj.weight", p + "attn.c_proj.weight", conv1d(w.read(p + "attn.c_proj.weight", d, d)));
+            w.transposed(q + "proj.weight", p + "attn.c_proj.weight", d, d);
             w.put(q + "proj.bias", w.read(p + "attn.c_proj.bias", d).reshape(1, d));
-            w.matrix(q + "fc.weight", p + "mlp.c_fc.weight", conv1d(w.read(p + "mlp.c_fc.weight", d, ff)));
+            w.transposed(q + "fc.weight", p + "mlp.c_fc.weight", d, ff);
             w.put(q + "fc.bias", w.read(p + "mlp.c_fc.bias", ff).reshape(1, ff));
-            w.matrix(q + "out.weight", p + "mlp.c_proj.weight", conv1d(w.read(p + "mlp.c_proj.weight", ff, d)));
+            w.transposed(q + "out.weight", p + "mlp.c_proj.weight", ff, d);
             w.put(q + "out.bias", w.read(p + "mlp.c_proj.bias", d).reshape(1, d));
         }
         w.copy("ln_f.weight", t + "ln_f.weight", d);
@@ -63,10 +62,6 @@ public final class Gpt2 implements Architecture {
             w.copy("unembed", "lm_head.weight", cfg.vocabSize(), d);
         }
         this.weights = w.build();
-    }
-
-    private static INDArray conv1d(INDArray inOut) {
-        return inOut.transpose().dup('c');
     }
 
     @Override

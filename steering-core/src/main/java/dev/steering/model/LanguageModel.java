@@ -65,14 +65,21 @@ public final class LanguageModel implements AutoCloseable {
         return load(dir, id, LoadOptions.defaults());
     }
 
-    /** Loads a checkpoint directory with these options; {@code id} is recorded as the model's name. */
+    /**
+     * Loads a checkpoint directory with these options; {@code id} is recorded as the model's name. A directory saved
+     * by {@link QuantizedCheckpoint#save} loads its stored blocks as they are, at dtype {@code auto} or its own
+     * (int8 or int4); another dtype is refused.
+     */
     public static LanguageModel load(Path dir, String id, LoadOptions options) {
         options.device().check();
         long t0 = System.nanoTime();
         try (Checkpoint ckpt = Checkpoint.open(dir)) {
             String origin = dir.resolve("config.json").toString();
-            StorageType target = CompactPolicy.storageType(options.precision(), matrixDType(ckpt.tensors()));
-            Architecture arch = Architectures.load(ckpt.config(), ckpt.tensors(), origin, target);
+            TensorSource tensors = ckpt.tensors();
+            dev.steering.model.compact.QuantizedSafeTensors saved = QuantizedCheckpoint.quantized(tensors);
+            StorageType target = saved != null ? QuantizedCheckpoint.target(saved, options.precision())
+                    : CompactPolicy.storageType(options.precision(), matrixDType(tensors));
+            Architecture arch = Architectures.load(ckpt.config(), saved != null ? saved : tensors, origin, target);
             TextTokenizer tok = ckpt.file("tokenizer.json").map(TextTokenizer::load).orElse(null);
             LOG.info("loaded {} ({}, {} layers, hidden {}, {} parameters) at {} (matrices {}, {} MiB resident) in {} ms",
                     id, arch.config().architecture(), arch.config().numLayers(), arch.config().hiddenSize(),

@@ -2,6 +2,7 @@ package dev.steering.model;
 
 import dev.steering.model.compact.CompactMatrix;
 import dev.steering.model.compact.CompactPolicy;
+import dev.steering.model.compact.QuantizedSafeTensors;
 import dev.steering.model.compact.StorageType;
 import dev.steering.weights.TensorSource;
 import dev.steering.weights.WeightsException;
@@ -25,14 +26,83 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class Weights implements AutoCloseable {
     private final Map<String, INDArray> arrays;
     private Map<String, CompactMatrix> compact;
+    /** Where each compact matrix's rows came from, by checkpoint tensor name. */
+    private final Map<String, Origin> origins;
 
     Weights(Map<String, INDArray> arrays) {
-        this(arrays, Map.of());
+        this(arrays, Map.of(), Map.of());
     }
 
-    Weights(Map<String, INDArray> arrays, Map<String, CompactMatrix> compact) {
+    Weights(Map<String, INDArray> arrays, Map<String, CompactMatrix> compact, Map<String, Origin> origins) {
         this.arrays = Collections.unmodifiableMap(new LinkedHashMap<>(arrays));
         this.compact = Collections.unmodifiableMap(new LinkedHashMap<>(compact));
+        this.origins = Collections.unmodifiableMap(new LinkedHashMap<>(origins));
+    }
+
+    /**
+     * Rows {@code [tensorRow, tensorRow + count)} of a checkpoint tensor are rows {@code [graphRow, …)} of compact
+     * matrix {@code graphName}.
+     */
+    record Piece(String graphName, int graphRow, int tensorRow, int count) {
+    }
+
+    /**
+     * How a checkpoint tensor became compact: its storage type, whether the graph multiplies by its transpose
+     * (GPT-2's Conv1D), and the pieces of compact matrices its rows are.
+     */
+    record Origin(StorageType type, boolean transposed, long tensorRows, List<Piece> pieces) {
+    }
+
+    /**
+     * A checkpoint tensor the model holds compact, as the {@code [out, in]} matrix the graph multiplies by
+     * ({@link #checkpointMatrix}).
+     *
+     * @param name       the checkpoint tensor's name
+     * @param type       its storage type
+     * @param out        rows
+     * @param in         columns
+     * @param transposed true if the checkpoint stores it {@code [in, out]} (GPT-2's Conv1D)
+     */
+    public record CheckpointMatrix(String name, StorageType type, int out, int in, boolean transposed) {
+    }
+
+    /** The checkpoint tensors held compact, in load order: what a quantized checkpoint saves. */
+    public List<CheckpointMatrix> checkpointMatrices() {
+        List<CheckpointMatrix> out = new java.util.ArrayList<>();
+        origins.forEach((name, o) -> out.add(new CheckpointMatrix(name, o.type(), Math.toIntExact(o.tensorRows()),
+                compact.get(o.pieces().get(0).graphName()).inFeatures(), o.transposed())));
+        return out;
+    }
+
+    /**
+     * Checkpoint tensor {@code name} as the {@code [out, in]} matrix the graph multiplies by: the compact matrix
+     * itself, or its rows gathered (copied) from the matrices the architecture stacked them into.
+     *
+     * @throws IllegalArgumentException if the tensor is not held compact
+     * @throws IllegalStateException    if not all its rows are held (a tensor only partly used)
+     */
+    public CompactMatrix checkpointMatrix(String name) {
+        Origin o = origins.get(name);
+        if (o == null) {
+            throw new IllegalArgumentException("checkpoint tensor '" + name + "' is not held compact");
+        }
+        List<Piece> pieces = new java.util.ArrayList<>(o.pieces());
+        pieces.sort(java.util.Comparator.comparingInt(Piece::tensorRow));
+        List<CompactMatrix.RowRange> ranges = new java.util.ArrayList<>();
+        int next = 0;
+        for (Piece p : pieces) {
+            if (p.tensorRow() != next) {
+                throw new IllegalStateException(name + ": rows from " + next + " are not held compact");
+            }
+            ranges.add(new CompactMatrix.RowRange(compact.get(p.graphName()), p.graphRow(), p.count()));
+            next += p.count();
+        }
+        if (next != o.tensorRows()) {
+            throw new IllegalStateException(name + ": rows from " + next + " are not held compact");
+        }
+        CompactMatrix.RowRange only = ranges.get(0);
+        return ranges.size() == 1 && only.first() == 0 && only.count() == only.matrix().outFeatures() ? only.matrix()
+                : CompactMatrix.stackRows(name, ranges);
     }
 
     /** The F32 parameter {@code name}; an error naming it if absent (or held compact). */
@@ -118,6 +188,9 @@ public final class Weights implements AutoCloseable {
         private final Map<String, CompactMatrix> encoded = new HashMap<>();
         /** The one F32 buffer every compact matrix is read through, a block of rows at a time. */
         private float[] buffer = new float[0];
+        /** The source as a saved quantized checkpoint, whose blocks are taken as stored; else null. */
+        private final QuantizedSafeTensors stored;
+        private final Map<String, Origin> origins = new LinkedHashMap<>();
 
         /**
          * @param source the checkpoint's tensors
@@ -128,6 +201,7 @@ public final class Weights implements AutoCloseable {
             this.source = source;
             this.origin = origin;
             this.target = target == StorageType.F32 ? null : target;
+            this.stored = source instanceof QuantizedSafeTensors q ? q : null;
             WeightBudget.check(origin, source, this.target);
         }
 
@@ -210,6 +284,22 @@ public final class Weights implements AutoCloseable {
             }
             int in = Math.toIntExact(cols);
             int out = Math.toIntExact(rows);
+            for (int i = 0; i < runs.size(); i++) {
+                Rows run = runs.get(i);
+                record(run.name(), type, false, run.tensorRows(),
+                        new Piece(graphName, (int) starts[i], (int) run.first(), (int) run.count()));
+            }
+            if (stored != null && stored.isQuantized(name)) {
+                // the parts are read for this matrix only (not kept): they are garbage once stacked
+                Map<String, CompactMatrix> parts = new HashMap<>();
+                List<CompactMatrix.RowRange> ranges = new java.util.ArrayList<>();
+                for (Rows run : runs) {
+                    ranges.add(new CompactMatrix.RowRange(parts.computeIfAbsent(run.name(),
+                            n -> storedMatrix(n, type, false, false)), (int) run.first(), (int) run.count()));
+                }
+                compact.put(graphName, CompactMatrix.stackRows(origin + ": " + name, ranges));
+                return;
+            }
             try {
                 compact.put(graphName, CompactMatrix.encodeRows(origin + ": " + name, out, in, type, (r, n, dst) -> {
                     for (int i = 0; i < runs.size(); i++) {
@@ -225,6 +315,36 @@ public final class Weights implements AutoCloseable {
             } catch (IllegalArgumentException e) {
                 throw new WeightsException(e.getMessage());
             }
+        }
+
+        /** Notes that rows of checkpoint tensor {@code name} are held compact as {@code piece}. */
+        private void record(String name, StorageType type, boolean transposed, long tensorRows, Piece piece) {
+            origins.computeIfAbsent(name, n -> new Origin(type, transposed, tensorRows, new java.util.ArrayList<>()))
+                    .pieces().add(piece);
+        }
+
+        /**
+         * The stored blocks of checkpoint tensor {@code name} of a saved quantized checkpoint, which must be of the
+         * type the policy gives it here; with {@code keep}, read once however many graph names use it.
+         */
+        private CompactMatrix storedMatrix(String name, StorageType type, boolean transposed, boolean keep) {
+            CompactMatrix m = encoded.get(name);
+            if (m == null) {
+                if (!stored.isQuantized(name) || stored.isTransposed(name) != transposed) {
+                    throw new WeightsException(stored.path() + ": tensor '" + name + "' is expected stored "
+                            + (stored.isQuantized(name) ? (transposed ? "transposed" : "linear") : "quantized")
+                            + " as " + type);
+                }
+                m = stored.matrix(name);
+                if (m.type() != type) {
+                    throw new WeightsException(stored.path() + ": tensor '" + name + "' is stored as " + m.type()
+                            + ", expected " + type + " at " + target);
+                }
+                if (keep) {
+                    encoded.put(name, m);
+                }
+            }
+            return m;
         }
 
         /** The block buffer, grown to a block of an {@code [out, in]} matrix. */
@@ -247,24 +367,32 @@ public final class Weights implements AutoCloseable {
         }
 
         /**
-         * Stores a matrix {@code [out, in]} of the caller's own (not the source's array) the architecture computed from checkpoint tensor {@code name} (a
-         * transpose, a concatenation starting with {@code name}, ...) as {@code graphName}: compact if the policy
-         * says so for {@code name}, closing {@code matrix} right away.
+         * Stores the transpose of checkpoint tensor {@code name}, stored {@code [in, out]} (GPT-2's {@code Conv1D}),
+         * as the {@code [out, in]} matrix {@code graphName}: compact if the policy says so.
          */
-        void matrix(String graphName, String name, INDArray matrix) {
-            StorageType type = storageFor(name, matrix.shape());
+        void transposed(String graphName, String name, long in, long out) {
+            StorageType type = storageFor(name, new long[]{out, in});
             if (type == null) {
-                put(graphName, matrix);
+                put(graphName, transpose(read(name, in, out)));
                 return;
             }
-            int rows = Math.toIntExact(matrix.size(0));
-            int cols = Math.toIntExact(matrix.size(1));
-            INDArray c = matrix.isView() || matrix.ordering() != 'c' || matrix.data().length() != matrix.length()
-                    ? matrix.dup('c') : matrix;
+            checkShape(name, new long[]{in, out});
+            record(name, type, true, out, new Piece(graphName, 0, 0, Math.toIntExact(out)));
+            if (stored != null && stored.isQuantized(name)) {
+                compact.put(graphName, storedMatrix(name, type, true, true));
+                return;
+            }
+            INDArray c = transpose(read(name, in, out));
             float[] values = c.data().asFloat();
             closeIfOwned(c);
-            closeIfOwned(matrix);
-            compact.put(graphName, encode(name, values, rows, cols, type));
+            compact.put(graphName, encode(name, values, Math.toIntExact(out), Math.toIntExact(in), type));
+        }
+
+        /** A new C-ordered transpose of {@code a}, which is closed. */
+        private static INDArray transpose(INDArray a) {
+            INDArray t = a.transpose().dup('c');
+            closeIfOwned(a);
+            return t;
         }
 
         private static void closeIfOwned(INDArray a) {
@@ -283,6 +411,14 @@ public final class Weights implements AutoCloseable {
 
         /** Encodes checkpoint tensor {@code name} once, however many graph names use it. */
         private void putCompact(String graphName, String name, StorageType type) {
+            if (!encoded.containsKey(name)) {
+                record(name, type, false, source.info(name).shape()[0],
+                        new Piece(graphName, 0, 0, Math.toIntExact(source.info(name).shape()[0])));
+            }
+            if (stored != null && stored.isQuantized(name)) {
+                compact.put(graphName, storedMatrix(name, type, false, true));
+                return;
+            }
             CompactMatrix m = encoded.get(name);
             if (m == null) {
                 long[] shape = source.info(name).shape();
@@ -306,7 +442,7 @@ public final class Weights implements AutoCloseable {
         }
 
         Weights build() {
-            return new Weights(out, compact);
+            return new Weights(out, compact, origins);
         }
     }
 }

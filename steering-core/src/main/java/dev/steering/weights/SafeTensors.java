@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -51,6 +53,70 @@ public final class SafeTensors {
      */
     public static void write(Path file, Map<String, INDArray> tensors, Map<String, String> metadata) {
         Path target = file.toAbsolutePath();
+        List<Tensor> list = new ArrayList<>();
+        for (Map.Entry<String, INDArray> e : tensors.entrySet()) {
+            INDArray a = e.getValue();
+            list.add(new Tensor(e.getKey(), DType.F32, a.shape(), out -> {
+                float[] values = f32Values(target, e.getKey(), a);
+                ByteBuffer chunk = ByteBuffer.allocate(WRITE_CHUNK_FLOATS * 4).order(ByteOrder.LITTLE_ENDIAN);
+                for (int i = 0; i < values.length; i += WRITE_CHUNK_FLOATS) {
+                    int n = Math.min(WRITE_CHUNK_FLOATS, values.length - i);
+                    chunk.clear();
+                    chunk.asFloatBuffer().put(values, i, n);
+                    chunk.limit(n * 4);
+                    out.write(chunk);
+                }
+            }));
+        }
+        write(file, list, metadata);
+    }
+
+    /** Writes the little-endian bytes of one tensor's data ({@link Tensor}). */
+    @FunctionalInterface
+    public interface TensorData {
+        /**
+         * Writes exactly the tensor's {@code numel · dtype.byteSize()} bytes, in row-major order, through
+         * {@code out} (each buffer from its position to its limit).
+         */
+        void writeTo(ByteSink out) throws IOException;
+    }
+
+    /** Where {@link TensorData} writes its bytes. */
+    @FunctionalInterface
+    public interface ByteSink {
+        /** Writes the buffer's remaining bytes. */
+        void write(ByteBuffer bytes) throws IOException;
+    }
+
+    /**
+     * One tensor to write: its header entry and its data.
+     *
+     * @param name  the tensor name (not {@code __metadata__})
+     * @param dtype the stored type, written as its safetensors code ({@code F32}, {@code F16}, {@code I8}, ...)
+     * @param shape the dimensions, outermost first
+     * @param data  writes the data
+     */
+    public record Tensor(String name, DType dtype, long[] shape, TensorData data) {
+        /** Copies the shape. */
+        public Tensor {
+            shape = shape.clone();
+        }
+
+        long bytes() {
+            return new TensorInfo(name, dtype, shape).numel() * dtype.byteSize();
+        }
+    }
+
+    /**
+     * Writes tensors of any stored type in a safetensors file, atomically as {@link #write(Path, Map, Map)}: the
+     * header lists them in this order with contiguous {@code data_offsets}, and each tensor's data must be exactly
+     * its declared size.
+     *
+     * @throws WeightsException if a tensor writes a different number of bytes than its shape and type need, or the
+     *                          file cannot be written (the message names the file and tensor)
+     */
+    public static void write(Path file, List<Tensor> tensors, Map<String, String> metadata) {
+        Path target = file.toAbsolutePath();
         Path dir = target.getParent();
         // a new file with default permissions (Files.createTempFile would make it owner-only)
         Path temp = dir.resolve("." + target.getFileName() + "." + UUID.randomUUID() + ".tmp");
@@ -76,7 +142,7 @@ public final class SafeTensors {
         }
     }
 
-    private static void writeAll(FileChannel out, Path target, Map<String, INDArray> tensors,
+    private static void writeAll(FileChannel out, Path target, List<Tensor> tensors,
                                  Map<String, String> metadata) throws IOException {
         ObjectNode header = JSON.createObjectNode();
         if (metadata != null && !metadata.isEmpty()) {
@@ -84,16 +150,18 @@ public final class SafeTensors {
             metadata.forEach(meta::put);
         }
         long offset = 0;
-        for (Map.Entry<String, INDArray> e : tensors.entrySet()) {
-            INDArray a = e.getValue();
-            ObjectNode t = header.putObject(e.getKey());
-            t.put("dtype", DType.F32.name());
-            long[] shape = a.shape();
+        for (Tensor tensor : tensors) {
+            if (tensor.name().equals("__metadata__") || header.has(tensor.name())) {
+                throw new WeightsException("cannot write " + target + ": tensor name '" + tensor.name()
+                        + "' is reserved or used twice");
+            }
+            ObjectNode t = header.putObject(tensor.name());
+            t.put("dtype", tensor.dtype().name());
             var shapeNode = t.putArray("shape");
-            for (long d : shape) {
+            for (long d : tensor.shape()) {
                 shapeNode.add(d);
             }
-            long bytes = a.length() * DType.F32.byteSize();
+            long bytes = tensor.bytes();
             t.putArray("data_offsets").add(offset).add(offset + bytes);
             offset += bytes;
         }
@@ -105,15 +173,16 @@ public final class SafeTensors {
             head.put((byte) ' ');
         }
         writeFully(out, head.flip());
-        ByteBuffer chunk = ByteBuffer.allocate(WRITE_CHUNK_FLOATS * 4).order(ByteOrder.LITTLE_ENDIAN);
-        for (Map.Entry<String, INDArray> e : tensors.entrySet()) {
-            float[] values = f32Values(target, e.getKey(), e.getValue());
-            for (int i = 0; i < values.length; i += WRITE_CHUNK_FLOATS) {
-                int n = Math.min(WRITE_CHUNK_FLOATS, values.length - i);
-                chunk.clear();
-                chunk.asFloatBuffer().put(values, i, n);
-                chunk.limit(n * 4);
-                writeFully(out, chunk);
+        for (Tensor tensor : tensors) {
+            long[] written = {0};
+            tensor.data().writeTo(bytes -> {
+                written[0] += bytes.remaining();
+                writeFully(out, bytes);
+            });
+            if (written[0] != tensor.bytes()) {
+                throw new WeightsException("cannot write " + target + ": tensor '" + tensor.name() + "' wrote "
+                        + written[0] + " bytes, its shape " + java.util.Arrays.toString(tensor.shape()) + " of "
+                        + tensor.dtype() + " needs " + tensor.bytes());
             }
         }
     }

@@ -245,6 +245,39 @@ public final class SafeTensorsFile extends FileTensorSource {
         return file;
     }
 
+    /**
+     * Every tensor the file holds, including the non-floating ones {@link #names()} skips (integer quants, masks).
+     *
+     * @return name to stored type and shape (unmodifiable, unordered)
+     */
+    public Map<String, TensorInfo> storedTensors() {
+        Map<String, TensorInfo> out = new HashMap<>();
+        entries.forEach((k, v) -> out.put(k, v.info()));
+        return Collections.unmodifiableMap(out);
+    }
+
+    /**
+     * Reads the stored bytes of tensor {@code name} (any type, little-endian as in the file), from byte
+     * {@code from} of its data, into {@code dst} until it is full.
+     *
+     * @throws WeightsException if there is no such tensor, the range lies outside it, or it cannot be read
+     */
+    public void bytes(String name, long from, ByteBuffer dst) {
+        Entry e = entries.get(name);
+        if (e == null) {
+            throw new WeightsException("no tensor '" + name + "' in " + file);
+        }
+        if (from < 0 || from + dst.remaining() > e.end() - e.begin()) {
+            throw new WeightsException(file + ": tensor '" + name + "': bytes [" + from + ", "
+                    + (from + dst.remaining()) + ") lie outside its " + (e.end() - e.begin()) + " bytes");
+        }
+        try {
+            readFully(channel, dst, dataStart + e.begin() + from - dst.position(), file);
+        } catch (IOException ex) {
+            throw new WeightsException(file + ": cannot read tensor '" + name + "': " + ex, ex);
+        }
+    }
+
     @Override
     public float[] floats(String name) {
         float[] out = new float[checkedLength(info(name))];

@@ -283,4 +283,33 @@ class SafeTensorsTest {
             assertEquals(List.of(out), files.toList());
         }
     }
+
+    @Test
+    void writesIntegerTensorsAndRefusesDataOfTheWrongSize(@org.junit.jupiter.api.io.TempDir Path dir) {
+        Path file = dir.resolve("q.safetensors");
+        byte[] q = {-127, 0, 5, 127, 1, 2};
+        SafeTensors.write(file, List.of(new SafeTensors.Tensor("q", DType.I8, new long[]{2, 3},
+                out -> out.write(ByteBuffer.wrap(q)))), Map.of("k", "v"));
+        try (SafeTensorsFile f = SafeTensors.open(file)) {
+            assertEquals(new TensorInfo("q", DType.I8, new long[]{2, 3}), f.storedTensors().get("q"));
+            assertFalse(f.names().contains("q"), "integer tensors are not listed as floating");
+            ByteBuffer got = ByteBuffer.allocate(4);
+            f.bytes("q", 2, got);
+            assertArrayEquals(new byte[]{5, 127, 1, 2}, got.array());
+            assertEquals("v", f.metadata().get("k"));
+        }
+        WeightsException e = assertThrows(WeightsException.class, () -> SafeTensors.write(file,
+                List.of(new SafeTensors.Tensor("q", DType.U8, new long[]{4}, out -> out.write(ByteBuffer.wrap(q)))),
+                Map.of()));
+        assertTrue(e.getMessage().contains("tensor 'q' wrote 6 bytes") && e.getMessage().contains("needs 4"),
+                e.getMessage());
+        try (Stream<Path> s = Files.list(dir)) {
+            assertEquals(List.of(file), s.toList(), "the old file kept, no temporary file left");
+        } catch (IOException ex) {
+            throw new AssertionError(ex);
+        }
+        try (SafeTensorsFile f = SafeTensors.open(file)) {
+            assertEquals(DType.I8, f.storedTensors().get("q").dtype());
+        }
+    }
 }

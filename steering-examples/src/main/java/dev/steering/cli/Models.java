@@ -34,6 +34,12 @@ final class Models {
         return language(spec, LoadOptions.precision(precision));
     }
 
+    /** Checks {@code spec} as the loaders do, then resolves it to its checkpoint directory. */
+    static java.nio.file.Path directory(String spec) {
+        checkSpec(spec);
+        return dev.steering.hub.ModelLocator.locate(spec);
+    }
+
     /** The sequence classifier {@code spec} (the caller closes it). */
     static RobertaClassifier classifier(String spec) {
         checkSpec(spec);

@@ -80,6 +80,85 @@ public final class CompactMatrix {
         return new CompactMatrix(StorageType.F32, out, in, null, view, null, null, null);
     }
 
+    /**
+     * A quantized matrix over stored blocks ({@link StorageType#INT8} or {@link StorageType#INT4}, the layout
+     * described above), not copied: the arrays become this matrix's storage (a saved quantized checkpoint).
+     *
+     * @throws IllegalArgumentException if the type is not grouped or an array's length does not fit the shape; the
+     *                                  message names {@code what}
+     */
+    static CompactMatrix ofBlocks(String what, StorageType type, int out, int in, byte[] quants, short[] scales) {
+        if (!type.grouped() || out <= 0 || in <= 0) {
+            throw new IllegalArgumentException(what + ": expected a positive shape of a grouped type, found " + type
+                    + " [" + out + ", " + in + "]");
+        }
+        long groups = (in + GROUP - 1) / GROUP;
+        long qBytes = out * groups * (type == StorageType.INT8 ? GROUP : GROUP / 2);
+        if (quants.length != qBytes || scales.length != out * groups) {
+            throw new IllegalArgumentException(what + ": " + quants.length + " quant bytes and " + scales.length
+                    + " scales for " + type + " [" + out + ", " + in + "], expected " + qBytes + " and "
+                    + out * groups);
+        }
+        return new CompactMatrix(type, out, in, null, null, quants, scales);
+    }
+
+    /**
+     * Rows {@code [first, first + count)} of a matrix.
+     *
+     * @param matrix a matrix with its own storage (not a {@linkplain #viewF32 view})
+     * @param first  the first row
+     * @param count  the number of rows
+     */
+    public record RowRange(CompactMatrix matrix, int first, int count) {
+        /** Checks the range against the matrix. */
+        public RowRange {
+            Objects.requireNonNull(matrix, "matrix");
+            Objects.checkFromIndexSize(first, count, matrix.out);
+        }
+    }
+
+    /**
+     * The matrix whose rows are these runs of rows, in order: the same storage, copied (rows are encoded
+     * independently, so stacking the encoded rows of several matrices equals encoding the stacked rows).
+     *
+     * @throws IllegalArgumentException if the parts differ in type or width, are views, or hold no rows; the message
+     *                                  names {@code what}
+     */
+    public static CompactMatrix stackRows(String what, java.util.List<RowRange> parts) {
+        if (parts.isEmpty()) {
+            throw new IllegalArgumentException(what + ": no rows to stack");
+        }
+        CompactMatrix first = parts.get(0).matrix();
+        int rows = 0;
+        for (RowRange p : parts) {
+            CompactMatrix m = p.matrix();
+            if (m.type != first.type || m.in != first.in || m.f32View != null) {
+                throw new IllegalArgumentException(what + ": cannot stack " + m + " under " + first
+                        + (m.f32View != null ? " (a view)" : ""));
+            }
+            rows += p.count();
+        }
+        CompactMatrix out = allocate(what, rows, first.in, first.type);
+        int perRow = first.type.grouped() ? first.groups * (first.type == StorageType.INT8 ? GROUP : GROUP / 2)
+                : first.in;
+        int at = 0;
+        for (RowRange p : parts) {
+            CompactMatrix m = p.matrix();
+            switch (m.type) {
+                case F32 -> System.arraycopy(m.f32, p.first() * perRow, out.f32, at * perRow, p.count() * perRow);
+                case BF16, F16 -> System.arraycopy(m.halves, p.first() * perRow, out.halves, at * perRow,
+                        p.count() * perRow);
+                case INT8, INT4 -> {
+                    System.arraycopy(m.quants, p.first() * perRow, out.quants, at * perRow, p.count() * perRow);
+                    System.arraycopy(m.scales, p.first() * m.groups, out.scales, at * m.groups,
+                            p.count() * m.groups);
+                }
+            }
+            at += p.count();
+        }
+        return out;
+    }
+
     /** Values a block of rows of {@link #encodeRows} reads at once by default (a 16 MiB F32 buffer). */
     public static final int BLOCK_VALUES = 1 << 22;
 
