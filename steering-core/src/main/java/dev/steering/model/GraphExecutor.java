@@ -514,6 +514,9 @@ public final class GraphExecutor implements AutoCloseable {
         private Step[] members;
         /** A FUSED step's program over its inputs ({@link JavaKernels.Instr} sources). */
         private JavaKernels.Instr[] program;
+        /** A FUSED step's evaluations for its last input shapes (see {@link #fusedPlan}). */
+        private final FusedPlan[] fusedPlans = new FusedPlan[4];
+        private int nextFusedPlan;
 
         private Step(DifferentialFunction op, Kind kind, int[] in, int[] out, DataType[] outTypes, boolean transA,
                      boolean transB, boolean java) {
@@ -639,12 +642,24 @@ public final class GraphExecutor implements AutoCloseable {
          * released at once).
          */
         private void runFused(INDArray[] v, GraphExecutor ex, Set<ShapeKey> used) {
-            List<INDArray> args = new ArrayList<>();
-            for (int i : in) {
-                args.add(v[i]);
+            INDArray[] args = new INDArray[in.length];
+            for (int i = 0; i < in.length; i++) {
+                args[i] = v[in[i]];
             }
-            long[][] shapes = registerShapes(args);
-            if (shapes != null && evaluateFused(args, shapes, ex, used, v)) {
+            FusedPlan p = fusedPlan(args);
+            if (p != null && p.main() != null) {
+                INDArray[] all = Arrays.copyOf(args, args.length + p.alone().length);
+                for (int k = 0; k < p.alone().length; k++) {
+                    INDArray t = floatOutput(p.aloneShapes()[k], ex, used, false);
+                    JavaKernels.evaluate(new JavaKernels.Instr[]{p.alone()[k]}, Arrays.copyOf(all, args.length + k), t);
+                    all[args.length + k] = t;
+                }
+                INDArray o = floatOutput(p.shape(), ex, used, fresh[0]);
+                JavaKernels.evaluate(p.main(), all, o);
+                for (int k = args.length; k < all.length; k++) {
+                    ex.release(all[k]);
+                }
+                v[out[0]] = o;
                 return;
             }
             for (Step m : members) {
@@ -656,39 +671,65 @@ public final class GraphExecutor implements AutoCloseable {
             }
         }
 
-        /** Evaluates {@link #program}; false (nothing computed) if a full-size result feeds a smaller one. */
-        private boolean evaluateFused(List<INDArray> args, long[][] shapes, GraphExecutor ex, Set<ShapeKey> used,
-                                      INDArray[] v) {
+        /**
+         * The evaluation of {@link #program} for these inputs: looked up by their shapes among the last few (prefill
+         * and decode shapes alternate), else worked out and kept; null if an input does not suit the Java kernels.
+         */
+        private FusedPlan fusedPlan(INDArray[] args) {
+            for (INDArray a : args) {
+                if (!JavaKernels.suits(a)) {
+                    return null;
+                }
+            }
+            for (FusedPlan p : fusedPlans) {
+                if (p != null && p.matches(args)) {
+                    return p;
+                }
+            }
+            long[][] shapes = registerShapes(args);
+            if (shapes == null) {
+                return null;
+            }
+            FusedPlan p = planFused(args, shapes);
+            fusedPlans[nextFusedPlan] = p;
+            nextFusedPlan = (nextFusedPlan + 1) % fusedPlans.length;
+            return p;
+        }
+
+        /**
+         * Splits {@link #program} into the results computed alone (a smaller shape than the output) and the main
+         * program; its {@code main} is null if a full-size result feeds a smaller one (then the steps run one by one).
+         */
+        private FusedPlan planFused(INDArray[] args, long[][] shapes) {
+            long[][] argShapes = new long[args.length][];
+            for (int i = 0; i < args.length; i++) {
+                argShapes[i] = args[i].shape().clone();
+            }
             long[] shape = shapes[program.length - 1];
             List<JavaKernels.Instr> main = new ArrayList<>();
-            List<INDArray> temps = new ArrayList<>();
+            List<JavaKernels.Instr> alone = new ArrayList<>();
+            List<long[]> aloneShapes = new ArrayList<>();
             int[] source = new int[program.length];               // where each register's values are read from
             for (int k = 0; k < program.length; k++) {
                 JavaKernels.Instr p = program[k];
-                boolean alone = !Arrays.equals(shapes[k], shape);
-                int a = remap(p.a(), source, alone);
-                int b = p.b() == JavaKernels.NONE ? p.b() : remap(p.b(), source, alone);
+                boolean small = !Arrays.equals(shapes[k], shape);
+                int a = remap(p.a(), source, small);
+                int b = p.b() == JavaKernels.NONE ? p.b() : remap(p.b(), source, small);
                 if (a == JavaKernels.NONE || b == JavaKernels.NONE && p.b() != JavaKernels.NONE) {
-                    temps.forEach(ex::release);
-                    return false;
+                    return new FusedPlan(argShapes, null, null, null, shape);
                 }
                 JavaKernels.Instr r = new JavaKernels.Instr(p.kind(), a, b, p.constant());
-                if (alone) {
-                    INDArray t = floatOutput(shapes[k], ex, used, false);
-                    JavaKernels.evaluate(new JavaKernels.Instr[]{r}, args.toArray(INDArray[]::new), t);
-                    temps.add(t);
-                    args.add(t);
-                    source[k] = -args.size();
+                if (small) {
+                    alone.add(r);
+                    aloneShapes.add(shapes[k]);
+                    source[k] = -1 - (args.length + alone.size() - 1);
                 } else {
                     source[k] = main.size();
                     main.add(r);
                 }
             }
-            INDArray o = floatOutput(shape, ex, used, fresh[0]);
-            JavaKernels.evaluate(main.toArray(JavaKernels.Instr[]::new), args.toArray(INDArray[]::new), o);
-            temps.forEach(ex::release);
-            v[out[0]] = o;
-            return true;
+            return new FusedPlan(argShapes, alone.toArray(JavaKernels.Instr[]::new),
+                    aloneShapes.toArray(long[][]::new), main.toArray(JavaKernels.Instr[]::new), shape);
         }
 
         /**
@@ -703,7 +744,7 @@ public final class GraphExecutor implements AutoCloseable {
         }
 
         /** The shape of every register of {@link #program}, or null if an input does not suit the Java kernels. */
-        private long[][] registerShapes(List<INDArray> args) {
+        private long[][] registerShapes(INDArray[] args) {
             long[][] shapes = new long[program.length][];
             for (int k = 0; k < program.length; k++) {
                 JavaKernels.Instr p = program[k];
@@ -714,7 +755,7 @@ public final class GraphExecutor implements AutoCloseable {
                     if (src[j] >= 0) {
                         known[j] = shapes[src[j]];
                     } else {
-                        operands[j] = args.get(-1 - src[j]);
+                        operands[j] = args[-1 - src[j]];
                     }
                 }
                 shapes[k] = JavaKernels.outputShape(p.kind(), operands, known);
@@ -1047,6 +1088,23 @@ public final class GraphExecutor implements AutoCloseable {
                         + d.dataType() + Arrays.toString(d.shape()) + ", the output is " + type
                         + Arrays.toString(shape));
             }
+        }
+    }
+
+    /**
+     * How a FUSED step evaluates inputs of {@code argShapes}: the instructions {@code alone} (results of the smaller
+     * {@code aloneShapes}, input {@code args.length + k} of what follows), then {@code main} into {@code shape}; a
+     * null {@code main} runs the steps one by one.
+     */
+    private record FusedPlan(long[][] argShapes, JavaKernels.Instr[] alone, long[][] aloneShapes,
+                             JavaKernels.Instr[] main, long[] shape) {
+        boolean matches(INDArray[] args) {
+            for (int i = 0; i < args.length; i++) {
+                if (!Arrays.equals(args[i].shape(), argShapes[i])) {
+                    return false;
+                }
+            }
+            return true;
         }
     }
 
