@@ -234,6 +234,10 @@ public final class GraphExecutor implements AutoCloseable {
         for (Plan p : plans.values()) {
             for (Step top : p.steps()) {
                 for (Step st : top.members == null ? new Step[]{top} : top.members) {
+                    if (st.ownCopy != null) {
+                        st.ownCopy.close();
+                        st.ownCopy = null;
+                    }
                     if (st.oc != null) {
                         try {
                             st.oc.close();
@@ -355,10 +359,10 @@ public final class GraphExecutor implements AutoCloseable {
             outputs.forEach(o -> requested.add(slot(o)));
             steps = fuse(steps, requested);
         }
-        // Owners: identity outputs alias their input's array.
+        // Owners: identity and reshape outputs alias their input's array.
         Map<Integer, Integer> owner = new HashMap<>();
         for (int i = 0; i < steps.length; i++) {
-            if (steps[i].kind == Kind.IDENTITY) {
+            if (steps[i].kind == Kind.IDENTITY || steps[i].kind == Kind.RESHAPE) {
                 int in = steps[i].in[0];
                 owner.put(steps[i].out[0], owner.getOrDefault(in, in));
             }
@@ -473,11 +477,11 @@ public final class GraphExecutor implements AutoCloseable {
     }
 
     /**
-     * EDIT: an identity whose output a call edits (a copy of the input, then the edit). COMPACT: {@code x · Wᵀ} by a
-     * compact weight; COMPACT_GATHER: rows of a compact weight; FUSED: elementwise steps run as one pass (see
-     * {@link #fuse}).
+     * EDIT: an identity whose output a call edits (a copy of the input, then the edit). RESHAPE: a reshape run as a
+     * view of its input (Java kernels only; an alias like an identity). COMPACT: {@code x · Wᵀ} by a compact weight;
+     * COMPACT_GATHER: rows of a compact weight; FUSED: elementwise steps run as one pass (see {@link #fuse}).
      */
-    private enum Kind { IDENTITY, EDIT, MATMUL, CUSTOM, LEGACY, COMPACT, COMPACT_GATHER, FUSED }
+    private enum Kind { IDENTITY, EDIT, RESHAPE, MATMUL, CUSTOM, LEGACY, COMPACT, COMPACT_GATHER, FUSED }
 
     private static final class Step {
         final DifferentialFunction op;
@@ -502,6 +506,8 @@ public final class GraphExecutor implements AutoCloseable {
         private boolean constantIndices;
         private INDArray lastIndices;
         private long[] lastIndexValues;
+        /** A RESHAPE step's copy of an input it cannot view (see {@link #reshape}). */
+        private INDArray ownCopy;
         /** The input signature of the last call and the output shapes computed for it. */
         private long[][] lastSignature;
         private List<LongShapeDescriptor> lastShapes;
@@ -558,7 +564,8 @@ public final class GraphExecutor implements AutoCloseable {
                 boolean plain = t.length < 2 || (t[0] == 1.0 && t[1] == 0.0);
                 kind = !tr && plain ? Kind.MATMUL : Kind.CUSTOM;
             } else if (df instanceof DynamicCustomOp) {
-                kind = Kind.CUSTOM;
+                kind = ex.mode == Kernels.JAVA && df.opName().equals("reshape") && out.length == 1 ? Kind.RESHAPE
+                        : Kind.CUSTOM;
             } else if (df instanceof Op) {
                 kind = Kind.LEGACY;
             } else {
@@ -810,6 +817,7 @@ public final class GraphExecutor implements AutoCloseable {
                     o.assign(x);
                     v[out[0]] = o;
                 }
+                case RESHAPE -> reshape(v, ex, used);
                 case MATMUL -> matmul(v, ex, used);
                 case COMPACT -> compactMatmul(v, ex, used);
                 case COMPACT_GATHER -> compactGather(v, ex, used);
@@ -943,21 +951,40 @@ public final class GraphExecutor implements AutoCloseable {
             runCustom((DynamicCustomOp) op, oc, v, ex, used);
         }
 
-        private void runCustom(DynamicCustomOp c, OpContext ctx, INDArray[] v, GraphExecutor ex, Set<ShapeKey> used) {
-            INDArray[] args = new INDArray[in.length];
-            for (int i = 0; i < in.length; i++) {
-                args[i] = v[in[i]];
+        /**
+         * A reshape: a view of its input if that is an own row-major array (its readers then read the input's
+         * buffer, which the plan keeps alive as for an identity), else a copy into this step's own array (or a fresh
+         * one if handed to the caller).
+         */
+        private void reshape(INDArray[] v, GraphExecutor ex, Set<ShapeKey> used) {
+            DynamicCustomOp c = (DynamicCustomOp) op;
+            INDArray x = v[in[0]];
+            LongShapeDescriptor d = outputShapes(c, oc, v).get(0);
+            if (!x.isEmpty() && !x.isView() && x.offset() == 0 && x.ordering() == 'c'
+                    && Shape.hasDefaultStridesForShape(x) && x.dataType() == d.dataType()) {
+                v[out[0]] = x.reshape('c', d.getShape());
+                return;
             }
-            ctx.setArgs(args, c.iArgs(), c.dArgs(), c.tArgs(), c.bArgs());
-            long[][] signature = signature(args);
-            List<LongShapeDescriptor> shapes;
-            if (Arrays.deepEquals(signature, lastSignature)) {
-                shapes = lastShapes;                    // same input shapes (and small int values): same outputs
+            INDArray o;
+            if (fresh[0]) {
+                o = ex.allocate(d, true, used);
             } else {
-                shapes = c.calculateOutputShape(ctx);
-                lastSignature = signature;
-                lastShapes = shapes;
+                if (ownCopy == null || !Arrays.equals(ownCopy.shape(), d.getShape())
+                        || ownCopy.dataType() != d.dataType()) {
+                    if (ownCopy != null) {
+                        ownCopy.close();
+                    }
+                    ownCopy = Nd4j.createUninitialized(d.dataType(), d.getShape(), 'c');
+                }
+                o = ownCopy;
             }
+            oc.setOutputArray(0, o);
+            Nd4j.exec(c, oc);
+            v[out[0]] = o;
+        }
+
+        private void runCustom(DynamicCustomOp c, OpContext ctx, INDArray[] v, GraphExecutor ex, Set<ShapeKey> used) {
+            List<LongShapeDescriptor> shapes = outputShapes(c, ctx, v);
             if (shapes.size() != out.length) {
                 throw new IllegalStateException(shapes.size() + " output shapes for " + out.length + " outputs");
             }
@@ -971,6 +998,21 @@ public final class GraphExecutor implements AutoCloseable {
                 v[out[i]] = o;
             }
             Nd4j.exec(c, ctx);
+        }
+
+        /** Sets the op's inputs in {@code ctx} and returns its output shapes (kept for the last input signature). */
+        private List<LongShapeDescriptor> outputShapes(DynamicCustomOp c, OpContext ctx, INDArray[] v) {
+            INDArray[] args = new INDArray[in.length];
+            for (int i = 0; i < in.length; i++) {
+                args[i] = v[in[i]];
+            }
+            ctx.setArgs(args, c.iArgs(), c.dArgs(), c.tArgs(), c.bArgs());
+            long[][] signature = signature(args);
+            if (!Arrays.deepEquals(signature, lastSignature)) {
+                lastShapes = c.calculateOutputShape(ctx);
+                lastSignature = signature;            // same input shapes (and small int values): same outputs
+            }
+            return lastShapes;
         }
 
         /**
@@ -1046,7 +1088,7 @@ public final class GraphExecutor implements AutoCloseable {
                     check(d, r.shape(), r.dataType(), ex.slotNames.get(o));
                     d.assign(r);
                     v[o] = d;
-                    if (kind != Kind.IDENTITY) {
+                    if (kind != Kind.IDENTITY && kind != Kind.RESHAPE) {
                         ex.release(r);
                     }
                 }
@@ -1073,7 +1115,10 @@ public final class GraphExecutor implements AutoCloseable {
                     Arrays.setAll(idx, j -> NDArrayIndex.all());
                     idx[axis] = NDArrayIndex.interval(at, at + n);
                     INDArray part = n == shape[axis] ? d : d.get(idx);
-                    if (!sameMemory(a, part)) {
+                    boolean there = sameMemory(a, part);
+                    if (!there && java && JavaKernels.canCopyRows(a, part)) {
+                        JavaKernels.copyRows(a, part);
+                    } else if (!there) {
                         part.assign(a);
                     }
                 }

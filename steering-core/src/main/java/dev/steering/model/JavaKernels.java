@@ -476,25 +476,59 @@ final class JavaKernels {
 
     /** {@code out = x.permute(axes)} copied row-major (the last axis stays): one block copy per innermost row. */
     static void permute(INDArray x, int[] axes, INDArray out) {
-        checkBounds(x, out);
         long[] shape = permutedShape(x, axes);
         if (!java.util.Arrays.equals(shape, out.shape()) || axes[3] != 3) {
             throw new IllegalArgumentException("permute " + java.util.Arrays.toString(axes) + " of "
                     + java.util.Arrays.toString(x.shape()) + " into " + java.util.Arrays.toString(out.shape()));
         }
-        long[] st = x.stride();
-        long px = address(x);
-        long pz = address(out);
+        copyRows(x.permute(axes), out);
+    }
+
+    /**
+     * Whether {@link #copyRows} can copy {@code src} into {@code dst}: F32 arrays (views too) of the same shape, rank
+     * 1 to 4, whose last axis is contiguous (stride 1) in both.
+     */
+    static boolean canCopyRows(INDArray src, INDArray dst) {
+        return U != null && src.dataType() == DataType.FLOAT && dst.dataType() == DataType.FLOAT && !src.isEmpty()
+                && src.rank() >= 1 && src.rank() <= 4 && java.util.Arrays.equals(src.shape(), dst.shape())
+                && (src.size(-1) == 1 || src.stride(-1) == 1 && dst.stride(-1) == 1);
+    }
+
+    /**
+     * {@code dst = src} for arrays {@link #canCopyRows} takes (a permuted view into a new array, a new array into
+     * a slice of a cache buffer): one block copy per innermost row, rows over the cores for large arrays.
+     */
+    static void copyRows(INDArray src, INDArray dst) {
+        if (!canCopyRows(src, dst)) {
+            throw new IllegalArgumentException("cannot copy " + src.dataType() + java.util.Arrays.toString(src.shape())
+                    + " (strides " + java.util.Arrays.toString(src.stride()) + ") into " + dst.dataType()
+                    + java.util.Arrays.toString(dst.shape()) + " (strides " + java.util.Arrays.toString(dst.stride())
+                    + ")");
+        }
+        checkBounds(src, dst);
+        long[] shape = pad(src.shape());
+        long[] ss = padStrides(src);
+        long[] ds = padStrides(dst);
+        long ps = address(src);
+        long pd = address(dst);
         long d = shape[3];
         inChunks(shape[0] * shape[1] * shape[2], d, (from, to) -> {
             for (long row = from; row < to; row++) {
                 long i2 = row % shape[2];
                 long i1 = row / shape[2] % shape[1];
                 long i0 = row / (shape[2] * shape[1]);
-                long src = i0 * st[axes[0]] + i1 * st[axes[1]] + i2 * st[axes[2]];
-                U.copyMemory(px + 4 * src, pz + 4 * row * d, 4 * d);
+                U.copyMemory(ps + 4 * (i0 * ss[0] + i1 * ss[1] + i2 * ss[2]),
+                        pd + 4 * (i0 * ds[0] + i1 * ds[1] + i2 * ds[2]), 4 * d);
             }
         });
+    }
+
+    /** The strides of {@code a} padded in front to rank 4 (the padded axes have length 1: any stride). */
+    private static long[] padStrides(INDArray a) {
+        long[] p = new long[4];
+        long[] st = a.stride();
+        System.arraycopy(st, 0, p, 4 - st.length, st.length);
+        return p;
     }
 
     /** Whether {@link #copyColumns} can slice {@code x}. */

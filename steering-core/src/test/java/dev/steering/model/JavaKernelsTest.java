@@ -177,6 +177,40 @@ class JavaKernelsTest {
                 () -> JavaKernels.permute(x, axes, Nd4j.create(DataType.FLOAT, 2, 5, 3, 8)));
     }
 
+    /** Row copies between views: a permuted source, a slice of a larger destination, odd sizes, every rank. */
+    @Test
+    void copiesRowsBetweenViewsAsAssignDoes() {
+        INDArray x = Nd4j.rand(DataType.FLOAT, 3, 7, 5, 13);
+        INDArray permuted = x.permute(0, 2, 1, 3);                                 // strided, last axis contiguous
+        INDArray got = Nd4j.create(DataType.FLOAT, 3, 5, 7, 13);
+        assertTrue(JavaKernels.canCopyRows(permuted, got));
+        JavaKernels.copyRows(permuted, got);
+        assertEquals(permuted.dup('c'), got);
+        INDArray cache = Nd4j.rand(DataType.FLOAT, 3, 5, 20, 13);                  // a KV cache buffer
+        INDArray slice = cache.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
+                org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.interval(4, 11),
+                org.nd4j.linalg.indexing.NDArrayIndex.all());
+        INDArray before = cache.dup();
+        INDArray src = Nd4j.rand(DataType.FLOAT, 3, 5, 7, 13);
+        JavaKernels.copyRows(src, slice);
+        INDArray want = before.dup();
+        want.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.all(),
+                org.nd4j.linalg.indexing.NDArrayIndex.interval(4, 11), org.nd4j.linalg.indexing.NDArrayIndex.all())
+                .assign(src);
+        assertEquals(want, cache);                                                  // and nothing outside the slice
+        for (long[] shape : new long[][]{{17}, {3, 1}, {9, 33}, {2, 3, 1029}, {64, 12, 32, 64}}) {
+            INDArray a = Nd4j.rand(DataType.FLOAT, shape);
+            INDArray b = Nd4j.create(DataType.FLOAT, shape);
+            JavaKernels.copyRows(a, b);
+            assertEquals(a, b, java.util.Arrays.toString(shape));
+        }
+        INDArray transposed = Nd4j.rand(DataType.FLOAT, 6, 4).transpose();        // last axis strided: declined
+        org.junit.jupiter.api.Assertions.assertFalse(JavaKernels.canCopyRows(transposed, Nd4j.create(DataType.FLOAT, 4, 6)));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> JavaKernels.copyRows(src, Nd4j.create(DataType.FLOAT, 3, 5, 7, 12)));
+        org.junit.jupiter.api.Assertions.assertFalse(JavaKernels.canCopyRows(src, Nd4j.create(DataType.DOUBLE, 3, 5, 7, 13)));
+    }
+
     @Test
     void declinesWhatItDoesNotCover() {
         INDArray big = Nd4j.create(DataType.FLOAT, 256, 3072);                   // prefill-sized: covered
