@@ -959,10 +959,12 @@ public final class GraphExecutor implements AutoCloseable {
         private void reshape(INDArray[] v, GraphExecutor ex, Set<ShapeKey> used) {
             DynamicCustomOp c = (DynamicCustomOp) op;
             INDArray x = v[in[0]];
-            LongShapeDescriptor d = outputShapes(c, oc, v).get(0);
-            if (!x.isEmpty() && !x.isView() && x.offset() == 0 && x.ordering() == 'c'
-                    && Shape.hasDefaultStridesForShape(x) && x.dataType() == d.dataType()) {
-                v[out[0]] = x.reshape('c', d.getShape());
+            boolean own = !x.isEmpty() && !x.isView() && x.offset() == 0 && x.ordering() == 'c'
+                    && Shape.hasDefaultStridesForShape(x) && x.dataType() == outTypes[0];
+            long[] target = own ? reshapeTarget(x, v) : null;
+            LongShapeDescriptor d = target == null ? outputShapes(c, oc, v).get(0) : null;
+            if (own) {
+                v[out[0]] = x.reshape('c', target != null ? target : d.getShape());
                 return;
             }
             INDArray o;
@@ -981,6 +983,34 @@ public final class GraphExecutor implements AutoCloseable {
             oc.setOutputArray(0, o);
             Nd4j.exec(c, oc);
             v[out[0]] = o;
+        }
+
+        /**
+         * A reshape's target shape when given as an integer vector input (one −1 resolved from {@code x}'s length),
+         * or null (then libnd4j's shape function says, a native call).
+         */
+        private long[] reshapeTarget(INDArray x, INDArray[] v) {
+            INDArray spec = in.length == 2 ? v[in[1]] : null;
+            if (spec == null || spec.rank() != 1 || spec.isEmpty() || !spec.dataType().isIntType()) {
+                return null;
+            }
+            long[] shape = spec.toLongVector();
+            long known = 1;
+            int free = -1;
+            for (int i = 0; i < shape.length; i++) {
+                if (shape[i] == -1 && free < 0) {
+                    free = i;
+                } else if (shape[i] < 0) {
+                    return null;
+                } else {
+                    known *= shape[i];
+                }
+            }
+            if (free >= 0 && known > 0 && x.length() % known == 0) {
+                shape[free] = x.length() / known;
+                known = x.length();
+            }
+            return known == x.length() ? shape : null;
         }
 
         private void runCustom(DynamicCustomOp c, OpContext ctx, INDArray[] v, GraphExecutor ex, Set<ShapeKey> used) {

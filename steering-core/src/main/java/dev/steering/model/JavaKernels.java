@@ -476,12 +476,19 @@ final class JavaKernels {
 
     /** {@code out = x.permute(axes)} copied row-major (the last axis stays): one block copy per innermost row. */
     static void permute(INDArray x, int[] axes, INDArray out) {
+        checkBounds(x, out);
         long[] shape = permutedShape(x, axes);
-        if (!java.util.Arrays.equals(shape, out.shape()) || axes[3] != 3) {
+        if (!java.util.Arrays.equals(shape, out.shape()) || axes[3] != 3 || !contiguous(out)
+                || x.dataType() != DataType.FLOAT || out.dataType() != DataType.FLOAT) {
             throw new IllegalArgumentException("permute " + java.util.Arrays.toString(axes) + " of "
                     + java.util.Arrays.toString(x.shape()) + " into " + java.util.Arrays.toString(out.shape()));
         }
-        copyRows(x.permute(axes), out);
+        long[] st = x.stride();
+        long[] ss = new long[4];
+        for (int i = 0; i < 4; i++) {
+            ss[i] = st[axes[i]];
+        }
+        copyRows(address(x), ss, address(out), padStrides(out), shape);
     }
 
     /**
@@ -495,8 +502,8 @@ final class JavaKernels {
     }
 
     /**
-     * {@code dst = src} for arrays {@link #canCopyRows} takes (a permuted view into a new array, a new array into
-     * a slice of a cache buffer): one block copy per innermost row, rows over the cores for large arrays.
+     * {@code dst = src} for arrays {@link #canCopyRows} takes (a new array into a slice of a cache buffer, say): one
+     * block copy per innermost row.
      */
     static void copyRows(INDArray src, INDArray dst) {
         if (!canCopyRows(src, dst)) {
@@ -506,11 +513,14 @@ final class JavaKernels {
                     + ")");
         }
         checkBounds(src, dst);
-        long[] shape = pad(src.shape());
-        long[] ss = padStrides(src);
-        long[] ds = padStrides(dst);
-        long ps = address(src);
-        long pd = address(dst);
+        copyRows(address(src), padStrides(src), address(dst), padStrides(dst), pad(src.shape()));
+    }
+
+    /**
+     * Copies the rank-4 {@code shape} (last axis contiguous) from {@code ps} with strides {@code ss} to {@code pd}
+     * with strides {@code ds} (in elements; the callers checked the bounds), rows over the cores for large arrays.
+     */
+    private static void copyRows(long ps, long[] ss, long pd, long[] ds, long[] shape) {
         long d = shape[3];
         inChunks(shape[0] * shape[1] * shape[2], d, (from, to) -> {
             for (long row = from; row < to; row++) {
