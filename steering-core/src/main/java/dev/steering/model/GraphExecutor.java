@@ -153,6 +153,10 @@ public final class GraphExecutor implements AutoCloseable {
                 } else {
                     st.run(values, this, used);
                 }
+                if (st.reuse >= 0 && values[st.out[0]] != values[st.in[0]]) {
+                    release(values[st.reuse]);                      // it did not write into its input after all
+                    values[st.reuse] = null;
+                }
                 if (st.kind == Kind.EDIT) {
                     edits.get(slotNames.get(st.out[0])).accept(values[st.out[0]]);
                 }
@@ -393,11 +397,17 @@ public final class GraphExecutor implements AutoCloseable {
         }
         for (int i = 0; i < steps.length; i++) {
             Step st = steps[i];
-            st.release = release.get(i).stream().mapToInt(Integer::intValue).toArray();
             st.fresh = new boolean[st.out.length];
             for (int j = 0; j < st.out.length; j++) {
                 st.fresh[j] = pinned.contains(st.out[j]);
             }
+            // an elementwise step may write into its first input's array if that dies here (see Step.reuse)
+            Integer first = st.in.length == 0 ? null : owner.getOrDefault(st.in[0], st.in[0]);
+            if ((st.kind == Kind.FUSED || st.small != null) && st.out.length == 1 && !st.fresh[0] && first != null
+                    && release.get(i).remove(first)) {
+                st.reuse = first;
+            }
+            st.release = release.get(i).stream().mapToInt(Integer::intValue).toArray();
             if (st.kind == Kind.FUSED) {          // its steps' intermediates are the executor's, the last its output
                 for (Step m : st.members) {
                     m.fresh = m == st.members[st.members.length - 1] ? st.fresh : new boolean[]{false};
@@ -494,6 +504,12 @@ public final class GraphExecutor implements AutoCloseable {
         final boolean transB;
         int[] release;
         boolean[] fresh;
+        /**
+         * The slot (an array's owner) of an elementwise step's first input if its array dies at this step: the step
+         * may then write its result into that array (same shape, an own row-major F32 array, no other input on its
+         * memory); if it does not, the executor releases the input after the step. Else -1.
+         */
+        int reuse = -1;
         /** Set if the op is elementwise and may run in Java (see {@link JavaKernels#kindOf}). */
         private final JavaKernels.Kind small;
         /** {@code {from, to}} if the op takes columns of a matrix (then a Java block copy). */
@@ -661,7 +677,7 @@ public final class GraphExecutor implements AutoCloseable {
                     JavaKernels.evaluate(new JavaKernels.Instr[]{p.alone()[k]}, Arrays.copyOf(all, args.length + k), t);
                     all[args.length + k] = t;
                 }
-                INDArray o = floatOutput(p.shape(), ex, used, fresh[0]);
+                INDArray o = elementwiseOutput(p.shape(), args, ex, used);
                 JavaKernels.evaluate(p.main(), all, o);
                 for (int k = args.length; k < all.length; k++) {
                     ex.release(all[k]);
@@ -827,6 +843,20 @@ public final class GraphExecutor implements AutoCloseable {
             }
         }
 
+        /**
+         * The array an elementwise step writes its result of {@code shape} into: its first input's if it may (see
+         * {@link #reuse}), else {@link #floatOutput}. Writing block by block over an input of the output's shape
+         * reads each block before writing it, so the result is the same.
+         */
+        private INDArray elementwiseOutput(long[] shape, INDArray[] args, GraphExecutor ex, Set<ShapeKey> used) {
+            INDArray x = args[0];
+            boolean mine = reuse >= 0 && JavaKernels.suits(x) && Arrays.equals(x.shape(), shape);
+            for (int i = 1; i < args.length && mine; i++) {
+                mine = root(args[i].data()) != root(x.data());
+            }
+            return mine ? x : floatOutput(shape, ex, used);
+        }
+
         /** An F32 array for this step's (single) output: pooled, or fresh if it is handed to the caller. */
         private INDArray floatOutput(long[] shape, GraphExecutor ex, Set<ShapeKey> used) {
             return floatOutput(shape, ex, used, fresh[0]);
@@ -846,7 +876,7 @@ public final class GraphExecutor implements AutoCloseable {
             if (shape == null) {
                 return false;
             }
-            INDArray o = floatOutput(shape, ex, used);
+            INDArray o = elementwiseOutput(shape, args, ex, used);
             JavaKernels.run(small, op, args, o);
             v[out[0]] = o;
             return true;
