@@ -850,7 +850,7 @@ public final class GraphExecutor implements AutoCloseable {
          */
         private INDArray elementwiseOutput(long[] shape, INDArray[] args, GraphExecutor ex, Set<ShapeKey> used) {
             INDArray x = args[0];
-            boolean mine = reuse >= 0 && JavaKernels.suits(x) && Arrays.equals(x.shape(), shape);
+            boolean mine = reuse >= 0 && !x.isView() && JavaKernels.suits(x) && Arrays.equals(x.shape(), shape);
             for (int i = 1; i < args.length && mine; i++) {
                 mine = root(args[i].data()) != root(x.data());
             }
@@ -982,14 +982,14 @@ public final class GraphExecutor implements AutoCloseable {
         }
 
         /**
-         * A reshape: a view of its input if that is an own row-major array (its readers then read the input's
-         * buffer, which the plan keeps alive as for an identity), else a copy into this step's own array (or a fresh
-         * one if handed to the caller).
+         * A reshape: a view of its input if that is row-major from its buffer's start (its readers then read the
+         * input's buffer, which the plan keeps alive as for an identity), else a copy into this step's own array (or
+         * a fresh one if handed to the caller).
          */
         private void reshape(INDArray[] v, GraphExecutor ex, Set<ShapeKey> used) {
             DynamicCustomOp c = (DynamicCustomOp) op;
             INDArray x = v[in[0]];
-            boolean own = !x.isEmpty() && !x.isView() && x.offset() == 0 && x.ordering() == 'c'
+            boolean own = !x.isEmpty() && x.offset() == 0 && x.ordering() == 'c'
                     && Shape.hasDefaultStridesForShape(x) && x.dataType() == outTypes[0];
             long[] target = own ? reshapeTarget(x, v) : null;
             LongShapeDescriptor d = target == null ? outputShapes(c, oc, v).get(0) : null;

@@ -82,7 +82,7 @@ final class JavaKernels {
         return shapes[0];
     }
 
-    /** Whether an elementwise program can read {@code a}: F32, non-empty, rank ≤ 4, an own row-major array. */
+    /** Whether an elementwise program can read {@code a}: F32, non-empty, rank ≤ 4, row-major from offset 0. */
     static boolean suits(INDArray a) {
         return a.dataType() == DataType.FLOAT && !a.isEmpty() && a.rank() <= 4 && contiguous(a);
     }
@@ -563,9 +563,12 @@ final class JavaKernels {
         }
     }
 
-    /** An array of its own (not a view), laid out row-major. */
+    /**
+     * Laid out row-major from the start of its buffer: an array of its own or a view of such a prefix (a reshape's
+     * view, say; ND4J reports those as views).
+     */
     private static boolean contiguous(INDArray a) {
-        if (a.isView() || a.offset() != 0) {
+        if (a.offset() != 0) {
             return false;
         }
         long[] shape = a.shape();

@@ -224,6 +224,13 @@ class JavaKernelsTest {
         assertNull(JavaKernels.outputShape(JavaKernels.Kind.ADD,
                 new INDArray[]{Nd4j.create(DataType.FLOAT, 3, 4), Nd4j.create(DataType.FLOAT, 3, 5)}));
         assertNotNull(JavaKernels.outputShape(JavaKernels.Kind.ADD, new INDArray[]{m, m}));
+        INDArray heads = Nd4j.create(DataType.FLOAT, 64, 24).reshape('c', 2, 32, 3, 8);   // a view to ND4J
+        assertTrue(heads.isView());
+        assertTrue(JavaKernels.canPermute(heads));                                // row-major from offset 0: taken
+        assertTrue(JavaKernels.suits(heads));
+        INDArray rows = m.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(2, 5),
+                org.nd4j.linalg.indexing.NDArrayIndex.all());                       // offset 32: declined
+        org.junit.jupiter.api.Assertions.assertFalse(JavaKernels.suits(rows));
     }
 
     @Test
