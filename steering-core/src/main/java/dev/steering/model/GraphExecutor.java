@@ -153,6 +153,10 @@ public final class GraphExecutor implements AutoCloseable {
                 } else {
                     st.run(values, this, used);
                 }
+                if (st.reuse >= 0 && values[st.out[0]] != values[st.in[0]]) {
+                    release(values[st.reuse]);                      // it did not write into its input after all
+                    values[st.reuse] = null;
+                }
                 if (st.kind == Kind.EDIT) {
                     edits.get(slotNames.get(st.out[0])).accept(values[st.out[0]]);
                 }
@@ -234,6 +238,10 @@ public final class GraphExecutor implements AutoCloseable {
         for (Plan p : plans.values()) {
             for (Step top : p.steps()) {
                 for (Step st : top.members == null ? new Step[]{top} : top.members) {
+                    if (st.ownCopy != null) {
+                        st.ownCopy.close();
+                        st.ownCopy = null;
+                    }
                     if (st.oc != null) {
                         try {
                             st.oc.close();
@@ -355,10 +363,10 @@ public final class GraphExecutor implements AutoCloseable {
             outputs.forEach(o -> requested.add(slot(o)));
             steps = fuse(steps, requested);
         }
-        // Owners: identity outputs alias their input's array.
+        // Owners: identity and reshape outputs alias their input's array.
         Map<Integer, Integer> owner = new HashMap<>();
         for (int i = 0; i < steps.length; i++) {
-            if (steps[i].kind == Kind.IDENTITY) {
+            if (steps[i].kind == Kind.IDENTITY || steps[i].kind == Kind.RESHAPE) {
                 int in = steps[i].in[0];
                 owner.put(steps[i].out[0], owner.getOrDefault(in, in));
             }
@@ -389,11 +397,17 @@ public final class GraphExecutor implements AutoCloseable {
         }
         for (int i = 0; i < steps.length; i++) {
             Step st = steps[i];
-            st.release = release.get(i).stream().mapToInt(Integer::intValue).toArray();
             st.fresh = new boolean[st.out.length];
             for (int j = 0; j < st.out.length; j++) {
                 st.fresh[j] = pinned.contains(st.out[j]);
             }
+            // an elementwise step may write into its first input's array if that dies here (see Step.reuse)
+            Integer first = st.in.length == 0 ? null : owner.getOrDefault(st.in[0], st.in[0]);
+            if ((st.kind == Kind.FUSED || st.small != null) && st.out.length == 1 && !st.fresh[0] && first != null
+                    && release.get(i).remove(first)) {
+                st.reuse = first;
+            }
+            st.release = release.get(i).stream().mapToInt(Integer::intValue).toArray();
             if (st.kind == Kind.FUSED) {          // its steps' intermediates are the executor's, the last its output
                 for (Step m : st.members) {
                     m.fresh = m == st.members[st.members.length - 1] ? st.fresh : new boolean[]{false};
@@ -473,11 +487,11 @@ public final class GraphExecutor implements AutoCloseable {
     }
 
     /**
-     * EDIT: an identity whose output a call edits (a copy of the input, then the edit). COMPACT: {@code x · Wᵀ} by a
-     * compact weight; COMPACT_GATHER: rows of a compact weight; FUSED: elementwise steps run as one pass (see
-     * {@link #fuse}).
+     * EDIT: an identity whose output a call edits (a copy of the input, then the edit). RESHAPE: a reshape run as a
+     * view of its input (Java kernels only; an alias like an identity). COMPACT: {@code x · Wᵀ} by a compact weight;
+     * COMPACT_GATHER: rows of a compact weight; FUSED: elementwise steps run as one pass (see {@link #fuse}).
      */
-    private enum Kind { IDENTITY, EDIT, MATMUL, CUSTOM, LEGACY, COMPACT, COMPACT_GATHER, FUSED }
+    private enum Kind { IDENTITY, EDIT, RESHAPE, MATMUL, CUSTOM, LEGACY, COMPACT, COMPACT_GATHER, FUSED }
 
     private static final class Step {
         final DifferentialFunction op;
@@ -490,6 +504,12 @@ public final class GraphExecutor implements AutoCloseable {
         final boolean transB;
         int[] release;
         boolean[] fresh;
+        /**
+         * The slot (an array's owner) of an elementwise step's first input if its array dies at this step: the step
+         * may then write its result into that array (same shape, an own row-major F32 array, no other input on its
+         * memory); if it does not, the executor releases the input after the step. Else -1.
+         */
+        int reuse = -1;
         /** Set if the op is elementwise and may run in Java (see {@link JavaKernels#kindOf}). */
         private final JavaKernels.Kind small;
         /** {@code {from, to}} if the op takes columns of a matrix (then a Java block copy). */
@@ -508,6 +528,8 @@ public final class GraphExecutor implements AutoCloseable {
         private INDArray weightViewed;
         private INDArray lastIndices;
         private long[] lastIndexValues;
+        /** A RESHAPE step's copy of an input it cannot view (see {@link #reshape}). */
+        private INDArray ownCopy;
         /** The input signature of the last call and the output shapes computed for it. */
         private long[][] lastSignature;
         private List<LongShapeDescriptor> lastShapes;
@@ -520,6 +542,9 @@ public final class GraphExecutor implements AutoCloseable {
         private Step[] members;
         /** A FUSED step's program over its inputs ({@link JavaKernels.Instr} sources). */
         private JavaKernels.Instr[] program;
+        /** A FUSED step's evaluations for its last input shapes (see {@link #fusedPlan}). */
+        private final FusedPlan[] fusedPlans = new FusedPlan[4];
+        private int nextFusedPlan;
 
         private Step(DifferentialFunction op, Kind kind, int[] in, int[] out, DataType[] outTypes, boolean transA,
                      boolean transB, boolean java) {
@@ -561,7 +586,8 @@ public final class GraphExecutor implements AutoCloseable {
                 boolean plain = t.length < 2 || (t[0] == 1.0 && t[1] == 0.0);
                 kind = !tr && plain ? Kind.MATMUL : Kind.CUSTOM;
             } else if (df instanceof DynamicCustomOp) {
-                kind = Kind.CUSTOM;
+                kind = ex.mode == Kernels.JAVA && df.opName().equals("reshape") && out.length == 1 ? Kind.RESHAPE
+                        : Kind.CUSTOM;
             } else if (df instanceof Op) {
                 kind = Kind.LEGACY;
             } else {
@@ -645,12 +671,24 @@ public final class GraphExecutor implements AutoCloseable {
          * released at once).
          */
         private void runFused(INDArray[] v, GraphExecutor ex, Set<ShapeKey> used) {
-            List<INDArray> args = new ArrayList<>();
-            for (int i : in) {
-                args.add(v[i]);
+            INDArray[] args = new INDArray[in.length];
+            for (int i = 0; i < in.length; i++) {
+                args[i] = v[in[i]];
             }
-            long[][] shapes = registerShapes(args);
-            if (shapes != null && evaluateFused(args, shapes, ex, used, v)) {
+            FusedPlan p = fusedPlan(args);
+            if (p != null && p.main() != null) {
+                INDArray[] all = Arrays.copyOf(args, args.length + p.alone().length);
+                for (int k = 0; k < p.alone().length; k++) {
+                    INDArray t = floatOutput(p.aloneShapes()[k], ex, used, false);
+                    JavaKernels.evaluate(new JavaKernels.Instr[]{p.alone()[k]}, Arrays.copyOf(all, args.length + k), t);
+                    all[args.length + k] = t;
+                }
+                INDArray o = elementwiseOutput(p.shape(), args, ex, used);
+                JavaKernels.evaluate(p.main(), all, o);
+                for (int k = args.length; k < all.length; k++) {
+                    ex.release(all[k]);
+                }
+                v[out[0]] = o;
                 return;
             }
             for (Step m : members) {
@@ -662,39 +700,65 @@ public final class GraphExecutor implements AutoCloseable {
             }
         }
 
-        /** Evaluates {@link #program}; false (nothing computed) if a full-size result feeds a smaller one. */
-        private boolean evaluateFused(List<INDArray> args, long[][] shapes, GraphExecutor ex, Set<ShapeKey> used,
-                                      INDArray[] v) {
+        /**
+         * The evaluation of {@link #program} for these inputs: looked up by their shapes among the last few (prefill
+         * and decode shapes alternate), else worked out and kept; null if an input does not suit the Java kernels.
+         */
+        private FusedPlan fusedPlan(INDArray[] args) {
+            for (INDArray a : args) {
+                if (!JavaKernels.suits(a)) {
+                    return null;
+                }
+            }
+            for (FusedPlan p : fusedPlans) {
+                if (p != null && p.matches(args)) {
+                    return p;
+                }
+            }
+            long[][] shapes = registerShapes(args);
+            if (shapes == null) {
+                return null;
+            }
+            FusedPlan p = planFused(args, shapes);
+            fusedPlans[nextFusedPlan] = p;
+            nextFusedPlan = (nextFusedPlan + 1) % fusedPlans.length;
+            return p;
+        }
+
+        /**
+         * Splits {@link #program} into the results computed alone (a smaller shape than the output) and the main
+         * program; its {@code main} is null if a full-size result feeds a smaller one (then the steps run one by one).
+         */
+        private FusedPlan planFused(INDArray[] args, long[][] shapes) {
+            long[][] argShapes = new long[args.length][];
+            for (int i = 0; i < args.length; i++) {
+                argShapes[i] = args[i].shape().clone();
+            }
             long[] shape = shapes[program.length - 1];
             List<JavaKernels.Instr> main = new ArrayList<>();
-            List<INDArray> temps = new ArrayList<>();
+            List<JavaKernels.Instr> alone = new ArrayList<>();
+            List<long[]> aloneShapes = new ArrayList<>();
             int[] source = new int[program.length];               // where each register's values are read from
             for (int k = 0; k < program.length; k++) {
                 JavaKernels.Instr p = program[k];
-                boolean alone = !Arrays.equals(shapes[k], shape);
-                int a = remap(p.a(), source, alone);
-                int b = p.b() == JavaKernels.NONE ? p.b() : remap(p.b(), source, alone);
+                boolean small = !Arrays.equals(shapes[k], shape);
+                int a = remap(p.a(), source, small);
+                int b = p.b() == JavaKernels.NONE ? p.b() : remap(p.b(), source, small);
                 if (a == JavaKernels.NONE || b == JavaKernels.NONE && p.b() != JavaKernels.NONE) {
-                    temps.forEach(ex::release);
-                    return false;
+                    return new FusedPlan(argShapes, null, null, null, shape);
                 }
                 JavaKernels.Instr r = new JavaKernels.Instr(p.kind(), a, b, p.constant());
-                if (alone) {
-                    INDArray t = floatOutput(shapes[k], ex, used, false);
-                    JavaKernels.evaluate(new JavaKernels.Instr[]{r}, args.toArray(INDArray[]::new), t);
-                    temps.add(t);
-                    args.add(t);
-                    source[k] = -args.size();
+                if (small) {
+                    alone.add(r);
+                    aloneShapes.add(shapes[k]);
+                    source[k] = -1 - (args.length + alone.size() - 1);
                 } else {
                     source[k] = main.size();
                     main.add(r);
                 }
             }
-            INDArray o = floatOutput(shape, ex, used, fresh[0]);
-            JavaKernels.evaluate(main.toArray(JavaKernels.Instr[]::new), args.toArray(INDArray[]::new), o);
-            temps.forEach(ex::release);
-            v[out[0]] = o;
-            return true;
+            return new FusedPlan(argShapes, alone.toArray(JavaKernels.Instr[]::new),
+                    aloneShapes.toArray(long[][]::new), main.toArray(JavaKernels.Instr[]::new), shape);
         }
 
         /**
@@ -709,7 +773,7 @@ public final class GraphExecutor implements AutoCloseable {
         }
 
         /** The shape of every register of {@link #program}, or null if an input does not suit the Java kernels. */
-        private long[][] registerShapes(List<INDArray> args) {
+        private long[][] registerShapes(INDArray[] args) {
             long[][] shapes = new long[program.length][];
             for (int k = 0; k < program.length; k++) {
                 JavaKernels.Instr p = program[k];
@@ -720,7 +784,7 @@ public final class GraphExecutor implements AutoCloseable {
                     if (src[j] >= 0) {
                         known[j] = shapes[src[j]];
                     } else {
-                        operands[j] = args.get(-1 - src[j]);
+                        operands[j] = args[-1 - src[j]];
                     }
                 }
                 shapes[k] = JavaKernels.outputShape(p.kind(), operands, known);
@@ -775,6 +839,7 @@ public final class GraphExecutor implements AutoCloseable {
                     o.assign(x);
                     v[out[0]] = o;
                 }
+                case RESHAPE -> reshape(v, ex, used);
                 case MATMUL -> matmul(v, ex, used);
                 case COMPACT -> compactMatmul(v, ex, used);
                 case COMPACT_GATHER -> compactGather(v, ex, used);
@@ -782,6 +847,20 @@ public final class GraphExecutor implements AutoCloseable {
                 case LEGACY -> legacy(v, ex, used);
                 default -> throw new AssertionError();
             }
+        }
+
+        /**
+         * The array an elementwise step writes its result of {@code shape} into: its first input's if it may (see
+         * {@link #reuse}), else {@link #floatOutput}. Writing block by block over an input of the output's shape
+         * reads each block before writing it, so the result is the same.
+         */
+        private INDArray elementwiseOutput(long[] shape, INDArray[] args, GraphExecutor ex, Set<ShapeKey> used) {
+            INDArray x = args[0];
+            boolean mine = reuse >= 0 && !x.isView() && JavaKernels.suits(x) && Arrays.equals(x.shape(), shape);
+            for (int i = 1; i < args.length && mine; i++) {
+                mine = root(args[i].data()) != root(x.data());
+            }
+            return mine ? x : floatOutput(shape, ex, used);
         }
 
         /** An F32 array for this step's (single) output: pooled, or fresh if it is handed to the caller. */
@@ -803,7 +882,7 @@ public final class GraphExecutor implements AutoCloseable {
             if (shape == null) {
                 return false;
             }
-            INDArray o = floatOutput(shape, ex, used);
+            INDArray o = elementwiseOutput(shape, args, ex, used);
             JavaKernels.run(small, op, args, o);
             v[out[0]] = o;
             return true;
@@ -943,21 +1022,70 @@ public final class GraphExecutor implements AutoCloseable {
             runCustom((DynamicCustomOp) op, oc, v, ex, used);
         }
 
-        private void runCustom(DynamicCustomOp c, OpContext ctx, INDArray[] v, GraphExecutor ex, Set<ShapeKey> used) {
-            INDArray[] args = new INDArray[in.length];
-            for (int i = 0; i < in.length; i++) {
-                args[i] = v[in[i]];
+        /**
+         * A reshape: a view of its input if that is row-major from its buffer's start (its readers then read the
+         * input's buffer, which the plan keeps alive as for an identity), else a copy into this step's own array (or
+         * a fresh one if handed to the caller).
+         */
+        private void reshape(INDArray[] v, GraphExecutor ex, Set<ShapeKey> used) {
+            DynamicCustomOp c = (DynamicCustomOp) op;
+            INDArray x = v[in[0]];
+            boolean own = !x.isEmpty() && x.offset() == 0 && x.ordering() == 'c'
+                    && Shape.hasDefaultStridesForShape(x) && x.dataType() == outTypes[0];
+            long[] target = own ? reshapeTarget(x, v) : null;
+            LongShapeDescriptor d = target == null ? outputShapes(c, oc, v).get(0) : null;
+            if (own) {
+                v[out[0]] = x.reshape('c', target != null ? target : d.getShape());
+                return;
             }
-            ctx.setArgs(args, c.iArgs(), c.dArgs(), c.tArgs(), c.bArgs());
-            long[][] signature = signature(args);
-            List<LongShapeDescriptor> shapes;
-            if (Arrays.deepEquals(signature, lastSignature)) {
-                shapes = lastShapes;                    // same input shapes (and small int values): same outputs
+            INDArray o;
+            if (fresh[0]) {
+                o = ex.allocate(d, true, used);
             } else {
-                shapes = c.calculateOutputShape(ctx);
-                lastSignature = signature;
-                lastShapes = shapes;
+                if (ownCopy == null || !Arrays.equals(ownCopy.shape(), d.getShape())
+                        || ownCopy.dataType() != d.dataType()) {
+                    if (ownCopy != null) {
+                        ownCopy.close();
+                    }
+                    ownCopy = Nd4j.createUninitialized(d.dataType(), d.getShape(), 'c');
+                }
+                o = ownCopy;
             }
+            oc.setOutputArray(0, o);
+            Nd4j.exec(c, oc);
+            v[out[0]] = o;
+        }
+
+        /**
+         * A reshape's target shape when given as an integer vector input (one −1 resolved from {@code x}'s length),
+         * or null (then libnd4j's shape function says, a native call).
+         */
+        private long[] reshapeTarget(INDArray x, INDArray[] v) {
+            INDArray spec = in.length == 2 ? v[in[1]] : null;
+            if (spec == null || spec.rank() != 1 || spec.isEmpty() || !spec.dataType().isIntType()) {
+                return null;
+            }
+            long[] shape = spec.toLongVector();
+            long known = 1;
+            int free = -1;
+            for (int i = 0; i < shape.length; i++) {
+                if (shape[i] == -1 && free < 0) {
+                    free = i;
+                } else if (shape[i] < 0) {
+                    return null;
+                } else {
+                    known *= shape[i];
+                }
+            }
+            if (free >= 0 && known > 0 && x.length() % known == 0) {
+                shape[free] = x.length() / known;
+                known = x.length();
+            }
+            return known == x.length() ? shape : null;
+        }
+
+        private void runCustom(DynamicCustomOp c, OpContext ctx, INDArray[] v, GraphExecutor ex, Set<ShapeKey> used) {
+            List<LongShapeDescriptor> shapes = outputShapes(c, ctx, v);
             if (shapes.size() != out.length) {
                 throw new IllegalStateException(shapes.size() + " output shapes for " + out.length + " outputs");
             }
@@ -971,6 +1099,21 @@ public final class GraphExecutor implements AutoCloseable {
                 v[out[i]] = o;
             }
             Nd4j.exec(c, ctx);
+        }
+
+        /** Sets the op's inputs in {@code ctx} and returns its output shapes (kept for the last input signature). */
+        private List<LongShapeDescriptor> outputShapes(DynamicCustomOp c, OpContext ctx, INDArray[] v) {
+            INDArray[] args = new INDArray[in.length];
+            for (int i = 0; i < in.length; i++) {
+                args[i] = v[in[i]];
+            }
+            ctx.setArgs(args, c.iArgs(), c.dArgs(), c.tArgs(), c.bArgs());
+            long[][] signature = signature(args);
+            if (!Arrays.deepEquals(signature, lastSignature)) {
+                lastShapes = c.calculateOutputShape(ctx);
+                lastSignature = signature;            // same input shapes (and small int values): same outputs
+            }
+            return lastShapes;
         }
 
         /**
@@ -1046,7 +1189,7 @@ public final class GraphExecutor implements AutoCloseable {
                     check(d, r.shape(), r.dataType(), ex.slotNames.get(o));
                     d.assign(r);
                     v[o] = d;
-                    if (kind != Kind.IDENTITY) {
+                    if (kind != Kind.IDENTITY && kind != Kind.RESHAPE) {
                         ex.release(r);
                     }
                 }
@@ -1073,7 +1216,10 @@ public final class GraphExecutor implements AutoCloseable {
                     Arrays.setAll(idx, j -> NDArrayIndex.all());
                     idx[axis] = NDArrayIndex.interval(at, at + n);
                     INDArray part = n == shape[axis] ? d : d.get(idx);
-                    if (!sameMemory(a, part)) {
+                    boolean there = sameMemory(a, part);
+                    if (!there && java && JavaKernels.canCopyRows(a, part)) {
+                        JavaKernels.copyRows(a, part);
+                    } else if (!there) {
                         part.assign(a);
                     }
                 }
@@ -1088,6 +1234,23 @@ public final class GraphExecutor implements AutoCloseable {
                         + d.dataType() + Arrays.toString(d.shape()) + ", the output is " + type
                         + Arrays.toString(shape));
             }
+        }
+    }
+
+    /**
+     * How a FUSED step evaluates inputs of {@code argShapes}: the instructions {@code alone} (results of the smaller
+     * {@code aloneShapes}, input {@code args.length + k} of what follows), then {@code main} into {@code shape}; a
+     * null {@code main} runs the steps one by one.
+     */
+    private record FusedPlan(long[][] argShapes, JavaKernels.Instr[] alone, long[][] aloneShapes,
+                             JavaKernels.Instr[] main, long[] shape) {
+        boolean matches(INDArray[] args) {
+            for (int i = 0; i < args.length; i++) {
+                if (!Arrays.equals(args[i].shape(), argShapes[i])) {
+                    return false;
+                }
+            }
+            return true;
         }
     }
 

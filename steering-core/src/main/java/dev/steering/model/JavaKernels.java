@@ -20,8 +20,8 @@ import org.nd4j.linalg.api.ops.ScalarOp;
  * F32 arrays of any size ({@link #outputShape} returns null for anything not covered and the caller runs the native
  * op); column slices and gathers of matrices (block copies). Add, subtract and multiply are exact IEEE operations,
  * so results equal libnd4j's bit for bit; {@code rsqrt} is rounded from double precision (within 1 ulp of
- * libnd4j's). The loops run block by block over Java arrays, which the JIT vectorises, and large arrays are split
- * over the cores; every element's result is independent of the split, so runs reproduce bit for bit.
+ * libnd4j's), {@code erf} is an F32 formula within 2.9·10⁻⁷ (see {@link #erf(float)}). The loops run block by
+ * block over Java arrays, which the JIT vectorises, and large arrays are split over the cores; every element's result is independent of the split, so runs reproduce bit for bit.
  */
 final class JavaKernels {
     /** Arrays of at least this many elements are split over the cores. */
@@ -68,7 +68,7 @@ final class JavaKernels {
             INDArray a = in[j];
             if (known[j] != null) {
                 shapes[j] = known[j];
-            } else if (a.dataType() != DataType.FLOAT || a.isEmpty() || !contiguous(a) || a.rank() > 4) {
+            } else if (!suits(a)) {
                 return null;
             } else {
                 shapes[j] = a.shape();
@@ -81,6 +81,11 @@ final class JavaKernels {
             return null;
         }
         return shapes[0];
+    }
+
+    /** Whether an elementwise program can read {@code a}: F32, non-empty, rank ≤ 4, row-major from offset 0. */
+    static boolean suits(INDArray a) {
+        return a.dataType() == DataType.FLOAT && !a.isEmpty() && a.rank() <= 4 && contiguous(a);
     }
 
     /**
@@ -113,7 +118,6 @@ final class JavaKernels {
     /** Elements per block of {@link #evaluate}: scratch arrays that stay in the core's caches. */
     private static final int BLOCK = 1024;
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[0][]);
-    private static final ThreadLocal<double[]> DOUBLES = ThreadLocal.withInitial(() -> new double[BLOCK]);
 
     /**
      * Runs an elementwise program: instruction {@code k} computes register {@code k} from inputs and earlier
@@ -129,8 +133,20 @@ final class JavaKernels {
         checkBounds(out);
         long[] o = pad(out.shape());
         long total = out.length();
+        boolean[] read = new boolean[inputs.length];          // the inputs the program reads
+        for (Instr p : program) {
+            for (int src : new int[]{p.a, p.b}) {
+                if (src < 0 && src != NONE) {
+                    read[-1 - src] = true;
+                }
+            }
+        }
         // every input is the whole output or one value: one long row
-        boolean flat = java.util.Arrays.stream(inputs).allMatch(in -> in.length() == total || in.length() == 1);
+        boolean whole = true;
+        for (INDArray in : inputs) {
+            whole &= in.length() == total || in.length() == 1;
+        }
+        boolean flat = whole;
         long rows = flat ? 1 : o[0] * o[1] * o[2];
         long inner = flat ? total : o[3];
         long[][] st = new long[inputs.length][];
@@ -143,7 +159,6 @@ final class JavaKernels {
         long blocks = (inner + BLOCK - 1) / BLOCK;
         inChunks(rows * blocks, Math.min(inner, BLOCK), (from, to) -> {
             float[][] t = scratch(inputs.length + program.length);
-            double[] d = DOUBLES.get();
             for (long u = from; u < to; u++) {
                 long row = u / blocks;
                 long start = u % blocks * BLOCK;
@@ -152,6 +167,9 @@ final class JavaKernels {
                 long i1 = row / o[2] % o[1];
                 long i0 = row / (o[2] * o[1]);
                 for (int i = 0; i < inputs.length; i++) {
+                    if (!read[i]) {
+                        continue;
+                    }
                     long[] s = st[i];
                     long at = i0 * s[0] + i1 * s[1] + i2 * s[2];
                     if (flat ? inputs[i].length() == 1 : s[3] == 0) {
@@ -163,16 +181,14 @@ final class JavaKernels {
                 for (int k = 0; k < program.length; k++) {
                     Instr p = program[k];
                     float[] x = source(t, inputs.length, p.a);
-                    float[] y;
-                    if (p.b == NONE) {
-                        y = t[inputs.length + k];           // the result's own block holds a scalar op's constant
-                        if (p.kind != Kind.RSQRT && p.kind != Kind.ERF) {
-                            java.util.Arrays.fill(y, 0, n, p.constant);
-                        }
+                    float[] r = t[inputs.length + k];
+                    if (p.b != NONE) {
+                        apply(p.kind, x, source(t, inputs.length, p.b), r, n);
+                    } else if (p.kind == Kind.RSQRT || p.kind == Kind.ERF) {
+                        apply(p.kind, x, null, r, n);
                     } else {
-                        y = source(t, inputs.length, p.b);
+                        apply(p.kind, x, p.constant, r, n);     // a scalar op's own constant
                     }
-                    apply(p.kind, x, y, t[inputs.length + k], n, d);
                 }
                 fz.put(Math.toIntExact(row * inner + start), t[inputs.length + program.length - 1], 0, n);
             }
@@ -193,8 +209,8 @@ final class JavaKernels {
         return t;
     }
 
-    /** {@code r = x ⊕ y} (or {@code f(x)}) on {@code n} elements; {@code r} may be {@code y} (a constant's block). */
-    private static void apply(Kind kind, float[] x, float[] y, float[] r, int n, double[] d) {
+    /** {@code r = x ⊕ y} (or {@code f(x)}) on {@code n} elements. */
+    private static void apply(Kind kind, float[] x, float[] y, float[] r, int n) {
         switch (kind) {
             case ADD, ADD_SCALAR -> {
                 for (int j = 0; j < n; j++) {
@@ -216,51 +232,102 @@ final class JavaKernels {
                     r[j] = (float) (1.0 / Math.sqrt(x[j]));
                 }
             }
-            case ERF -> {
+            case ERF -> erf(x, r, n);
+            default -> throw new AssertionError(kind);
+        }
+    }
+
+    /** {@code r = x ⊕ c} on {@code n} elements, for a scalar op's own constant (the same roundings as a block of c). */
+    private static void apply(Kind kind, float[] x, float c, float[] r, int n) {
+        switch (kind) {
+            case ADD_SCALAR -> {
                 for (int j = 0; j < n; j++) {
-                    d[j] = x[j];
+                    r[j] = x[j] + c;
                 }
-                erf(d, n);
+            }
+            case SUB_SCALAR -> {
                 for (int j = 0; j < n; j++) {
-                    r[j] = (float) d[j];
+                    r[j] = x[j] - c;
+                }
+            }
+            case MUL_SCALAR -> {
+                for (int j = 0; j < n; j++) {
+                    r[j] = x[j] * c;
                 }
             }
             default -> throw new AssertionError(kind);
         }
     }
 
-    /**
-     * {@code erf(x)} by Abramowitz and Stegun 7.1.28, {@code 1 − (1 + a₁x + … + a₆x⁶)⁻¹⁶} for {@code x ≥ 0}, odd
-     * extension, in double precision: absolute error ≤ 3·10⁻⁷ (a few F32 ulps near 1), no exp, so several times
-     * faster than libnd4j's erf (12 % of a prefill's time went to erf before). Exact GELU's
-     * {@code 0.5·x·(1 + erf(x/√2))} then differs from PyTorch's by at most {@code 1.5·10⁻⁷·|x|}.
-     */
-    static float erf(float v) {
-        double a = Math.abs((double) v);
-        double p = 1 + a * (0.0705230784 + a * (0.0422820123 + a * (0.0092705272 + a * (0.0001520143
-                + a * (0.0002765672 + a * 0.0000430638)))));
-        double p2 = p * p;
-        double p4 = p2 * p2;
-        double p8 = p4 * p4;
-        return (float) Math.copySign(1 - 1 / (p8 * p8), v);
-    }
+    /** Where {@link #erf(float)} clamps its argument: beyond it F32's erf is ±1. */
+    private static final float ERF_CLAMP = 3.92f;
+    /** Where {@link #erf(float)} switches from the rational to the tail form. */
+    private static final float ERF_TAIL = 2f;
+    /** 2²⁴: times a nonzero F32 difference from 2 (at least 2⁻²²) or an |x| ≥ 2, at least 1 (clamped: a step). */
+    private static final float STEP = 16777216f;
+    // coefficients from src/test/scripts/erf_fit.py
+    private static final float P0 = 1.1283791793182294f;
+    private static final float P1 = 0.10255044546454434f;
+    private static final float P2 = 0.03473351549430211f;
+    private static final float P3 = -0.0002809329708339703f;
+    private static final float P4 = 2.5186952735130737e-05f;
+    private static final float Q1 = 0.4242167492913316f;
+    private static final float Q2 = 0.07218431536017211f;
+    private static final float Q3 = 0.0052083068867582885f;
+    private static final float R0 = 1.0828066778906438f;
+    private static final float R1 = -0.1292565897070581f;
+    private static final float R2 = 0.24417611265474276f;
+    private static final float R3 = -0.1006309769368917f;
+    private static final float R4 = 0.034363345930150335f;
+    private static final float R5 = -0.005548474523220324f;
+    private static final float R6 = 0.0004712549333347905f;
 
     /**
-     * {@link #erf(float)} in place on {@code d[0 … n−1]}, written without branches: the sign comes from {@code c / |c|}
-     * with {@code c} = v clamped to the finite range (exactly ±1 for any nonzero F32 value, infinities included;
-     * 0 and −0 give ±0 as {@code copySign} does; NaN stays NaN).
+     * {@code erf(v)} in F32 without exp, so that a loop of it vectorises: for {@code |x| < 2}
+     * {@code x·P(x²)/Q(x²)}, else {@code sign(x)·(1 − R(|x|)⁻¹⁶)} (x = v clamped to ±3.92; fits by
+     * {@code src/test/scripts/erf_fit.py}). Both forms are computed and one is selected arithmetically (a weight of
+     * exactly 0 or 1, see {@link #STEP}) before their one shared division; multiplies and adds only, no FMA, so the
+     * bits are the same on any JVM. Absolute error ≤ 2.9·10⁻⁷ below 2, ≤ 8·10⁻⁸ from 2 on (where GELU's
+     * {@code x·erf} needs it most); Abramowitz and Stegun 7.1.28 in double, used before, is within 3·10⁻⁷, and
+     * PyTorch's vectorised erf (A&S 7.1.26) within 1.5·10⁻⁷ before rounding. Odd: ±0, ±∞ → ±1, NaN → NaN.
      */
-    private static void erf(double[] d, int n) {
-        for (int i = 0; i < n; i++) {
-            double v = d[i];
-            double a = Math.abs(v);
-            double p = 1 + a * (0.0705230784 + a * (0.0422820123 + a * (0.0092705272 + a * (0.0001520143
-                    + a * (0.0002765672 + a * 0.0000430638)))));
-            double p2 = p * p;
-            double p4 = p2 * p2;
-            double p8 = p4 * p4;
-            double c = Math.max(-Double.MAX_VALUE, Math.min(Double.MAX_VALUE, v));
-            d[i] = (1 - 1 / (p8 * p8)) * (c / (Math.abs(c) + 1e-300));
+    static float erf(float v) {
+        float[] r = new float[1];
+        erf(new float[]{v}, r, 1);
+        return r[0];
+    }
+
+    /** Two blocks per thread for {@link #erf(float[], float[], int)}. */
+    private static final ThreadLocal<float[][]> ERF_SCRATCH = ThreadLocal.withInitial(() -> new float[2][BLOCK]);
+
+    /**
+     * {@link #erf(float)} of {@code x[0 … n−1]} ({@code n ≤} {@link #BLOCK}) into {@code out}, in three loops small
+     * enough for the JIT to vectorise (one loop of everything it does not).
+     */
+    private static void erf(float[] xs, float[] out, int n) {
+        float[][] scratch = ERF_SCRATCH.get();
+        float[] num = scratch[0];
+        float[] tail = scratch[1];
+        for (int i = 0; i < n; i++) {                                   // x·P(x²) and Q(x²), in num and out
+            float x = Math.max(-ERF_CLAMP, Math.min(ERF_CLAMP, xs[i]));
+            float t = x * x;
+            num[i] = x * (P0 + t * (P1 + t * (P2 + t * (P3 + t * P4))));
+            out[i] = 1f + t * (Q1 + t * (Q2 + t * Q3));
+        }
+        for (int i = 0; i < n; i++) {                                   // R(|x|)¹⁶
+            float a = Math.min(ERF_CLAMP, Math.abs(xs[i]));
+            float r = R0 + a * (R1 + a * (R2 + a * (R3 + a * (R4 + a * (R5 + a * R6)))));
+            float r2 = r * r;
+            float r4 = r2 * r2;
+            float r8 = r4 * r4;
+            tail[i] = r8 * r8;
+        }
+        for (int i = 0; i < n; i++) {                                   // select, then the one division
+            float x = xs[i];
+            float sign = Math.max(-1f, Math.min(1f, x * STEP));         // ±1 where the tail form is taken
+            float w = Math.max(0f, Math.min(1f, (Math.abs(x) - ERF_TAIL) * STEP));
+            float r16 = tail[i];
+            out[i] = (num[i] * (1f - w) + (r16 - 1f) * sign * w) / (out[i] * (1f - w) + r16 * w);
         }
     }
 
@@ -412,23 +479,67 @@ final class JavaKernels {
     static void permute(INDArray x, int[] axes, INDArray out) {
         checkBounds(x, out);
         long[] shape = permutedShape(x, axes);
-        if (!java.util.Arrays.equals(shape, out.shape()) || axes[3] != 3) {
+        if (!java.util.Arrays.equals(shape, out.shape()) || axes[3] != 3 || !contiguous(out)
+                || x.dataType() != DataType.FLOAT || out.dataType() != DataType.FLOAT) {
             throw new IllegalArgumentException("permute " + java.util.Arrays.toString(axes) + " of "
                     + java.util.Arrays.toString(x.shape()) + " into " + java.util.Arrays.toString(out.shape()));
         }
         long[] st = x.stride();
-        long px = address(x);
-        long pz = address(out);
+        long[] ss = new long[4];
+        for (int i = 0; i < 4; i++) {
+            ss[i] = st[axes[i]];
+        }
+        copyRows(address(x), ss, address(out), padStrides(out), shape);
+    }
+
+    /**
+     * Whether {@link #copyRows} can copy {@code src} into {@code dst}: F32 arrays (views too) of the same shape, rank
+     * 1 to 4, whose last axis is contiguous (stride 1) in both.
+     */
+    static boolean canCopyRows(INDArray src, INDArray dst) {
+        return U != null && src.dataType() == DataType.FLOAT && dst.dataType() == DataType.FLOAT && !src.isEmpty()
+                && src.rank() >= 1 && src.rank() <= 4 && java.util.Arrays.equals(src.shape(), dst.shape())
+                && (src.size(-1) == 1 || src.stride(-1) == 1 && dst.stride(-1) == 1);
+    }
+
+    /**
+     * {@code dst = src} for arrays {@link #canCopyRows} takes (a new array into a slice of a cache buffer, say): one
+     * block copy per innermost row.
+     */
+    static void copyRows(INDArray src, INDArray dst) {
+        if (!canCopyRows(src, dst)) {
+            throw new IllegalArgumentException("cannot copy " + src.dataType() + java.util.Arrays.toString(src.shape())
+                    + " (strides " + java.util.Arrays.toString(src.stride()) + ") into " + dst.dataType()
+                    + java.util.Arrays.toString(dst.shape()) + " (strides " + java.util.Arrays.toString(dst.stride())
+                    + ")");
+        }
+        checkBounds(src, dst);
+        copyRows(address(src), padStrides(src), address(dst), padStrides(dst), pad(src.shape()));
+    }
+
+    /**
+     * Copies the rank-4 {@code shape} (last axis contiguous) from {@code ps} with strides {@code ss} to {@code pd}
+     * with strides {@code ds} (in elements; the callers checked the bounds), rows over the cores for large arrays.
+     */
+    private static void copyRows(long ps, long[] ss, long pd, long[] ds, long[] shape) {
         long d = shape[3];
         inChunks(shape[0] * shape[1] * shape[2], d, (from, to) -> {
             for (long row = from; row < to; row++) {
                 long i2 = row % shape[2];
                 long i1 = row / shape[2] % shape[1];
                 long i0 = row / (shape[2] * shape[1]);
-                long src = i0 * st[axes[0]] + i1 * st[axes[1]] + i2 * st[axes[2]];
-                U.copyMemory(px + 4 * src, pz + 4 * row * d, 4 * d);
+                U.copyMemory(ps + 4 * (i0 * ss[0] + i1 * ss[1] + i2 * ss[2]),
+                        pd + 4 * (i0 * ds[0] + i1 * ds[1] + i2 * ds[2]), 4 * d);
             }
         });
+    }
+
+    /** The strides of {@code a} padded in front to rank 4 (the padded axes have length 1: any stride). */
+    private static long[] padStrides(INDArray a) {
+        long[] p = new long[4];
+        long[] st = a.stride();
+        System.arraycopy(st, 0, p, 4 - st.length, st.length);
+        return p;
     }
 
     /** Whether {@link #copyColumns} can slice {@code x}. */
@@ -453,9 +564,12 @@ final class JavaKernels {
         }
     }
 
-    /** An array of its own (not a view), laid out row-major. */
+    /**
+     * Laid out row-major from the start of its buffer: an array of its own or a view of such a prefix (a reshape's
+     * view, say; ND4J reports those as views).
+     */
     private static boolean contiguous(INDArray a) {
-        if (a.isView() || a.offset() != 0) {
+        if (a.offset() != 0) {
             return false;
         }
         long[] shape = a.shape();

@@ -94,6 +94,34 @@ class JavaKernelsTest {
         assertEquals(-JavaKernels.erf(0.7f), JavaKernels.erf(-0.7f));
     }
 
+    /**
+     * The F32 erf against a double-precision reference over every 1009th F32 value up to 4.5 and every value near the
+     * switch between its two forms (2) and near its clamp (3.92): within 3e-7 below 2, within 8e-8 from 2 on, odd.
+     */
+    @Test
+    void erfIsWithinItsBoundOfTheReference() {
+        int two = Float.floatToIntBits(2f);
+        int clamp = Float.floatToIntBits(3.92f);
+        java.util.stream.IntStream bits = java.util.stream.IntStream.concat(
+                java.util.stream.IntStream.iterate(0, b -> b < Float.floatToIntBits(4.5f), b -> b + 1009),
+                java.util.stream.IntStream.concat(java.util.stream.IntStream.range(two - 20000, two + 20000),
+                        java.util.stream.IntStream.range(clamp - 20000, clamp + 20000)));
+        double[] worst = new double[2];
+        bits.forEach(b -> {
+            float x = Float.intBitsToFloat(b);
+            double err = Math.abs(JavaKernels.erf(x) - org.apache.commons.math3.special.Erf.erf(x));
+            worst[x < 2 ? 0 : 1] = Math.max(worst[x < 2 ? 0 : 1], err);
+            assertEquals(Float.floatToIntBits(-JavaKernels.erf(x)), Float.floatToIntBits(JavaKernels.erf(-x)), "odd at " + x);
+        });
+        assertTrue(worst[0] <= 3e-7, "below 2: " + worst[0]);
+        assertTrue(worst[1] <= 8e-8, "from 2 on: " + worst[1]);
+        assertTrue(worst[0] > 1e-8, "the sample reaches the F32 rounding: " + worst[0]);
+        assertEquals(Float.floatToIntBits(-0f), Float.floatToIntBits(JavaKernels.erf(-0f)));
+        assertEquals(1f, JavaKernels.erf(Float.POSITIVE_INFINITY));
+        assertEquals(-1f, JavaKernels.erf(Float.NEGATIVE_INFINITY));
+        assertTrue(Float.isNaN(JavaKernels.erf(Float.NaN)));
+    }
+
     /** A fused program (exact GELU of a biased product, as the executor fuses it) gives its ops' results bit for bit. */
     @Test
     void programEqualsItsOpsOneAfterAnother() {
@@ -149,6 +177,40 @@ class JavaKernelsTest {
                 () -> JavaKernels.permute(x, axes, Nd4j.create(DataType.FLOAT, 2, 5, 3, 8)));
     }
 
+    /** Row copies between views: a permuted source, a slice of a larger destination, odd sizes, every rank. */
+    @Test
+    void copiesRowsBetweenViewsAsAssignDoes() {
+        INDArray x = Nd4j.rand(DataType.FLOAT, 3, 7, 5, 13);
+        INDArray permuted = x.permute(0, 2, 1, 3);                                 // strided, last axis contiguous
+        INDArray got = Nd4j.create(DataType.FLOAT, 3, 5, 7, 13);
+        assertTrue(JavaKernels.canCopyRows(permuted, got));
+        JavaKernels.copyRows(permuted, got);
+        assertEquals(permuted.dup('c'), got);
+        INDArray cache = Nd4j.rand(DataType.FLOAT, 3, 5, 20, 13);                  // a KV cache buffer
+        INDArray slice = cache.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
+                org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.interval(4, 11),
+                org.nd4j.linalg.indexing.NDArrayIndex.all());
+        INDArray before = cache.dup();
+        INDArray src = Nd4j.rand(DataType.FLOAT, 3, 5, 7, 13);
+        JavaKernels.copyRows(src, slice);
+        INDArray want = before.dup();
+        want.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.all(),
+                org.nd4j.linalg.indexing.NDArrayIndex.interval(4, 11), org.nd4j.linalg.indexing.NDArrayIndex.all())
+                .assign(src);
+        assertEquals(want, cache);                                                  // and nothing outside the slice
+        for (long[] shape : new long[][]{{17}, {3, 1}, {9, 33}, {2, 3, 1029}, {64, 12, 32, 64}}) {
+            INDArray a = Nd4j.rand(DataType.FLOAT, shape);
+            INDArray b = Nd4j.create(DataType.FLOAT, shape);
+            JavaKernels.copyRows(a, b);
+            assertEquals(a, b, java.util.Arrays.toString(shape));
+        }
+        INDArray transposed = Nd4j.rand(DataType.FLOAT, 6, 4).transpose();        // last axis strided: declined
+        org.junit.jupiter.api.Assertions.assertFalse(JavaKernels.canCopyRows(transposed, Nd4j.create(DataType.FLOAT, 4, 6)));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> JavaKernels.copyRows(src, Nd4j.create(DataType.FLOAT, 3, 5, 7, 12)));
+        org.junit.jupiter.api.Assertions.assertFalse(JavaKernels.canCopyRows(src, Nd4j.create(DataType.DOUBLE, 3, 5, 7, 13)));
+    }
+
     @Test
     void declinesWhatItDoesNotCover() {
         INDArray big = Nd4j.create(DataType.FLOAT, 256, 3072);                   // prefill-sized: covered
@@ -162,6 +224,13 @@ class JavaKernelsTest {
         assertNull(JavaKernels.outputShape(JavaKernels.Kind.ADD,
                 new INDArray[]{Nd4j.create(DataType.FLOAT, 3, 4), Nd4j.create(DataType.FLOAT, 3, 5)}));
         assertNotNull(JavaKernels.outputShape(JavaKernels.Kind.ADD, new INDArray[]{m, m}));
+        INDArray heads = Nd4j.create(DataType.FLOAT, 64, 24).reshape('c', 2, 32, 3, 8);   // a view to ND4J
+        assertTrue(heads.isView());
+        assertTrue(JavaKernels.canPermute(heads));                                // row-major from offset 0: taken
+        assertTrue(JavaKernels.suits(heads));
+        INDArray rows = m.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(2, 5),
+                org.nd4j.linalg.indexing.NDArrayIndex.all());                       // offset 32: declined
+        org.junit.jupiter.api.Assertions.assertFalse(JavaKernels.suits(rows));
     }
 
     @Test
