@@ -29,6 +29,18 @@ class CompactKernelsTest {
         return out;
     }
 
+    /** Every test shape in every storage type, encoded from Gaussian weights drawn from {@code rnd}. */
+    private static List<CompactMatrix> everyMatrix(SplittableRandom rnd) {
+        List<CompactMatrix> all = new ArrayList<>();
+        for (int[] shape : SHAPES) {
+            float[] w = gaussian(rnd, shape[0] * shape[1]);
+            for (StorageType t : StorageType.values()) {
+                all.add(CompactMatrix.encode("w", w, shape[0], shape[1], t));
+            }
+        }
+        return all;
+    }
+
     @Test
     void theVectorKernelIsUsedExactlyWhenTheModuleIsPresent() {
         boolean module = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
@@ -46,38 +58,35 @@ class CompactKernelsTest {
     @Test
     void everyKernelMatchesTheDequantizedProduct() {
         SplittableRandom rnd = new SplittableRandom(11);
-        for (int[] shape : SHAPES) {
-            int out = shape[0];
-            int in = shape[1];
-            float[] w = gaussian(rnd, out * in);
-            for (StorageType t : StorageType.values()) {
-                CompactMatrix m = CompactMatrix.encode("w", w, out, in, t);
-                float[] wq = m.dequantize();
-                for (int rows : ROWS) {
-                    int xOff = 3;
-                    int yOff = 5;
-                    float[] x = gaussian(rnd, xOff + rows * in + 2);
-                    for (CompactKernels k : kernels()) {
-                        float[] y = new float[yOff + rows * out + 1];
-                        y[yOff - 1] = 42f;
-                        y[y.length - 1] = 43f;
-                        k.matmul(m, x, xOff, rows, y, yOff);
-                        String what = k.kernelName() + " " + t + " [" + out + ", " + in + "] rows " + rows;
-                        for (int r = 0; r < rows; r++) {
-                            for (int j = 0; j < out; j++) {
-                                double ref = 0;
-                                double mag = 0;
-                                for (int c = 0; c < in; c++) {
-                                    ref += (double) x[xOff + r * in + c] * wq[j * in + c];
-                                    mag += Math.abs((double) x[xOff + r * in + c] * wq[j * in + c]);
-                                }
-                                assertEquals(ref, y[yOff + r * out + j], 1e-5 * mag + 1e-30,
-                                        what + " y[" + r + ", " + j + "]");
+        for (CompactMatrix m : everyMatrix(rnd)) {
+            int out = m.outFeatures();
+            int in = m.inFeatures();
+            StorageType t = m.type();
+            float[] wq = m.dequantize();
+            for (int rows : ROWS) {
+                int xOff = 3;
+                int yOff = 5;
+                float[] x = gaussian(rnd, xOff + rows * in + 2);
+                for (CompactKernels k : kernels()) {
+                    float[] y = new float[yOff + rows * out + 1];
+                    y[yOff - 1] = 42f;
+                    y[y.length - 1] = 43f;
+                    k.matmul(m, x, xOff, rows, y, yOff);
+                    String what = k.kernelName() + " " + t + " [" + out + ", " + in + "] rows " + rows;
+                    for (int r = 0; r < rows; r++) {
+                        for (int j = 0; j < out; j++) {
+                            double ref = 0;
+                            double mag = 0;
+                            for (int c = 0; c < in; c++) {
+                                ref += (double) x[xOff + r * in + c] * wq[j * in + c];
+                                mag += Math.abs((double) x[xOff + r * in + c] * wq[j * in + c]);
                             }
+                            assertEquals(ref, y[yOff + r * out + j], 1e-5 * mag + 1e-30,
+                                    what + " y[" + r + ", " + j + "]");
                         }
-                        assertEquals(42f, y[yOff - 1], what + ": wrote before y");
-                        assertEquals(43f, y[y.length - 1], what + ": wrote after y");
                     }
+                    assertEquals(42f, y[yOff - 1], what + ": wrote before y");
+                    assertEquals(43f, y[y.length - 1], what + ": wrote after y");
                 }
             }
         }
@@ -87,25 +96,22 @@ class CompactKernelsTest {
     void aRowsResultDoesNotDependOnTheOtherRowsOfTheCall() {
         // batched = one by one, bit for bit: a decode step of 8 prompts gives each prompt what it gets alone
         SplittableRandom rnd = new SplittableRandom(5);
-        for (int[] shape : SHAPES) {
-            int out = shape[0];
-            int in = shape[1];
-            float[] w = gaussian(rnd, out * in);
-            for (StorageType t : StorageType.values()) {
-                CompactMatrix m = CompactMatrix.encode("w", w, out, in, t);
-                for (int rows : new int[]{2, 5, 8, 16}) {
-                    float[] x = gaussian(rnd, rows * in);
-                    for (CompactKernels k : kernels()) {
-                        float[] all = new float[rows * out];
-                        k.matmul(m, x, 0, rows, all, 0);
-                        for (int r = 0; r < rows; r++) {
-                            float[] one = new float[out];
-                            k.matmul(m, x, r * in, 1, one, 0);
-                            for (int j = 0; j < out; j++) {
-                                assertEquals(Float.floatToRawIntBits(one[j]), Float.floatToRawIntBits(all[r * out + j]),
-                                        k.kernelName() + " " + t + " [" + out + ", " + in + "] row " + r + " of " + rows
-                                                + ", column " + j);
-                            }
+        for (CompactMatrix m : everyMatrix(rnd)) {
+            int out = m.outFeatures();
+            int in = m.inFeatures();
+            StorageType t = m.type();
+            for (int rows : new int[]{2, 5, 8, 16}) {
+                float[] x = gaussian(rnd, rows * in);
+                for (CompactKernels k : kernels()) {
+                    float[] all = new float[rows * out];
+                    k.matmul(m, x, 0, rows, all, 0);
+                    for (int r = 0; r < rows; r++) {
+                        float[] one = new float[out];
+                        k.matmul(m, x, r * in, 1, one, 0);
+                        for (int j = 0; j < out; j++) {
+                            assertEquals(Float.floatToRawIntBits(one[j]), Float.floatToRawIntBits(all[r * out + j]),
+                                    k.kernelName() + " " + t + " [" + out + ", " + in + "] row " + r + " of " + rows
+                                            + ", column " + j);
                         }
                     }
                 }
