@@ -27,6 +27,8 @@ final class JavaKernels {
     /** Arrays of at least this many elements are split over the cores. */
     private static final long PARALLEL_MIN = 1 << 15;
     private static final int CORES = Runtime.getRuntime().availableProcessors();
+    /** Shares per core of a large elementwise pass, claimed one at a time (see {@link CompactKernels#shares}). */
+    private static final int SHARES_PER_CORE = 4;
     private static final sun.misc.Unsafe U = unsafe();
 
     private JavaKernels() {
@@ -341,7 +343,7 @@ final class JavaKernels {
      * native threads are idle meanwhile), on the threads of {@link CompactKernels#shares}.
      */
     private static void inChunks(long rows, long width, Rows body) {
-        long chunks = Math.max(1, Math.min(CORES, rows * width / PARALLEL_MIN));
+        long chunks = Math.max(1, Math.min(SHARES_PER_CORE * CORES, rows * width / PARALLEL_MIN));
         if (chunks == 1) {
             body.run(0, rows);
             return;
