@@ -26,7 +26,7 @@ public final class CompactKernels {
     /** Shares of a product's columns per thread: claimed one by one (see {@link #shares}). */
     private static final int SHARES_PER_THREAD = 4;
     /** Products of at most this many rows are decode steps to the kernels (weights streamed once per call). */
-    public static final int DECODE_ROWS = VectorKernel.FUSED_MAX_ROWS;
+    public static final int DECODE_ROWS = 16;
 
     private static final class Shared {
         static final CompactKernels INSTANCE = new CompactKernels(chooseKernel(), Runtime.getRuntime()
@@ -237,9 +237,12 @@ public final class CompactKernels {
         }
         Shares job = new Shares(count, body);
         pool.offer(job);
-        job.run();
-        job.awaitAll();
-        pool.withdraw(job);
+        try {
+            job.run();
+            job.awaitAll();
+        } finally {
+            pool.withdraw(job);             // also when a share failed: the job must not keep its arrays alive
+        }
     }
 
     /** The shares of one call (see {@link #shares}). */

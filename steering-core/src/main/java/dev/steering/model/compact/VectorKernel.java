@@ -16,12 +16,11 @@ import jdk.incubator.vector.VectorSpecies;
  * in a Java array are used in place, those of a view copied) and register tiles run over it, 4 activation rows × 4 columns, then 1 row × 4 columns for the
  * rows left over (a batch-1 decode step), each with an FMA accumulator per (row, column) pair.
  *
- * <p>Up to {@value #FUSED_MAX_ROWS} rows (decode) the blocks are small (~32 KiB decoded, so the tiles read them from
+ * <p>Up to {@value CompactKernels#DECODE_ROWS} rows (decode) the blocks are small (~32 KiB decoded, so the tiles read them from
  * L1) and the weights come from memory once per call. More rows (prefill): blocks of ~256 KiB (L2) and the input
  * dimension in blocks of at most {@value #KC_MAX}.
  */
 final class VectorKernel implements ColumnKernel {
-    static final int FUSED_MAX_ROWS = 16;
     private static final int GROUP = StorageType.GROUP;
     private static final VectorSpecies<Float> F = species(System.getProperty("steering.vector.bits", ""));
     private static final int L = F.length();
@@ -72,7 +71,7 @@ final class VectorKernel implements ColumnKernel {
         if (w.f32 != null) {
             return 0;
         }
-        int nb = rows <= FUSED_MAX_ROWS ? decodeColumns(w.inFeatures()) : blockColumns(w.inFeatures());
+        int nb = rows <= CompactKernels.DECODE_ROWS ? decodeColumns(w.inFeatures()) : blockColumns(w.inFeatures());
         return nb * (w.inFeatures() + w.groups());
     }
 
@@ -81,7 +80,7 @@ final class VectorKernel implements ColumnKernel {
                         float[] scratch) {
         int in = w.inFeatures();
         int out = w.outFeatures();
-        boolean decode = rows <= FUSED_MAX_ROWS;
+        boolean decode = rows <= CompactKernels.DECODE_ROWS;
         int nbMax = decode ? decodeColumns(in) : blockColumns(in);
         // at decode the whole input dimension is one block: all rows of a tile fit in L1/L2 anyway
         int kc = decode ? in : inputBlock(in);
