@@ -24,6 +24,14 @@ public interface Progress {
 
     /** Logs at INFO about every 10% of each task. */
     static Progress logging() {
+        return logging(0);
+    }
+
+    /**
+     * Logs at INFO about every 10% of each task once it has run {@code quietMillis} (shorter tasks log nothing): for
+     * work that is usually quick but can take minutes, such as loading a model.
+     */
+    static Progress logging(long quietMillis) {
         Logger log = LoggerFactory.getLogger(Progress.class);
         return (label, total) -> new Task() {
             private final long t0 = System.nanoTime();
@@ -34,11 +42,12 @@ public interface Progress {
             public void step(long n) {
                 done += n;
                 long decile = total <= 0 ? 0 : done * 10 / total;
-                if (decile != lastDecile) {
+                double s = (System.nanoTime() - t0) / 1e9;
+                if (decile != lastDecile && s * 1000 >= quietMillis) {
                     lastDecile = decile;
-                    double s = (System.nanoTime() - t0) / 1e9;
                     double eta = done == 0 ? Double.NaN : s * (total - done) / done;
-                    log.info("{}: {}/{} ({} s, ETA {} s)", label, done, total, Math.round(s), Math.round(eta));
+                    log.info("{}: {}/{} ({} %, {} s, ETA {} s)", label, done, total, decile * 10, Math.round(s),
+                            Math.round(eta));
                 }
             }
 

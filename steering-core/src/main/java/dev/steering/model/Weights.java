@@ -1,5 +1,6 @@
 package dev.steering.model;
 
+import dev.steering.Progress;
 import dev.steering.model.compact.CompactMatrix;
 import dev.steering.model.compact.CompactPolicy;
 import dev.steering.model.compact.QuantizedSafeTensors;
@@ -9,6 +10,7 @@ import dev.steering.weights.WeightsException;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -191,6 +193,9 @@ public final class Weights implements AutoCloseable {
         /** The source as a saved quantized checkpoint, whose blocks are taken as stored; else null. */
         private final QuantizedSafeTensors stored;
         private final Map<String, Origin> origins = new LinkedHashMap<>();
+        /** Parameters read so far, logged for loads that take more than a few seconds (a 7B model at int4). */
+        private final Progress.Task progress;
+        private final Set<String> counted = new HashSet<>();
 
         /**
          * @param source the checkpoint's tensors
@@ -203,6 +208,15 @@ public final class Weights implements AutoCloseable {
             this.target = target == StorageType.F32 ? null : target;
             this.stored = source instanceof QuantizedSafeTensors q ? q : null;
             WeightBudget.check(origin, source, this.target);
+            long parameters = source.names().stream().mapToLong(n -> source.info(n).numel()).sum();
+            this.progress = Progress.logging(5000).start("loading " + origin + " (parameters)", parameters);
+        }
+
+        /** Counts checkpoint tensor {@code name} as read (once, however many graph names use it). */
+        private void counted(String name) {
+            if (counted.add(name)) {
+                progress.step(source.info(name).numel());
+            }
         }
 
         /**
@@ -224,7 +238,9 @@ public final class Weights implements AutoCloseable {
         /** Reads checkpoint tensor {@code name}, which must have shape {@code shape}. */
         INDArray read(String name, long... shape) {
             checkShape(name, shape);
-            return source.array(name);
+            INDArray a = source.array(name);
+            counted(name);
+            return a;
         }
 
         private void checkShape(String name, long[] shape) {
@@ -298,6 +314,7 @@ public final class Weights implements AutoCloseable {
                             n -> storedMatrix(n, type, false, false)), (int) run.first(), (int) run.count()));
                 }
                 compact.put(graphName, CompactMatrix.stackRows(origin + ": " + name, ranges));
+                runs.forEach(run -> counted(run.name()));
                 return;
             }
             try {
@@ -315,6 +332,7 @@ public final class Weights implements AutoCloseable {
             } catch (IllegalArgumentException e) {
                 throw new WeightsException(e.getMessage());
             }
+            runs.forEach(run -> counted(run.name()));
         }
 
         /** Notes that rows of checkpoint tensor {@code name} are held compact as {@code piece}. */
@@ -380,6 +398,7 @@ public final class Weights implements AutoCloseable {
             record(name, type, true, out, new Piece(graphName, 0, 0, Math.toIntExact(out)));
             if (stored != null && stored.isQuantized(name)) {
                 compact.put(graphName, storedMatrix(name, type, true, true));
+                counted(name);
                 return;
             }
             INDArray c = transpose(read(name, in, out));
@@ -417,6 +436,7 @@ public final class Weights implements AutoCloseable {
             }
             if (stored != null && stored.isQuantized(name)) {
                 compact.put(graphName, storedMatrix(name, type, false, true));
+                counted(name);
                 return;
             }
             CompactMatrix m = encoded.get(name);
@@ -431,6 +451,7 @@ public final class Weights implements AutoCloseable {
                 encoded.put(name, m);
             }
             compact.put(graphName, m);
+            counted(name);
         }
 
         /** The compact type of checkpoint tensor {@code name} at the target, or null for an F32 array. */
@@ -442,6 +463,7 @@ public final class Weights implements AutoCloseable {
         }
 
         Weights build() {
+            progress.close();
             return new Weights(out, compact, origins);
         }
     }

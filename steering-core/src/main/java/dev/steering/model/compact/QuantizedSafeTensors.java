@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.steering.Progress;
 import dev.steering.weights.DType;
 import dev.steering.weights.SafeTensors;
 import dev.steering.weights.SafeTensorsFile;
@@ -325,23 +326,29 @@ public final class QuantizedSafeTensors implements TensorSource {
             byName.put(q.name(), q);
         }
         List<SafeTensors.Tensor> tensors = new ArrayList<>();
+        long parameters = source.names().stream().mapToLong(n -> source.info(n).numel()).sum();
+        Progress.Task progress = Progress.logging(5000).start("writing " + file + " (parameters)", parameters);
         for (String name : source.names()) {
             Quantized q = byName.get(name);
             if (q != null) {
-                addQuantized(tensors, meta, q);
+                addQuantized(tensors, meta, q, progress);
             } else {
                 TensorInfo info = source.info(name);
                 StorageType half = halves.get(name);
                 DType dtype = half == StorageType.BF16 ? DType.BF16 : half == StorageType.F16 ? DType.F16
                         : info.dtype() == DType.F64 ? DType.F32 : info.dtype();
-                tensors.add(new SafeTensors.Tensor(name, dtype, info.shape(), out -> writeFloats(source, info, dtype,
-                        out)));
+                tensors.add(new SafeTensors.Tensor(name, dtype, info.shape(), out -> {
+                    writeFloats(source, info, dtype, out);
+                    progress.step(info.numel());
+                }));
             }
         }
         SafeTensors.write(file, tensors, meta);
+        progress.close();
     }
 
-    private static void addQuantized(List<SafeTensors.Tensor> tensors, Map<String, String> meta, Quantized q) {
+    private static void addQuantized(List<SafeTensors.Tensor> tensors, Map<String, String> meta, Quantized q,
+                                     Progress.Task progress) {
         ObjectNode node = JSON.createObjectNode();
         node.put("scheme", schemeName(q.type()));
         node.put("out", q.out());
@@ -357,6 +364,7 @@ public final class QuantizedSafeTensors implements TensorSource {
             ByteBuffer b = ByteBuffer.allocate(2 * scales.length).order(ByteOrder.LITTLE_ENDIAN);
             b.asShortBuffer().put(scales);
             out.write(b);
+            progress.step((long) q.out() * q.in());
         }));
     }
 
