@@ -45,7 +45,7 @@ import picocli.CommandLine.Option;
         description = {"Runs steered greedy generation (add at blocks.{L/2}.hook_resid_post) on random weights with "
                 + "the named model's shapes; prints {\"prefill_tok_s\",\"decode_tok_s\",\"peak_rss_mb\","
                 + "\"load_s\",\"weights_mb\",...}. "
-                + "Best of --repeats runs after one warm-up, as torch_bench.py."})
+                + "Best of --repeats runs (as torch_bench.py) after --warmup untimed runs."})
 public final class BenchCommand implements Command {
     /** The shapes by name: Pythia's GPT-NeoX sizes and two Llama-family models (their config.json values). */
     static final Map<String, ModelConfig> SHAPES = shapes();
@@ -89,6 +89,11 @@ public final class BenchCommand implements Command {
     @Option(names = "--repeats", defaultValue = "2", paramLabel = "N", description = "timed runs (default ${DEFAULT-VALUE})")
     int repeats;
 
+    @Option(names = "--warmup", defaultValue = "3", paramLabel = "N",
+            description = "untimed runs first (default ${DEFAULT-VALUE}: the JIT compiles the prefill kernels only "
+                    + "after a few prefills)")
+    int warmup;
+
     @Option(names = "--profile", description = "then print where the time goes (per op kind, one prefill and the "
             + "decode steps of one generation) to stderr")
     boolean profile;
@@ -99,8 +104,8 @@ public final class BenchCommand implements Command {
         if (cfg == null) {
             throw new CliException("unknown --shape '" + shape + "' (known: " + String.join(", ", SHAPES.keySet()) + ")");
         }
-        if (batch < 1 || prompt < 1 || fresh < 2 || repeats < 1) {
-            throw new CliException("--batch, --prompt and --repeats must be ≥ 1 and --new ≥ 2");
+        if (batch < 1 || prompt < 1 || fresh < 2 || repeats < 1 || warmup < 0) {
+            throw new CliException("--batch, --prompt and --repeats must be ≥ 1, --warmup ≥ 0 and --new ≥ 2");
         }
         long loadStart = System.nanoTime();
         Architecture arch = randomModel(shape, cfg, CompactPolicy.storageType(precision.dtype, DType.F32));
@@ -123,14 +128,14 @@ public final class BenchCommand implements Command {
         }
         double bestPrefill = Double.MAX_VALUE;
         double bestDecode = Double.MAX_VALUE;
-        for (int rep = 0; rep <= repeats; rep++) {
+        for (int rep = 0; rep < warmup + repeats; rep++) {
             long t0 = System.nanoTime();
             graph.run(ForwardInputs.leftPadded(prompts, 0), null, List.of());
             double prefill = (System.nanoTime() - t0) / 1e9;
             long t1 = System.nanoTime();
             new Generator(graph, null, 0, -1).greedy(prompts, fresh);
             double total = (System.nanoTime() - t1) / 1e9;
-            if (rep > 0) {                               // rep 0 warms up
+            if (rep >= warmup) {
                 bestPrefill = Math.min(bestPrefill, prefill);
                 bestDecode = Math.min(bestDecode, total - prefill);
             }

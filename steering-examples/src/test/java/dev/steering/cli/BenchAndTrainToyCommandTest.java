@@ -21,10 +21,21 @@ class BenchAndTrainToyCommandTest {
 
     @Test
     void benchPrintsOneJsonLineWithTheRates() throws Exception {
-        String out = capture("bench", "--shape", "pythia-70m", "--batch", "2", "--prompt", "4", "--new", "3", "--repeats", "1");
+        String out = capture("bench", "--shape", "pythia-70m", "--batch", "2", "--prompt", "4", "--new", "3", "--repeats", "1",
+                "--warmup", "0");
         JsonNode j = new ObjectMapper().readTree(out.strip().lines().reduce((a, b) -> b).orElseThrow());
         assertTrue(j.get("prefill_tok_s").doubleValue() > 0 && j.get("decode_tok_s").doubleValue() > 0, out);
         assertTrue(j.get("peak_rss_mb").longValue() > 0, out);
+    }
+
+    @Test
+    void benchRefusesANegativeWarmUpInOneLine() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Main.run(new String[]{"bench", "--shape", "pythia-70m", "--warmup", "-1"},
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        String message = err.toString(StandardCharsets.UTF_8);
+        assertTrue(code != 0, message);
+        assertTrue(message.contains("--warmup ≥ 0") && message.strip().lines().count() == 1, message);
     }
 
     @Test
