@@ -3,7 +3,6 @@ package dev.steering.model;
 import dev.steering.model.compact.CompactKernels;
 import java.lang.reflect.Field;
 import java.nio.FloatBuffer;
-import java.util.stream.IntStream;
 import org.nd4j.autodiff.functions.DifferentialFunction;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -441,14 +440,37 @@ final class JavaKernels {
             }
             return;
         }
+        int[] runs = runs(idx);
         long width = idx.length;
-        IntStream.range(0, (int) rows).parallel().forEach(r -> {
-            long src = px + 4 * r * cols;
-            long dst = pz + 4 * r * width;
-            for (int j = 0; j < width; j++) {
-                U.putFloat(dst + 4L * j, U.getFloat(src + 4 * idx[j]));
+        inChunks(rows, width, (from, to) -> {
+            for (long r = from; r < to; r++) {
+                long src = px + 4 * r * cols;
+                long dst = pz + 4 * r * width;
+                for (int k = 0; k < runs.length; k += 2) {
+                    int j = runs[k];
+                    U.copyMemory(src + 4 * idx[j], dst + 4L * j, 4L * runs[k + 1]);
+                }
             }
         });
+    }
+
+    /**
+     * The runs of consecutive values in {@code idx} as pairs (start position, length): rotary's rotate-half reads
+     * a few runs per head, so a row is copied in a few blocks rather than element by element.
+     */
+    static int[] runs(long[] idx) {
+        int[] out = new int[2 * idx.length];
+        int n = 0;
+        for (int j = 0; j < idx.length; ) {
+            int k = j + 1;
+            while (k < idx.length && idx[k] == idx[k - 1] + 1) {
+                k++;
+            }
+            out[n++] = j;
+            out[n++] = k - j;
+            j = k;
+        }
+        return java.util.Arrays.copyOf(out, n);
     }
 
     /**
@@ -549,7 +571,7 @@ final class JavaKernels {
         return x.dataType() == DataType.FLOAT && x.rank() == 2 && to <= x.size(1) && contiguous(x);
     }
 
-    /** {@code out = x[:, from:to]}: one block copy per row. */
+    /** {@code out = x[:, from:to]}: one block copy per row, rows over the cores for large arrays. */
     static void copyColumns(INDArray x, long from, long to, INDArray out) {
         checkBounds(x, out);
         if (from < 0 || to > x.size(1) || out.size(0) != x.size(0) || out.size(1) != to - from) {
@@ -561,9 +583,11 @@ final class JavaKernels {
         long width = to - from;
         long src = address(x) + 4 * from;
         long dst = address(out);
-        for (long r = 0; r < rows; r++) {
-            U.copyMemory(src + 4 * r * cols, dst + 4 * r * width, 4 * width);
-        }
+        inChunks(rows, width, (first, end) -> {
+            for (long r = first; r < end; r++) {
+                U.copyMemory(src + 4 * r * cols, dst + 4 * r * width, 4 * width);
+            }
+        });
     }
 
     /**

@@ -275,6 +275,29 @@ class JavaKernelsTest {
                 () -> JavaKernels.gather(table, new long[]{50}, 0, Nd4j.create(DataType.FLOAT, 1, 16)));
     }
 
+    @Test
+    void largeRotateHalfGathersAndColumnSlicesSplitOverTheCoresAsLibnd4jDoes() {
+        // rotary's rotate-half over 24 heads of 64 (16 rotated): runs of 8, 8 and 48 columns, 300 rows in chunks
+        RotaryEmbedding rotary = new RotaryEmbedding(64, 16, RotaryEmbedding.defaultInvFreq(16, 10000), 1);
+        long[] perm = rotary.rotateHalfSource(24);
+        INDArray x = Nd4j.rand(DataType.FLOAT, 300, 24 * 64);
+        INDArray cols = Nd4j.create(DataType.FLOAT, 300, perm.length);
+        JavaKernels.gather(x, perm, 1, cols);
+        assertEquals(Nd4j.exec(new org.nd4j.linalg.api.ops.impl.shape.Gather(x, Nd4j.createFromArray(perm), 1))[0],
+                cols);
+        INDArray slice = Nd4j.create(DataType.FLOAT, 300, 700);
+        JavaKernels.copyColumns(x, 100, 800, slice);
+        assertEquals(x.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
+                org.nd4j.linalg.indexing.NDArrayIndex.interval(100, 800)).dup('c'), slice);
+    }
+
+    @Test
+    void runsAreTheMaximalStretchesOfConsecutiveIndices() {
+        assertArrayEquals(new int[]{0, 2, 2, 2, 4, 1, 5, 1}, JavaKernels.runs(new long[]{2, 3, 0, 1, 7, 7}));
+        assertArrayEquals(new int[]{0, 4}, JavaKernels.runs(new long[]{5, 6, 7, 8}));
+        assertArrayEquals(new int[0], JavaKernels.runs(new long[0]));
+    }
+
     private static void check(DifferentialFunction op, JavaKernels.Kind kind, INDArray a, INDArray b) {
         assertEquals(kind, JavaKernels.kindOf(op));
         long[] shape = JavaKernels.outputShape(kind, new INDArray[]{a, b});
