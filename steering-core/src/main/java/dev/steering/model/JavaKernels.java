@@ -334,7 +334,7 @@ final class JavaKernels {
     }
 
     /** A range {@code [from, to)} of rows. */
-    private interface Rows {
+    interface Rows {
         void run(long from, long to);
     }
 
@@ -342,7 +342,7 @@ final class JavaKernels {
      * Runs {@code rows} rows of {@code width} elements: inline for small arrays, else in one chunk per core (the
      * native threads are idle meanwhile), on the threads of {@link CompactKernels#shares}.
      */
-    private static void inChunks(long rows, long width, Rows body) {
+    static void inChunks(long rows, long width, Rows body) {
         long chunks = Math.max(1, Math.min(SHARES_PER_CORE * CORES, rows * width / PARALLEL_MIN));
         if (chunks == 1) {
             body.run(0, rows);
