@@ -14,7 +14,8 @@ import org.nd4j.linalg.api.ops.DynamicCustomOp;
  * other rows, on how many there are, or on the split over the cores ({@link JavaKernels#inChunks}).
  *
  * <ul>
- *   <li>softmax: {@code e = exp(x − max)} by {@link FastExp} (within 2 ulps), the sum of a row in double,
+ *   <li>softmax: {@code e = exp(x − max)} by {@link FastExp} (within 2 ulps), the sum of a row in double (four
+ *   interleaved partial sums, in a fixed order),
  *   {@code e / sum} in F32: within 3 ulps of the exact softmax of the F32 inputs. Like libnd4j, a row holding NaN
  *   or +∞, or only −∞, gives NaN throughout; −∞ elements of other rows give 0.</li>
  *   <li>moments: two passes in double (the mean, then the mean squared deviation from it), each rounded once to
@@ -88,25 +89,13 @@ final class RowKernels {
             float[] v = t[0];
             float[] e = t[1];
             src.get(r0 * n, v, 0, len);
+            FastExp.Block loops = FastExp.loops();
             for (int at = 0; at < len; at += n) {
-                float max = v[at];
-                for (int j = at + 1; j < at + n; j++) {
-                    max = Math.max(max, v[j]);
-                }
-                for (int j = at; j < at + n; j++) {
-                    v[j] -= max;
-                }
+                loops.subtractMax(v, at, n);
             }
-            FastExp.exp(v, e, len);
+            loops.exp(v, e, len);
             for (int at = 0; at < len; at += n) {
-                double sum = 0;
-                for (int j = at; j < at + n; j++) {
-                    sum += e[j];
-                }
-                float s = (float) sum;
-                for (int j = at; j < at + n; j++) {
-                    e[j] /= s;
-                }
+                loops.divide(e, at, n, (float) sum(e, at, n));
             }
             dst.put(r0 * n, e, 0, len);
         });

@@ -142,19 +142,24 @@ final class SmallBatchedMatmul {
             long baseB = b.offset() + i0 * sb[0] + i1 * sb[1];
             long baseC = c.offset() + (long) bh * s * n;
             int block = Math.min(s, QUERY_BLOCK);
-            float[][] t = scratch(block * k, k * n, block * n);
+            float[][] t = scratch(block * k, k * n, Math.max(block * n, transB ? n * k : 0));
             float[] rows = t[0];
             float[] other = t[1];
             float[] out = t[2];
             int rowB = bk;                                      // b's rows as read: [bk][n] contiguous
-            for (int j = 0; j < (transB ? n : bk); j++) {       // keys [n][k] → kᵀ [k][n]; values [bk][n] as they are
+            for (int j = 0; j < (transB ? n : bk); j++) {       // keys [n][k] (then transposed) or values [bk][n]
                 int at = Math.toIntExact(baseB + j * sb[2]);
-                if (transB) {
+                fb.get(at, transB ? out : other, j * (transB ? k : n), transB ? k : n);
+            }
+            if (transB) {                                       // kᵀ [k][n], through the result block's array
+                float[] keys = out;
+                if (keys.length < n * k) {
+                    throw new IllegalStateException("scratch of " + keys.length + " for " + n + " keys");
+                }
+                for (int j = 0; j < n; j++) {
                     for (int x = 0; x < k; x++) {
-                        other[x * n + j] = fb.get(at + x);
+                        other[x * n + j] = keys[j * k + x];
                     }
-                } else {
-                    fb.get(at, other, j * n, n);
                 }
             }
             for (int i = 0; i < s; i += block) {
