@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** {@link FastExp} keeps its documented bound and gives the same bits in every loop. */
 class FastExpTest {
 
-    /** Every 61st float of [−104, 89] (about 16 million), and the edges. */
+    /** Every 127th float of [−104, 89] (about 16 million), and the edges. */
     private static IntStream sample() {
         int neg = Float.floatToIntBits(-104f);
         int pos = Float.floatToIntBits(89f);
