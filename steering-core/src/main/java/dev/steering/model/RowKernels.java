@@ -36,7 +36,8 @@ final class RowKernels {
 
     /**
      * {@link Kind#SOFTMAX} for {@code softmax} along the last axis (given as {@code -1} or {@code rank − 1}),
-     * {@link Kind#MOMENTS} for {@code moments} along it (its only input the array); else null. Whether the axis is
+     * {@link Kind#MOMENTS} for {@code moments} along it (its only input the array, {@code keepDims} its one boolean
+     * argument); else null. Whether the axis is
      * the last one is checked again per call ({@link #lastAxis}).
      */
     static Kind kindOf(DifferentialFunction op, int inputs, int outputs) {
@@ -45,7 +46,7 @@ final class RowKernels {
         }
         return switch (op.opName()) {
             case "softmax" -> outputs == 1 ? Kind.SOFTMAX : null;
-            case "moments" -> outputs == 2 && c.bArgs().length <= 1 ? Kind.MOMENTS : null;
+            case "moments" -> outputs == 2 && c.bArgs().length == 1 && c.tArgs().length == 0 ? Kind.MOMENTS : null;
             default -> null;
         };
     }
@@ -57,10 +58,9 @@ final class RowKernels {
                 && x.length() < Integer.MAX_VALUE;
     }
 
-    /** Whether a {@code moments} op keeps the reduced axis (as length 1); libnd4j's default is not to. */
+    /** Whether a {@code moments} op keeps the reduced axis (as length 1): its one boolean argument. */
     static boolean keepDims(DifferentialFunction op) {
-        boolean[] b = ((DynamicCustomOp) op).bArgs();
-        return b.length == 1 && b[0];
+        return ((DynamicCustomOp) op).bArgs()[0];
     }
 
     /** The shape of moments' outputs for {@code x}: its shape with the last axis 1 (kept) or dropped. */

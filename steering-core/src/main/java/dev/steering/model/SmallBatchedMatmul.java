@@ -147,10 +147,9 @@ final class SmallBatchedMatmul {
             float[] other = t[1];
             float[] out = t[2];
             int rowB = bk;                                      // b's rows as read: [bk][n] contiguous
-            for (int j = 0; j < (transB ? n : bk); j++) {       // keys [n][k] (then transposed) or values [bk][n]
-                int at = Math.toIntExact(baseB + j * sb[2]);
-                fb.get(at, transB ? out : other, j * (transB ? k : n), transB ? k : n);
-            }
+            int bRows = transB ? n : bk;                        // keys [n][k] (then transposed) or values [bk][n]
+            int bWidth = transB ? k : n;
+            copyRows(fb, baseB, sb[2], bRows, bWidth, transB ? out : other);
             if (transB) {                                       // kᵀ [k][n], through the result block's array
                 float[] keys = out;
                 if (keys.length < n * k) {
@@ -164,9 +163,7 @@ final class SmallBatchedMatmul {
             }
             for (int i = 0; i < s; i += block) {
                 int m = Math.min(block, s - i);
-                for (int r = 0; r < m; r++) {
-                    fa.get(Math.toIntExact(baseA + (i + r) * sa[2]), rows, r * k, k);
-                }
+                copyRows(fa, baseA + i * sa[2], sa[2], m, k, rows);
                 if (transB) {
                     tiles.scores(rows, other, out, m, k, n);
                 } else {
@@ -175,6 +172,20 @@ final class SmallBatchedMatmul {
                 fc.put(Math.toIntExact(baseC + (long) i * n), out, 0, m * n);
             }
         });
+    }
+
+    /**
+     * {@code rows} rows of {@code width} floats, {@code stride} apart from {@code at}, into {@code dst} (row-major):
+     * one bulk copy when they are contiguous (a batch × head of an own array or of a cache prefix), else one per row.
+     */
+    private static void copyRows(FloatBuffer src, long at, long stride, int rows, int width, float[] dst) {
+        if (stride == width || rows == 1) {
+            src.get(Math.toIntExact(at), dst, 0, rows * width);
+            return;
+        }
+        for (int r = 0; r < rows; r++) {
+            src.get(Math.toIntExact(at + r * stride), dst, r * width, width);
+        }
     }
 
     /** This thread's scratch arrays, grown to at least these sizes. */
