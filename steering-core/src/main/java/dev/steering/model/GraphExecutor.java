@@ -44,7 +44,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * fresh, or destination arrays the caller passed (see {@link #output(Map, Map, String...)}). 2-D matmuls run as
  * one GEMM into a preallocated row-major output, through the kernel {@link MatmulKernels} picks for their shape;
  * elementwise ops (fused into one pass per region, see {@link #fuse}), column slices, gathers, permutes
- * ({@link JavaKernels}) and a decode step's attention products ({@link SmallBatchedMatmul}) run in Java.
+ * ({@link JavaKernels}), softmax and moments over the last axis ({@link RowKernels}) and the attention products
+ * ({@link SmallBatchedMatmul}) run in Java.
  *
  * <p>Supports the op kinds forward graphs use: custom ops, legacy transform / scalar / pairwise / reduce ops and
  * {@code identity}; graphs with control flow (loops, switch, tensor arrays) are rejected. Not thread-safe: callers
