@@ -53,6 +53,14 @@ class AttentionTiles {
         }
     }
 
+    /**
+     * Whether these are the Vector API tiles. The scalar loops' FMAs do not vectorise (a prefill's products took
+     * ~10x libnd4j's time with them), so without the Vector API a prefill's products stay with libnd4j.
+     */
+    boolean vectorized() {
+        return false;
+    }
+
     /** A short name ({@code scalar}, {@code vector-api-512bit}, ...). */
     String name() {
         return "scalar";

@@ -903,6 +903,9 @@ public final class GraphExecutor implements AutoCloseable {
                 return false;
             }
             if (rowKind == RowKernels.Kind.SOFTMAX) {
+                if (!RowKernels.softmaxPays(x)) {
+                    return false;
+                }
                 INDArray o = floatOutput(x.shape(), ex, used);
                 RowKernels.softmax(x, o);
                 v[out[0]] = o;

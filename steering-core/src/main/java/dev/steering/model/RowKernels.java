@@ -58,6 +58,17 @@ final class RowKernels {
                 && x.length() < Integer.MAX_VALUE;
     }
 
+    /**
+     * Most elements of a softmax run here without the Vector API loops: there the scalar exp (~6 ns an element) is
+     * slower than libnd4j's except on the small arrays (a decode step's scores) where libnd4j's fixed cost dominates.
+     */
+    static final long SCALAR_SOFTMAX_MAX = 8192;
+
+    /** Whether a softmax of {@code x} runs faster here than in libnd4j (see {@link #SCALAR_SOFTMAX_MAX}). */
+    static boolean softmaxPays(INDArray x) {
+        return FastExp.vectorized() || x.length() <= SCALAR_SOFTMAX_MAX;
+    }
+
     /** Whether a {@code moments} op keeps the reduced axis (as length 1): its one boolean argument. */
     static boolean keepDims(DifferentialFunction op) {
         return ((DynamicCustomOp) op).bArgs()[0];

@@ -23,7 +23,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * <p>Applies to rank-4 F32 products without a transposed left operand, whose operands have unit stride along their
  * last axis: with at most {@value #MAX_QUERIES} query rows and {@value #MAX_FMAS} multiply-adds, or more query rows
- * and keys × head size of at most {@value #MAX_KEYS_BY_DIM}; {@link #applies} says whether a call qualifies.
+ * and keys × head size of at most {@value #MAX_KEYS_BY_DIM} when the Vector API tiles are loaded
+ * ({@link AttentionTiles#vectorized}); {@link #applies} says whether a call qualifies.
  */
 final class SmallBatchedMatmul {
     /** Largest product (multiply-adds) computed here. */
@@ -59,7 +60,7 @@ final class SmallBatchedMatmul {
         }
         long n = transB ? b.size(2) : b.size(3);
         boolean small = a.size(2) <= MAX_QUERIES && a.size(0) * a.size(1) * a.size(2) * k * n <= MAX_FMAS;
-        boolean prefill = a.size(2) > MAX_QUERIES && k * n <= MAX_KEYS_BY_DIM;
+        boolean prefill = a.size(2) > MAX_QUERIES && k * n <= MAX_KEYS_BY_DIM && AttentionTiles.shared().vectorized();
         return (small || prefill) && addressable(a) && addressable(b);
     }
 

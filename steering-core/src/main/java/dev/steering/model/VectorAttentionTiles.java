@@ -111,6 +111,11 @@ final class VectorAttentionTiles extends AttentionTiles {
     }
 
     @Override
+    boolean vectorized() {
+        return true;
+    }
+
+    @Override
     String name() {
         return "vector-api-" + F.vectorBitSize() + "bit";
     }
