@@ -3,7 +3,6 @@ package dev.steering.model;
 import dev.steering.model.compact.CompactKernels;
 import java.lang.reflect.Field;
 import java.nio.FloatBuffer;
-import java.util.stream.IntStream;
 import org.nd4j.autodiff.functions.DifferentialFunction;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -467,11 +466,13 @@ final class JavaKernels {
             return;
         }
         long width = idx.length;
-        IntStream.range(0, (int) rows).parallel().forEach(r -> {
-            long src = px + 4 * r * cols;
-            long dst = pz + 4 * r * width;
-            for (int j = 0; j < width; j++) {
-                U.putFloat(dst + 4L * j, U.getFloat(src + 4 * idx[j]));
+        inChunks(rows, width, (from, to) -> {             // on the kernel threads (a parallel stream woke slowly)
+            for (long r = from; r < to; r++) {
+                long src = px + 4 * r * cols;
+                long dst = pz + 4 * r * width;
+                for (int j = 0; j < width; j++) {
+                    U.putFloat(dst + 4L * j, U.getFloat(src + 4 * idx[j]));
+                }
             }
         });
     }
