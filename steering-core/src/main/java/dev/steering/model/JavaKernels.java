@@ -465,14 +465,24 @@ final class JavaKernels {
             }
             return;
         }
-        long width = idx.length;
+        int width = idx.length;
+        int[] at = new int[width];
+        for (int j = 0; j < width; j++) {
+            at[j] = (int) idx[j];
+        }
+        FloatBuffer fx = x.data().asNioFloat();
+        FloatBuffer fz = out.data().asNioFloat();
+        int c = Math.toIntExact(cols);
         inChunks(rows, width, (from, to) -> {             // on the kernel threads (a parallel stream woke slowly)
+            float[][] t = scratch(2);
+            float[] row = t[0].length >= c ? t[0] : new float[c];
+            float[] picked = t[1].length >= width ? t[1] : new float[width];
             for (long r = from; r < to; r++) {
-                long src = px + 4 * r * cols;
-                long dst = pz + 4 * r * width;
+                fx.get(Math.toIntExact(r * cols), row, 0, c);
                 for (int j = 0; j < width; j++) {
-                    U.putFloat(dst + 4L * j, U.getFloat(src + 4 * idx[j]));
+                    picked[j] = row[at[j]];
                 }
+                fz.put(Math.toIntExact(r * width), picked, 0, width);
             }
         });
     }
