@@ -44,7 +44,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * fresh, or destination arrays the caller passed (see {@link #output(Map, Map, String...)}). 2-D matmuls run as
  * one GEMM into a preallocated row-major output, through the kernel {@link MatmulKernels} picks for their shape;
  * elementwise ops (fused into one pass per region, see {@link #fuse}), column slices, gathers, permutes
- * ({@link JavaKernels}) and a decode step's attention products ({@link SmallBatchedMatmul}) run in Java.
+ * ({@link JavaKernels}), softmax and moments over the last axis ({@link RowKernels}) and the attention products
+ * ({@link SmallBatchedMatmul}) run in Java.
  *
  * <p>Supports the op kinds forward graphs use: custom ops, legacy transform / scalar / pairwise / reduce ops and
  * {@code identity}; graphs with control flow (loops, switch, tensor arrays) are rejected. Not thread-safe: callers
@@ -512,6 +513,8 @@ public final class GraphExecutor implements AutoCloseable {
         int reuse = -1;
         /** Set if the op is elementwise and may run in Java (see {@link JavaKernels#kindOf}). */
         private final JavaKernels.Kind small;
+        /** Set if the op is a softmax or moments over the last axis, which may run in Java ({@link RowKernels}). */
+        private final RowKernels.Kind rowKind;
         /** {@code {from, to}} if the op takes columns of a matrix (then a Java block copy). */
         private final long[] columns;
         /** The axis order of a permute keeping the last axis (then Java block copies), else null. */
@@ -561,6 +564,8 @@ public final class GraphExecutor implements AutoCloseable {
             boolean oneFloat = out.length == 1 && outTypes[0] == DataType.FLOAT && java;
             this.small = oneFloat && (kind == Kind.CUSTOM || kind == Kind.LEGACY) ? JavaKernels.kindOf(op) : null;
             this.columns = oneFloat && kind == Kind.CUSTOM && in.length == 1 ? JavaKernels.columnSlice(op) : null;
+            this.rowKind = java && kind == Kind.CUSTOM && Arrays.stream(outTypes).allMatch(t -> t == DataType.FLOAT)
+                    ? RowKernels.kindOf(op, in.length, out.length) : null;
             this.permutation = oneFloat && kind == Kind.CUSTOM && in.length == 1 ? JavaKernels.permutation(op) : null;
             this.gatherAxis = oneFloat && kind == Kind.CUSTOM && in.length == 2 ? JavaKernels.gatherAxis(op) : -1;
         }
@@ -803,6 +808,9 @@ public final class GraphExecutor implements AutoCloseable {
             if (small != null && runSmall(v, ex, used)) {
                 return;
             }
+            if (rowKind != null && runRows(v, ex, used)) {
+                return;
+            }
             if (gatherAxis >= 0 && JavaKernels.canGather(v[in[0]], v[in[1]])) {
                 INDArray x = v[in[0]];
                 INDArray indices = v[in[1]];
@@ -885,6 +893,30 @@ public final class GraphExecutor implements AutoCloseable {
             INDArray o = elementwiseOutput(shape, args, ex, used);
             JavaKernels.run(small, op, args, o);
             v[out[0]] = o;
+            return true;
+        }
+
+        /** Runs a softmax or moments over the last axis in Java if its input suits {@link RowKernels}; else false. */
+        private boolean runRows(INDArray[] v, GraphExecutor ex, Set<ShapeKey> used) {
+            INDArray x = v[in[0]];
+            if (x.dataType() != DataType.FLOAT || !RowKernels.lastAxis(op, x)) {
+                return false;
+            }
+            if (rowKind == RowKernels.Kind.SOFTMAX) {
+                if (!RowKernels.softmaxPays(x)) {
+                    return false;
+                }
+                INDArray o = floatOutput(x.shape(), ex, used);
+                RowKernels.softmax(x, o);
+                v[out[0]] = o;
+                return true;
+            }
+            long[] shape = RowKernels.momentsShape(x, RowKernels.keepDims(op));
+            INDArray mean = floatOutput(shape, ex, used, fresh[0]);
+            INDArray variance = floatOutput(shape, ex, used, fresh[1]);
+            RowKernels.moments(x, mean, variance);
+            v[out[0]] = mean;
+            v[out[1]] = variance;
             return true;
         }
 

@@ -261,61 +261,86 @@ final class JavaKernels {
     }
 
     /** Where {@link #erf(float)} clamps its argument: beyond it F32's erf is ±1. */
-    private static final float ERF_CLAMP = 3.92f;
+    static final float ERF_CLAMP = 3.92f;
     /** Where {@link #erf(float)} switches from the rational to the tail form. */
-    private static final float ERF_TAIL = 2f;
+    static final float ERF_TAIL = 2f;
     /** 2²⁴: times a nonzero F32 difference from 2 (at least 2⁻²²) or an |x| ≥ 2, at least 1 (clamped: a step). */
-    private static final float STEP = 16777216f;
+    static final float ERF_STEP = 16777216f;
     // coefficients from src/test/scripts/erf_fit.py
-    private static final float P0 = 1.1283791793182294f;
-    private static final float P1 = 0.10255044546454434f;
-    private static final float P2 = 0.03473351549430211f;
-    private static final float P3 = -0.0002809329708339703f;
-    private static final float P4 = 2.5186952735130737e-05f;
-    private static final float Q1 = 0.4242167492913316f;
-    private static final float Q2 = 0.07218431536017211f;
-    private static final float Q3 = 0.0052083068867582885f;
-    private static final float R0 = 1.0828066778906438f;
-    private static final float R1 = -0.1292565897070581f;
-    private static final float R2 = 0.24417611265474276f;
-    private static final float R3 = -0.1006309769368917f;
-    private static final float R4 = 0.034363345930150335f;
-    private static final float R5 = -0.005548474523220324f;
-    private static final float R6 = 0.0004712549333347905f;
+    static final float P0 = 1.1283791793182294f;
+    static final float P1 = 0.10255044546454434f;
+    static final float P2 = 0.03473351549430211f;
+    static final float P3 = -0.0002809329708339703f;
+    static final float P4 = 2.5186952735130737e-05f;
+    static final float Q1 = 0.4242167492913316f;
+    static final float Q2 = 0.07218431536017211f;
+    static final float Q3 = 0.0052083068867582885f;
+    static final float R0 = 1.0828066778906438f;
+    static final float R1 = -0.1292565897070581f;
+    static final float R2 = 0.24417611265474276f;
+    static final float R3 = -0.1006309769368917f;
+    static final float R4 = 0.034363345930150335f;
+    static final float R5 = -0.005548474523220324f;
+    static final float R6 = 0.0004712549333347905f;
 
     /**
      * {@code erf(v)} in F32 without exp, so that a loop of it vectorises: for {@code |x| < 2}
      * {@code x·P(x²)/Q(x²)}, else {@code sign(x)·(1 − R(|x|)⁻¹⁶)} (x = v clamped to ±3.92; fits by
      * {@code src/test/scripts/erf_fit.py}). Both forms are computed and one is selected arithmetically (a weight of
-     * exactly 0 or 1, see {@link #STEP}) before their one shared division; multiplies and adds only, no FMA, so the
+     * exactly 0 or 1, see {@link #ERF_STEP}) before their one shared division; multiplies and adds only, no FMA, so the
      * bits are the same on any JVM. Absolute error ≤ 2.9·10⁻⁷ below 2, ≤ 8·10⁻⁸ from 2 on (where GELU's
      * {@code x·erf} needs it most); Abramowitz and Stegun 7.1.28 in double, used before, is within 3·10⁻⁷, and
      * PyTorch's vectorised erf (A&S 7.1.26) within 1.5·10⁻⁷ before rounding. Odd: ±0, ±∞ → ±1, NaN → NaN.
      */
     static float erf(float v) {
         float[] r = new float[1];
-        erf(new float[]{v}, r, 1);
+        erfScalar(new float[]{v}, r, 0, 1);
         return r[0];
     }
 
     /** Two blocks per thread for {@link #erf(float[], float[], int)}. */
     private static final ThreadLocal<float[][]> ERF_SCRATCH = ThreadLocal.withInitial(() -> new float[2][BLOCK]);
 
-    /**
-     * {@link #erf(float)} of {@code x[0 … n−1]} ({@code n ≤} {@link #BLOCK}) into {@code out}, in three loops small
-     * enough for the JIT to vectorise (one loop of everything it does not).
-     */
+    /** {@link #erf(float)} of a block: {@code out[i] = erf(x[i])} for {@code i < n ≤} {@link #BLOCK}. */
+    interface ErfBlock {
+        void erf(float[] x, float[] out, int n);
+    }
+
+    /** The Vector API block loop when the vector kernels are loaded, else the scalar loops (the same bits). */
+    private static final ErfBlock ERF = chooseErf();
+
+    private static ErfBlock chooseErf() {
+        if (!CompactKernels.vectorApiAvailable() || !CompactKernels.shared().vectorized()) {
+            return (x, out, n) -> erfScalar(x, out, 0, n);
+        }
+        try {
+            return (ErfBlock) Class.forName(JavaKernels.class.getPackageName() + ".VectorErf")
+                    .getDeclaredConstructor().newInstance();
+        } catch (ReflectiveOperationException | LinkageError e) {
+            return (x, out, n) -> erfScalar(x, out, 0, n);
+        }
+    }
+
+    /** {@link #erf(float)} of {@code x[0 … n−1]} ({@code n ≤} {@link #BLOCK}) into {@code out}. */
     private static void erf(float[] xs, float[] out, int n) {
+        ERF.erf(xs, out, n);
+    }
+
+    /**
+     * {@link #erf(float)} of {@code x[from … n−1]} into {@code out}, in three loops (the scalar reference, and the
+     * vector loop's tail).
+     */
+    static void erfScalar(float[] xs, float[] out, int from, int n) {
         float[][] scratch = ERF_SCRATCH.get();
         float[] num = scratch[0];
         float[] tail = scratch[1];
-        for (int i = 0; i < n; i++) {                                   // x·P(x²) and Q(x²), in num and out
+        for (int i = from; i < n; i++) {                                   // x·P(x²) and Q(x²), in num and out
             float x = Math.max(-ERF_CLAMP, Math.min(ERF_CLAMP, xs[i]));
             float t = x * x;
             num[i] = x * (P0 + t * (P1 + t * (P2 + t * (P3 + t * P4))));
             out[i] = 1f + t * (Q1 + t * (Q2 + t * Q3));
         }
-        for (int i = 0; i < n; i++) {                                   // R(|x|)¹⁶
+        for (int i = from; i < n; i++) {                                // R(|x|)¹⁶
             float a = Math.min(ERF_CLAMP, Math.abs(xs[i]));
             float r = R0 + a * (R1 + a * (R2 + a * (R3 + a * (R4 + a * (R5 + a * R6)))));
             float r2 = r * r;
@@ -323,17 +348,17 @@ final class JavaKernels {
             float r8 = r4 * r4;
             tail[i] = r8 * r8;
         }
-        for (int i = 0; i < n; i++) {                                   // select, then the one division
+        for (int i = from; i < n; i++) {                                // select, then the one division
             float x = xs[i];
-            float sign = Math.max(-1f, Math.min(1f, x * STEP));         // ±1 where the tail form is taken
-            float w = Math.max(0f, Math.min(1f, (Math.abs(x) - ERF_TAIL) * STEP));
+            float sign = Math.max(-1f, Math.min(1f, x * ERF_STEP));         // ±1 where the tail form is taken
+            float w = Math.max(0f, Math.min(1f, (Math.abs(x) - ERF_TAIL) * ERF_STEP));
             float r16 = tail[i];
             out[i] = (num[i] * (1f - w) + (r16 - 1f) * sign * w) / (out[i] * (1f - w) + r16 * w);
         }
     }
 
     /** A range {@code [from, to)} of rows. */
-    private interface Rows {
+    interface Rows {
         void run(long from, long to);
     }
 
@@ -341,7 +366,7 @@ final class JavaKernels {
      * Runs {@code rows} rows of {@code width} elements: inline for small arrays, else in one chunk per core (the
      * native threads are idle meanwhile), on the threads of {@link CompactKernels#shares}.
      */
-    private static void inChunks(long rows, long width, Rows body) {
+    static void inChunks(long rows, long width, Rows body) {
         long chunks = Math.max(1, Math.min(SHARES_PER_CORE * CORES, rows * width / PARALLEL_MIN));
         if (chunks == 1) {
             body.run(0, rows);
@@ -440,37 +465,26 @@ final class JavaKernels {
             }
             return;
         }
-        int[] runs = runs(idx);
-        long width = idx.length;
-        inChunks(rows, width, (from, to) -> {
+        int width = idx.length;
+        int[] at = new int[width];
+        for (int j = 0; j < width; j++) {
+            at[j] = (int) idx[j];
+        }
+        FloatBuffer fx = x.data().asNioFloat();
+        FloatBuffer fz = out.data().asNioFloat();
+        int c = Math.toIntExact(cols);
+        inChunks(rows, width, (from, to) -> {             // on the kernel threads (a parallel stream woke slowly)
+            float[][] t = scratch(2);
+            float[] row = t[0].length >= c ? t[0] : new float[c];
+            float[] picked = t[1].length >= width ? t[1] : new float[width];
             for (long r = from; r < to; r++) {
-                long src = px + 4 * r * cols;
-                long dst = pz + 4 * r * width;
-                for (int k = 0; k < runs.length; k += 2) {
-                    int j = runs[k];
-                    U.copyMemory(src + 4 * idx[j], dst + 4L * j, 4L * runs[k + 1]);
+                fx.get(Math.toIntExact(r * cols), row, 0, c);
+                for (int j = 0; j < width; j++) {
+                    picked[j] = row[at[j]];
                 }
+                fz.put(Math.toIntExact(r * width), picked, 0, width);
             }
         });
-    }
-
-    /**
-     * The runs of consecutive values in {@code idx} as pairs (start position, length): rotary's rotate-half reads
-     * a few runs per head, so a row is copied in a few blocks rather than element by element.
-     */
-    static int[] runs(long[] idx) {
-        int[] out = new int[2 * idx.length];
-        int n = 0;
-        for (int j = 0; j < idx.length; ) {
-            int k = j + 1;
-            while (k < idx.length && idx[k] == idx[k - 1] + 1) {
-                k++;
-            }
-            out[n++] = j;
-            out[n++] = k - j;
-            j = k;
-        }
-        return java.util.Arrays.copyOf(out, n);
     }
 
     /**

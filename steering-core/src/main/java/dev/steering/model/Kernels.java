@@ -5,9 +5,10 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Which kernels an engine runs. {@link #JAVA} (the CPU backend's default) runs elementwise ops (fused), slices,
- * gathers, permutes, decode attention and hook edits in Java directly on the arrays' host memory; {@link #ND4J} runs
- * every op through ND4J, as any backend can (the path a GPU takes). {@code -Dsteering.kernels=nd4j} forces the
- * pure-ND4J path on the CPU; asking for {@code java} on a backend whose arrays do not live in host memory is an error.
+ * gathers, permutes, softmax, LayerNorm's moments, the attention products and hook edits in Java directly on the
+ * arrays' host memory; {@link #ND4J} runs every op through ND4J, as any backend can (the path a GPU takes).
+ * {@code -Dsteering.kernels=nd4j} forces the pure-ND4J path on the CPU; asking for {@code java} on a backend whose
+ * arrays do not live in host memory is an error.
  */
 public enum Kernels {
     /** Java kernels on host memory (CPU backend only). */

@@ -69,6 +69,36 @@ class GraphExecutorTest {
     }
 
     /**
+     * Prompts longer than a decode step's few query rows: the prefill's attention products, softmax and moments run
+     * in Java ({@link SmallBatchedMatmul}, {@link RowKernels}), left padding included, on both kernel paths.
+     */
+    @ParameterizedTest
+    @CsvSource({"gpt-neox-tiny,JAVA", "gpt2-tiny,JAVA", "gpt-neox-tiny,ND4J"})
+    void longPromptsEqualSameDiffOutput(String fixture, String kernels) {
+        try (LanguageModel model = LanguageModel.load(Reference.fixture(fixture))) {
+            SameDiffEngine graph = (SameDiffEngine) model.engine();
+            SameDiff sd = graph.sameDiff();
+            try (GraphExecutor ex = new GraphExecutor(sd, Kernels.valueOf(kernels))) {
+                long[] a = new long[70];                    // 70 query rows: two blocks of the prefill kernel
+                long[] b = new long[11];
+                for (int i = 0; i < a.length; i++) {
+                    a[i] = 17 + 389L * i % 20000;
+                }
+                for (int i = 0; i < b.length; i++) {
+                    b[i] = 501 + 97L * i;
+                }
+                ForwardInputs pre = ForwardInputs.leftPadded(List.of(a, b), 0);
+                Map<String, INDArray> feed = feed(graph, pre, null);
+                String[] names = {GraphBuilder.LOGITS, GraphBuilder.presentKeyName(0)};
+                Map<String, INDArray> want = sd.output(feed, names);
+                for (int rep = 0; rep < 2; rep++) {
+                    assertSame(want, ex.output(feed, names), fixture + " " + kernels + " long prefill " + rep);
+                }
+            }
+        }
+    }
+
+    /**
      * Reshapes run as views of their input, which stays alive while any view is read: a reshape read after its
      * input's own last reader, one requested as an output, one of a fed view (copied), and a result that is later
      * overwritten in the pool; on pooled repeats and on both kernel paths.

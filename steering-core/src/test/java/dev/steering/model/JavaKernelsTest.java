@@ -271,6 +271,18 @@ class JavaKernelsTest {
         INDArray cols = Nd4j.create(DataType.FLOAT, 50, 16);
         JavaKernels.gather(table, perm, 1, cols);
         assertEquals(Nd4j.exec(colsOp)[0], cols);
+        // large enough to be split over the cores, and rows wider than a scratch block
+        for (int width : new int[]{384, 1500}) {
+            INDArray wide = Nd4j.rand(DataType.FLOAT, 3000, width);
+            long[] swap = new long[width];
+            for (int j = 0; j < width; j++) {
+                swap[j] = (j + width / 2) % width;
+            }
+            INDArray got = Nd4j.create(DataType.FLOAT, 3000, width);
+            JavaKernels.gather(wide, swap, 1, got);
+            assertEquals(Nd4j.exec(new org.nd4j.linalg.api.ops.impl.shape.Gather(wide, Nd4j.createFromArray(swap),
+                    1))[0], got);
+        }
         org.junit.jupiter.api.Assertions.assertThrows(IndexOutOfBoundsException.class,
                 () -> JavaKernels.gather(table, new long[]{50}, 0, Nd4j.create(DataType.FLOAT, 1, 16)));
     }
@@ -291,12 +303,6 @@ class JavaKernelsTest {
                 org.nd4j.linalg.indexing.NDArrayIndex.interval(100, 800)).dup('c'), slice);
     }
 
-    @Test
-    void runsAreTheMaximalStretchesOfConsecutiveIndices() {
-        assertArrayEquals(new int[]{0, 2, 2, 2, 4, 1, 5, 1}, JavaKernels.runs(new long[]{2, 3, 0, 1, 7, 7}));
-        assertArrayEquals(new int[]{0, 4}, JavaKernels.runs(new long[]{5, 6, 7, 8}));
-        assertArrayEquals(new int[0], JavaKernels.runs(new long[0]));
-    }
 
     private static void check(DifferentialFunction op, JavaKernels.Kind kind, INDArray a, INDArray b) {
         assertEquals(kind, JavaKernels.kindOf(op));
