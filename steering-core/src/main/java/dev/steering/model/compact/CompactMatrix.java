@@ -195,6 +195,9 @@ public final class CompactMatrix {
             CompactMatrix m = p.matrix();
             if (m.type == StorageType.F32) {
                 System.arraycopy(m.f32, p.first() * m.in, out.f32, at * m.in, p.count() * m.in);
+            } else if (p.first() % PANEL == 0 && at % PANEL == 0 && (p.count() % PANEL == 0
+                    || p.first() + p.count() == m.out && at + p.count() == rows)) {
+                out.copyPanelsFrom(m, p.first() / PANEL, at / PANEL, panels(p.count()));
             } else {
                 for (int r = 0; r < p.count(); r++) {
                     out.copyRowFrom(m, p.first() + r, at + r);
@@ -325,9 +328,16 @@ public final class CompactMatrix {
         switch (type) {
             case F32 -> System.arraycopy(w, 0, f32, base, n);
             case BF16, F16 -> {
-                for (int i = 0; i < n; i++) {
-                    short h = type == StorageType.BF16 ? HalfFloats.floatToBf16(w[i]) : HalfFloats.floatToHalf(w[i]);
-                    putHalf(firstRow + i / in, i % in, h);
+                boolean bf16 = type == StorageType.BF16;
+                for (int r = 0; r < rows; r++) {
+                    int at = pairIndex(firstRow + r, 0);
+                    for (int k = 0; k < in; k += 2, at += PANEL) {
+                        float even = w[r * in + k];
+                        float odd = k + 1 < in ? w[r * in + k + 1] : 0f;
+                        short lo = bf16 ? HalfFloats.floatToBf16(even) : HalfFloats.floatToHalf(even);
+                        short hi = bf16 ? HalfFloats.floatToBf16(odd) : HalfFloats.floatToHalf(odd);
+                        pairs[at] = (lo & 0xffff) | (hi << 16);
+                    }
                 }
             }
             case INT8, INT4 -> quantize(w, firstRow, rows);
@@ -352,13 +362,6 @@ public final class CompactMatrix {
                         }
                     }
                 });
-    }
-
-    /** Stores 16-bit pattern {@code h} as weight {@code [r, k]} of a BF16/F16 matrix. */
-    private void putHalf(int r, int k, short h) {
-        int i = pairIndex(r, k);
-        int shift = 16 * (k & 1);
-        pairs[i] = (pairs[i] & ~(0xffff << shift)) | ((h & 0xffff) << shift);
     }
 
     /** The 16-bit pattern of weight {@code [r, k]} of a BF16/F16 matrix. */
@@ -414,16 +417,32 @@ public final class CompactMatrix {
 
     /** Copies row {@code from} of {@code m} (same type and width) to row {@code to} of this matrix. */
     private void copyRowFrom(CompactMatrix m, int from, int to) {
+        int perRow = panelStride() / PANEL;
+        int src = from / PANEL * panelStride() + from % PANEL;
+        int dst = to / PANEL * panelStride() + to % PANEL;
+        for (int i = 0; i < perRow; i++, src += PANEL, dst += PANEL) {
+            if (pairs != null) {
+                pairs[dst] = m.pairs[src];
+            } else {
+                quants[dst] = m.quants[src];
+            }
+        }
         if (type.grouped()) {
-            byte[] block = new byte[type == StorageType.INT8 ? GROUP : GROUP / 2];
             for (int g = 0; g < groups; g++) {
-                m.getBlock(from, g, block);
-                putBlock(to, g, block, m.scales[m.scaleIndex(from, g)]);
+                scales[scaleIndex(to, g)] = m.scales[m.scaleIndex(from, g)];
             }
+        }
+    }
+
+    /** Copies {@code count} whole panels of {@code m} (same type and width) from panel {@code from} to {@code to}. */
+    private void copyPanelsFrom(CompactMatrix m, int from, int to, int count) {
+        int n = panelStride();
+        if (pairs != null) {
+            System.arraycopy(m.pairs, from * n, pairs, to * n, count * n);
         } else {
-            for (int k = 0; k < in; k++) {
-                putHalf(to, k, m.half(from, k));
-            }
+            System.arraycopy(m.quants, from * n, quants, to * n, count * n);
+            int ns = scalePanelStride();
+            System.arraycopy(m.scales, from * ns, scales, to * ns, count * ns);
         }
     }
 

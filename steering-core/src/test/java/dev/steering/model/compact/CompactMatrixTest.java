@@ -258,6 +258,48 @@ class CompactMatrixTest {
         }
     }
 
+    /** Stacking whole panels (the fused projections of real shapes) and single rows give the encoded stack. */
+    @Test
+    void stackedRowsEqualTheEncodedStack() {
+        SplittableRandom random = new SplittableRandom(4);
+        int in = 45;
+        float[] a = new float[32 * in];
+        float[] b = new float[20 * in];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (float) random.nextGaussian();
+        }
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (float) random.nextGaussian();
+        }
+        for (StorageType t : StorageType.values()) {
+            CompactMatrix ma = CompactMatrix.encode("a", a, 32, in, t);
+            CompactMatrix mb = CompactMatrix.encode("b", b, 20, in, t);
+            float[] ab = new float[52 * in];                    // a's rows 16..31, b, a's rows 0..15
+            System.arraycopy(a, 16 * in, ab, 0, 16 * in);
+            System.arraycopy(b, 0, ab, 16 * in, 20 * in);
+            System.arraycopy(a, 0, ab, 36 * in, 16 * in);
+            CompactMatrix whole = CompactMatrix.encode("ab", ab, 52, in, t);
+            CompactMatrix panels = CompactMatrix.stackRows("ab", java.util.List.of(
+                    new CompactMatrix.RowRange(ma, 16, 16), new CompactMatrix.RowRange(mb, 0, 20),
+                    new CompactMatrix.RowRange(ma, 0, 16)));
+            assertArrayEquals(whole.dequantize(), panels.dequantize(), t.toString());
+            float[] ba = new float[52 * in];                    // b, then a: b's partial last panel in the middle
+            System.arraycopy(b, 0, ba, 0, 20 * in);
+            System.arraycopy(a, 0, ba, 20 * in, 32 * in);
+            CompactMatrix rows = CompactMatrix.stackRows("ba", java.util.List.of(
+                    new CompactMatrix.RowRange(mb, 0, 20), new CompactMatrix.RowRange(ma, 0, 32)));
+            assertArrayEquals(CompactMatrix.encode("ba", ba, 52, in, t).dequantize(), rows.dequantize(), t.toString());
+            float[] aThenB = new float[52 * in];                // a, then b: b's partial last panel copied whole
+            System.arraycopy(a, 0, aThenB, 0, 32 * in);
+            System.arraycopy(b, 0, aThenB, 32 * in, 20 * in);
+            CompactMatrix lastPanel = CompactMatrix.stackRows("ab", java.util.List.of(
+                    new CompactMatrix.RowRange(ma, 0, 32), new CompactMatrix.RowRange(mb, 0, 20)));
+            CompactMatrix expected = CompactMatrix.encode("ab", aThenB, 52, in, t);
+            assertArrayEquals(expected.dequantize(), lastPanel.dequantize(), t.toString());
+            assertEquals(expected.storageBytes(), lastPanel.storageBytes(), t.toString());
+        }
+    }
+
     @Test
     void badWeightsAreRefusedWithTheirPosition() {
         float[] w = new float[8];
