@@ -22,7 +22,11 @@ public final class CompactKernels {
     private static final Logger LOG = LoggerFactory.getLogger(CompactKernels.class);
     /** Products below this many multiply-adds run on the calling thread alone. */
     private static final long PARALLEL_MIN_MACS = 1 << 16;
-    private static final int ALIGN = 16;
+    /**
+     * Columns per unit of the split: four 16-lane weight vectors (whole panels of 16 features; a single-row tile
+     * takes four vectors, a share of fewer would repeat some).
+     */
+    private static final int ALIGN = 64;
     /** Shares of a product's columns per thread: claimed one by one (see {@link #shares}). */
     private static final int SHARES_PER_THREAD = 4;
     /** Products of at most this many rows are decode steps to the kernels (weights streamed once per call). */

@@ -12,15 +12,23 @@ import java.util.Objects;
  * at its compact size, and the product {@code y[rows, out] = x[rows, in] · Wᵀ} computed from that storage (F32
  * activations in and out, F32 accumulation; see {@link CompactKernels}). Immutable and thread-safe.
  *
- * <p>Storage, row-major (one matrix row = one output feature):
+ * <p>Storage. F32: {@code float[out·in]}, row-major (one matrix row = one output feature). The other types are
+ * packed at encoding in <b>panels</b> of {@value #PANEL} consecutive rows (output features; the last panel padded
+ * with zero rows), so that the kernels read {@value #PANEL} output features at one input index as one contiguous
+ * run ({@code p = r / 16}, {@code c = r % 16}, {@code G = ceil(in / 32)} groups of 32 inputs per row):
  * <ul>
- * <li>{@link StorageType#F32}: {@code float[out·in]};</li>
- * <li>{@link StorageType#BF16}, {@link StorageType#F16}: {@code short[out·in]} of raw 16-bit patterns;</li>
- * <li>{@link StorageType#INT8}: {@code byte[out·G·32]} and {@code short[out·G]} F16 scales, with
- * {@code G = ceil(in / 32)} groups per row (a short last group is padded with zeros);</li>
- * <li>{@link StorageType#INT4}: {@code byte[out·G·16]} (two weights per byte) and {@code short[out·G]} scales
- * (encoded with a least-squares scale search, see {@code q40}).</li>
+ * <li>{@link StorageType#BF16}, {@link StorageType#F16}: {@code int[panels·ceil(in/2)·16]} of raw 16-bit patterns,
+ * two inputs per int: {@code [(p·ceil(in/2) + k/2)·16 + c]} holds {@code W[r, k]} in its low half for even
+ * {@code k}, in its high half for odd {@code k} (a missing last odd input is zero);</li>
+ * <li>{@link StorageType#INT8}: {@code byte[panels·in·16]}, {@code [(p·in + k)·16 + c]}, and
+ * {@code short[panels·G·16]} F16 scales, {@code [(p·G + g)·16 + c]}: {@code W[r, k] = q · scale(r, k / 32)};</li>
+ * <li>{@link StorageType#INT4}: {@code byte[panels·ceil(in/2)·16]} with two levels per byte, laid out as the
+ * 16-bit pairs above (low nibble even {@code k}, high nibble odd {@code k}), and scales as INT8:
+ * {@code W[r, k] = (q − 8) · scale} (levels encoded with a least-squares scale search, see {@code q40}).</li>
  * </ul>
+ * Quantization groups are those of ggml's Q8_0 / Q4_0 ({@value StorageType#GROUP} inputs of one row, the last one
+ * padded with zeros); {@link #storedQuants} and {@link #storedScales} give them in the row-major block layout of a
+ * saved quantized checkpoint ({@link QuantizedSafeTensors}), which {@link #ofBlocks} packs again.
  * Each array is one Java array, so a matrix holds fewer than 2³¹ storage elements (a 256000 × 3584 embedding
  * fits). An F32 matrix may instead be a {@linkplain #viewF32 view} of row-major floats held elsewhere (an ND4J
  * array's native memory), so that the decode kernels run over F32 weights without a copy.
@@ -30,34 +38,67 @@ public final class CompactMatrix {
     /** INT4 scale search: candidates {@code s = -SCALE_STEPS..SCALE_STEPS}. */
     private static final int SCALE_STEPS = 9;
     private static final int SCALE_CANDIDATES = 2 * SCALE_STEPS + 1;
+    /** Rows (output features) per panel of the packed layouts. */
+    static final int PANEL = 16;
 
     private final StorageType type;
     private final int out;
     private final int in;
     private final int groups;
+    /** Input pairs per row, {@code ceil(in / 2)} (BF16, F16, INT4). */
+    private final int pairsPerRow;
     final float[] f32;
     /** The weights of an F32 {@linkplain #viewF32 view} (absolute reads only), else null. */
     final FloatBuffer f32View;
-    final short[] halves;
+    /** BF16/F16: two 16-bit weights per int, packed in panels (see the class comment), else null. */
+    final int[] pairs;
+    /** INT8/INT4: the levels, packed in panels, else null. */
     final byte[] quants;
+    /** INT8/INT4: the F16 group scales, packed in panels, else null. */
     final short[] scales;
 
-    private CompactMatrix(StorageType type, int out, int in, float[] f32, short[] halves, byte[] quants,
-                          short[] scales) {
-        this(type, out, in, f32, null, halves, quants, scales);
-    }
-
-    private CompactMatrix(StorageType type, int out, int in, float[] f32, FloatBuffer f32View, short[] halves,
+    private CompactMatrix(StorageType type, int out, int in, float[] f32, FloatBuffer f32View, int[] pairs,
                           byte[] quants, short[] scales) {
         this.type = type;
         this.out = out;
         this.in = in;
         this.groups = (in + GROUP - 1) / GROUP;
+        this.pairsPerRow = (in + 1) / 2;
         this.f32 = f32;
         this.f32View = f32View;
-        this.halves = halves;
+        this.pairs = pairs;
         this.quants = quants;
         this.scales = scales;
+    }
+
+    /** Panels of {@value #PANEL} rows ({@code ceil(out / 16)}). */
+    private static int panels(int out) {
+        return (out + PANEL - 1) / PANEL;
+    }
+
+    /** BF16/F16 {@link #pairs}, INT4 {@link #quants}: the element holding {@code W[r, k]} (and {@code W[r, k^1]}). */
+    int pairIndex(int r, int k) {
+        return ((r >>> 4) * pairsPerRow + (k >>> 1)) * PANEL + (r & 15);
+    }
+
+    /** INT8 {@link #quants}: the level of {@code W[r, k]}. */
+    int int8Index(int r, int k) {
+        return ((r >>> 4) * in + k) * PANEL + (r & 15);
+    }
+
+    /** {@link #scales}: the scale of row r's group g. */
+    int scaleIndex(int r, int g) {
+        return ((r >>> 4) * groups + g) * PANEL + (r & 15);
+    }
+
+    /** The elements of one panel in {@link #pairs} or {@link #quants} (the offset of panel p is p times this). */
+    int panelStride() {
+        return (type == StorageType.INT8 ? in : pairsPerRow) * PANEL;
+    }
+
+    /** The elements of one panel in {@link #scales}. */
+    int scalePanelStride() {
+        return groups * PANEL;
     }
 
     /**
@@ -81,8 +122,9 @@ public final class CompactMatrix {
     }
 
     /**
-     * A quantized matrix over stored blocks ({@link StorageType#INT8} or {@link StorageType#INT4}, the layout
-     * described above), not copied: the arrays become this matrix's storage (a saved quantized checkpoint).
+     * A quantized matrix from stored blocks ({@link StorageType#INT8} or {@link StorageType#INT4} in the row-major
+     * block layout of a saved quantized checkpoint, see {@link #storedQuants}): the very levels and scales, packed
+     * into panels (the arrays are not kept).
      *
      * @throws IllegalArgumentException if the type is not grouped or an array's length does not fit the shape; the
      *                                  message names {@code what}
@@ -99,7 +141,16 @@ public final class CompactMatrix {
                     + " scales for " + type + " [" + out + ", " + in + "], expected " + qBytes + " and "
                     + out * groups);
         }
-        return new CompactMatrix(type, out, in, null, null, quants, scales);
+        CompactMatrix m = allocate(what, out, in, type);
+        byte[] block = new byte[type == StorageType.INT8 ? GROUP : GROUP / 2];
+        for (int r = 0; r < out; r++) {
+            for (int g = 0; g < groups; g++) {
+                int at = (r * (int) groups + g) * block.length;
+                System.arraycopy(quants, at, block, 0, block.length);
+                m.putBlock(r, g, block, scales[r * (int) groups + g]);
+            }
+        }
+        return m;
     }
 
     /**
@@ -139,19 +190,17 @@ public final class CompactMatrix {
             rows += p.count();
         }
         CompactMatrix out = allocate(what, rows, first.in, first.type);
-        int perRow = first.type.grouped() ? first.groups * (first.type == StorageType.INT8 ? GROUP : GROUP / 2)
-                : first.in;
         int at = 0;
         for (RowRange p : parts) {
             CompactMatrix m = p.matrix();
-            switch (m.type) {
-                case F32 -> System.arraycopy(m.f32, p.first() * perRow, out.f32, at * perRow, p.count() * perRow);
-                case BF16, F16 -> System.arraycopy(m.halves, p.first() * perRow, out.halves, at * perRow,
-                        p.count() * perRow);
-                case INT8, INT4 -> {
-                    System.arraycopy(m.quants, p.first() * perRow, out.quants, at * perRow, p.count() * perRow);
-                    System.arraycopy(m.scales, p.first() * m.groups, out.scales, at * m.groups,
-                            p.count() * m.groups);
+            if (m.type == StorageType.F32) {
+                System.arraycopy(m.f32, p.first() * m.in, out.f32, at * m.in, p.count() * m.in);
+            } else if (p.first() % PANEL == 0 && at % PANEL == 0 && (p.count() % PANEL == 0
+                    || p.first() + p.count() == m.out && at + p.count() == rows)) {
+                out.copyPanelsFrom(m, p.first() / PANEL, at / PANEL, panels(p.count()));
+            } else {
+                for (int r = 0; r < p.count(); r++) {
+                    out.copyRowFrom(m, p.first() + r, at + r);
                 }
             }
             at += p.count();
@@ -222,10 +271,13 @@ public final class CompactMatrix {
     /** The bytes {@link #storageBytes()} of an {@code [out, in]} matrix of this type will be (the arrays below). */
     public static long storageBytes(StorageType type, int out, int in) {
         long groups = (in + GROUP - 1) / GROUP;
+        long rows = (long) panels(out) * PANEL;
+        long pairs = (in + 1) / 2;
         return switch (type) {
             case F32 -> 4L * out * in;
-            case BF16, F16 -> 2L * out * in;
-            case INT8, INT4 -> out * groups * (type == StorageType.INT8 ? GROUP : GROUP / 2) + 2 * out * groups;
+            case BF16, F16 -> 4L * rows * pairs;
+            case INT8 -> rows * in + 2 * rows * groups;
+            case INT4 -> rows * pairs + 2 * rows * groups;
         };
     }
 
@@ -236,16 +288,26 @@ public final class CompactMatrix {
             throw new IllegalArgumentException(what + ": shape [" + out + ", " + in + "] must be positive");
         }
         int groups = (in + GROUP - 1) / GROUP;
-        long padded = (long) out * groups * GROUP;
-        if (padded > Integer.MAX_VALUE - 8) {
+        long rows = (long) panels(out) * PANEL;
+        long elements = switch (type) {
+            case F32 -> (long) out * in;
+            case BF16, F16, INT4 -> rows * ((in + 1) / 2);
+            case INT8 -> rows * in;
+        };
+        if (elements > Integer.MAX_VALUE - 8 || rows * groups > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException(what + ": [" + out + ", " + in + "] is too large for one matrix");
         }
-        int groupBytes = type == StorageType.INT8 ? GROUP : GROUP / 2;
+        int n = (int) elements;
         return switch (type) {
-            case F32 -> new CompactMatrix(type, out, in, new float[out * in], null, null, null);
-            case BF16, F16 -> new CompactMatrix(type, out, in, null, new short[out * in], null, null);
-            case INT8, INT4 -> new CompactMatrix(type, out, in, null, null, new byte[out * groups * groupBytes],
-                    new short[out * groups]);
+            case F32 -> new CompactMatrix(type, out, in, new float[n], null, null, null, null);
+            case BF16, F16 -> new CompactMatrix(type, out, in, null, null, new int[n], null, null);
+            case INT8 -> new CompactMatrix(type, out, in, null, null, null, new byte[n],
+                    new short[(int) rows * groups]);
+            case INT4 -> {
+                byte[] q = new byte[n];
+                Arrays.fill(q, (byte) 0x88);            // level 8 = weight 0 wherever no weight is stored
+                yield new CompactMatrix(type, out, in, null, null, null, q, new short[(int) rows * groups]);
+            }
         };
     }
 
@@ -266,9 +328,16 @@ public final class CompactMatrix {
         switch (type) {
             case F32 -> System.arraycopy(w, 0, f32, base, n);
             case BF16, F16 -> {
-                for (int i = 0; i < n; i++) {
-                    halves[base + i] = type == StorageType.BF16 ? HalfFloats.floatToBf16(w[i])
-                            : HalfFloats.floatToHalf(w[i]);
+                boolean bf16 = type == StorageType.BF16;
+                for (int r = 0; r < rows; r++) {
+                    int at = pairIndex(firstRow + r, 0);
+                    for (int k = 0; k < in; k += 2, at += PANEL) {
+                        float even = w[r * in + k];
+                        float odd = k + 1 < in ? w[r * in + k + 1] : 0f;
+                        short lo = bf16 ? HalfFloats.floatToBf16(even) : HalfFloats.floatToHalf(even);
+                        short hi = bf16 ? HalfFloats.floatToBf16(odd) : HalfFloats.floatToHalf(odd);
+                        pairs[at] = (lo & 0xffff) | (hi << 16);
+                    }
                 }
             }
             case INT8, INT4 -> quantize(w, firstRow, rows);
@@ -281,18 +350,138 @@ public final class CompactMatrix {
         CompactKernels.shared().forRows(rows, (long) in * (type == StorageType.INT4 ? 2 * SCALE_CANDIDATES : 1),
                 (from, to) -> {
                     float[] block = new float[GROUP];
+                    byte[] q = new byte[groupBytes];
                     for (int r = from; r < to; r++) {
                         int row = firstRow + r;
                         for (int g = 0; g < groups; g++) {
                             int n = Math.min(GROUP, in - g * GROUP);
                             Arrays.fill(block, 0f);
                             System.arraycopy(w, r * in + g * GROUP, block, 0, n);
-                            int qOff = (row * groups + g) * groupBytes;
-                            scales[row * groups + g] = type == StorageType.INT8 ? q80(block, quants, qOff)
-                                    : q40(block, quants, qOff);
+                            short d = type == StorageType.INT8 ? q80(block, q, 0) : q40(block, q, 0);
+                            putBlock(row, g, q, d);
                         }
                     }
                 });
+    }
+
+    /** The 16-bit pattern of weight {@code [r, k]} of a BF16/F16 matrix. */
+    private short half(int r, int k) {
+        return (short) (pairs[pairIndex(r, k)] >>> (16 * (k & 1)));
+    }
+
+    /** The level of INT4 weight {@code [r, k]}, 0..15 ({@code q}; the weight is {@code (q − 8)·scale}). */
+    private int nibble(int r, int k) {
+        return (quants[pairIndex(r, k)] >> (4 * (k & 1))) & 0xf;
+    }
+
+    /**
+     * Stores row r's group g, given in the saved block layout (Q8_0: 32 levels; Q4_0: 16 bytes, byte i holding
+     * inputs i and i + 16 of the group in its low and high nibble), with its F16 scale. Inputs past {@code in}
+     * (a short last group) are not stored.
+     */
+    private void putBlock(int r, int g, byte[] block, short scale) {
+        scales[scaleIndex(r, g)] = scale;
+        int n = Math.min(GROUP, in - g * GROUP);
+        for (int i = 0; i < n; i++) {
+            int k = g * GROUP + i;
+            if (type == StorageType.INT8) {
+                quants[int8Index(r, k)] = block[i];
+            } else {
+                int level = i < GROUP / 2 ? block[i] & 0xf : (block[i - GROUP / 2] >> 4) & 0xf;
+                int at = pairIndex(r, k);
+                int shift = 4 * (k & 1);
+                quants[at] = (byte) ((quants[at] & ~(0xf << shift)) | (level << shift));
+            }
+        }
+    }
+
+    /** Row r's group g in the saved block layout (see {@link #putBlock}); the padding of a short last group zero. */
+    private void getBlock(int r, int g, byte[] block) {
+        Arrays.fill(block, (byte) 0);
+        int n = Math.min(GROUP, in - g * GROUP);
+        for (int i = 0; i < n; i++) {
+            int k = g * GROUP + i;
+            if (type == StorageType.INT8) {
+                block[i] = quants[int8Index(r, k)];
+            } else {
+                int level = nibble(r, k);
+                block[i & 15] |= (byte) (i < GROUP / 2 ? level : level << 4);
+            }
+        }
+        if (type == StorageType.INT4) {
+            for (int i = n; i < GROUP; i++) {
+                block[i & 15] |= (byte) (i < GROUP / 2 ? 8 : 8 << 4);    // padding: level 8, weight 0
+            }
+        }
+    }
+
+    /** Copies row {@code from} of {@code m} (same type and width) to row {@code to} of this matrix. */
+    private void copyRowFrom(CompactMatrix m, int from, int to) {
+        int perRow = panelStride() / PANEL;
+        int src = from / PANEL * panelStride() + from % PANEL;
+        int dst = to / PANEL * panelStride() + to % PANEL;
+        for (int i = 0; i < perRow; i++, src += PANEL, dst += PANEL) {
+            if (pairs != null) {
+                pairs[dst] = m.pairs[src];
+            } else {
+                quants[dst] = m.quants[src];
+            }
+        }
+        if (type.grouped()) {
+            for (int g = 0; g < groups; g++) {
+                scales[scaleIndex(to, g)] = m.scales[m.scaleIndex(from, g)];
+            }
+        }
+    }
+
+    /** Copies {@code count} whole panels of {@code m} (same type and width) from panel {@code from} to {@code to}. */
+    private void copyPanelsFrom(CompactMatrix m, int from, int to, int count) {
+        int n = panelStride();
+        if (pairs != null) {
+            System.arraycopy(m.pairs, from * n, pairs, to * n, count * n);
+        } else {
+            System.arraycopy(m.quants, from * n, quants, to * n, count * n);
+            int ns = scalePanelStride();
+            System.arraycopy(m.scales, from * ns, scales, to * ns, count * ns);
+        }
+    }
+
+    /**
+     * The levels in the row-major block layout of a saved quantized checkpoint ({@code [out, G·32]} bytes for
+     * INT8, {@code [out, G·16]} for INT4, see {@link #putBlock}): a copy.
+     *
+     * @throws IllegalStateException if this matrix is not INT8 or INT4
+     */
+    byte[] storedQuants() {
+        requireGrouped();
+        int groupBytes = type == StorageType.INT8 ? GROUP : GROUP / 2;
+        byte[] dst = new byte[out * groups * groupBytes];
+        byte[] block = new byte[groupBytes];
+        for (int r = 0; r < out; r++) {
+            for (int g = 0; g < groups; g++) {
+                getBlock(r, g, block);
+                System.arraycopy(block, 0, dst, (r * groups + g) * groupBytes, groupBytes);
+            }
+        }
+        return dst;
+    }
+
+    /** The F16 scales row-major, {@code [out, G]}, as a saved quantized checkpoint holds them: a copy. */
+    short[] storedScales() {
+        requireGrouped();
+        short[] dst = new short[out * groups];
+        for (int r = 0; r < out; r++) {
+            for (int g = 0; g < groups; g++) {
+                dst[r * groups + g] = scales[scaleIndex(r, g)];
+            }
+        }
+        return dst;
+    }
+
+    private void requireGrouped() {
+        if (!type.grouped()) {
+            throw new IllegalStateException(this + " holds no quantized blocks");
+        }
     }
 
     /** One Q8_0 block (ggml {@code quantize_row_q8_0_ref}); returns the F16 scale. */
@@ -424,15 +613,10 @@ public final class CompactMatrix {
     float weight(int r, int k) {
         return switch (type) {
             case F32 -> f32 != null ? f32[r * in + k] : f32View.get(r * in + k);
-            case BF16 -> HalfFloats.bf16ToFloat(halves[r * in + k]);
-            case F16 -> HalfFloats.halfToFloat(halves[r * in + k]);
-            case INT8 -> quants[r * groups * GROUP + k] * HalfFloats.halfToFloat(scales[r * groups + k / GROUP]);
-            case INT4 -> {
-                int i = k % GROUP;
-                int b = quants[(r * groups + k / GROUP) * (GROUP / 2) + (i & 15)];
-                int nib = i < GROUP / 2 ? b & 0xf : (b >> 4) & 0xf;
-                yield (nib - 8) * HalfFloats.halfToFloat(scales[r * groups + k / GROUP]);
-            }
+            case BF16 -> HalfFloats.bf16ToFloat(half(r, k));
+            case F16 -> HalfFloats.halfToFloat(half(r, k));
+            case INT8 -> quants[int8Index(r, k)] * HalfFloats.halfToFloat(scales[scaleIndex(r, k / GROUP)]);
+            case INT4 -> (nibble(r, k) - 8) * HalfFloats.halfToFloat(scales[scaleIndex(r, k / GROUP)]);
         };
     }
 
@@ -448,34 +632,30 @@ public final class CompactMatrix {
         switch (type) {
             case F32 -> copyF32Row(r, dst, off);
             case BF16 -> {
-                for (int k = 0, base = r * in; k < in; k++) {
-                    dst[off + k] = HalfFloats.bf16ToFloat(halves[base + k]);
+                for (int k = 0; k < in; k++) {
+                    dst[off + k] = HalfFloats.bf16ToFloat(half(r, k));
                 }
             }
             case F16 -> {
-                for (int k = 0, base = r * in; k < in; k++) {
-                    dst[off + k] = HalfFloats.halfToFloat(halves[base + k]);
+                for (int k = 0; k < in; k++) {
+                    dst[off + k] = HalfFloats.halfToFloat(half(r, k));
                 }
             }
             case INT8 -> {
                 for (int g = 0; g < groups; g++) {
-                    float d = HalfFloats.halfToFloat(scales[r * groups + g]);
-                    int base = (r * groups + g) * GROUP;
+                    float d = HalfFloats.halfToFloat(scales[scaleIndex(r, g)]);
                     int n = Math.min(GROUP, in - g * GROUP);
-                    for (int i = 0; i < n; i++) {
-                        dst[off + g * GROUP + i] = quants[base + i] * d;
+                    for (int i = 0, k = g * GROUP; i < n; i++, k++) {
+                        dst[off + k] = quants[int8Index(r, k)] * d;
                     }
                 }
             }
             case INT4 -> {
                 for (int g = 0; g < groups; g++) {
-                    float d = HalfFloats.halfToFloat(scales[r * groups + g]);
-                    int base = (r * groups + g) * (GROUP / 2);
+                    float d = HalfFloats.halfToFloat(scales[scaleIndex(r, g)]);
                     int n = Math.min(GROUP, in - g * GROUP);
-                    for (int i = 0; i < n; i++) {
-                        int b = quants[base + (i & 15)];
-                        int nib = i < GROUP / 2 ? b & 0xf : (b >> 4) & 0xf;
-                        dst[off + g * GROUP + i] = (nib - 8) * d;
+                    for (int i = 0, k = g * GROUP; i < n; i++, k++) {
+                        dst[off + k] = (nibble(r, k) - 8) * d;
                     }
                 }
             }
@@ -526,7 +706,7 @@ public final class CompactMatrix {
     public long storageBytes() {
         long n = 0;
         n += f32 == null ? 0 : 4L * f32.length;
-        n += halves == null ? 0 : 2L * halves.length;
+        n += pairs == null ? 0 : 4L * pairs.length;
         n += quants == null ? 0 : quants.length;
         n += scales == null ? 0 : 2L * scales.length;
         return n;

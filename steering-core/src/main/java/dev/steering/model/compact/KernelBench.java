@@ -12,7 +12,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * Microbenchmark of the compact-weight kernels (not a test): for each matrix of a model shape, each storage type
  * and 1, 8, 32 and 256 activation rows, the time of {@code y = x · Wᵀ} and its GFLOP/s ({@code 2·rows·in·out}
  * flops) and GB/s (weight bytes read once per call), with ND4J's F32 {@code Nd4j.gemm} as a baseline. Random
- * weights. Usage (docs/performance.md): {@code KernelBench [pythia-160m|llama-3.2-1b] [seconds per case]}.
+ * weights. Usage (docs/precision.md): {@code KernelBench [pythia-160m|llama-3.2-1b] [seconds per case] [threads]}:
+ * with {@code threads = 1} the compact kernels run on the calling thread alone and are timed in that thread's CPU
+ * time (steadier than wall time on a machine shared with other work); ND4J's baseline always uses its own threads.
  */
 public final class KernelBench {
     private static final int[] ROWS = {1, 8, 32, 256};
@@ -24,6 +26,7 @@ public final class KernelBench {
     public static void main(String[] args) {
         String shape = args.length > 0 ? args[0] : "pythia-160m";
         double seconds = args.length > 1 ? Double.parseDouble(args[1]) : 0.3;
+        int threads = args.length > 2 ? Integer.parseInt(args[2]) : Runtime.getRuntime().availableProcessors();
         List<int[]> matrices = switch (shape) {
             case "pythia-160m" -> List.of(new int[]{3072, 768}, new int[]{768, 3072}, new int[]{2304, 768},
                     new int[]{50304, 768});
@@ -32,9 +35,12 @@ public final class KernelBench {
             default -> throw new IllegalArgumentException("unknown shape '" + shape
                     + "': expected pythia-160m or llama-3.2-1b");
         };
-        CompactKernels kernels = CompactKernels.shared();
-        System.out.printf(Locale.ROOT, "kernel %s, %d threads, %s, %.1f s per case%n", kernels.kernelName(),
-                Runtime.getRuntime().availableProcessors(), shape, seconds);
+        CompactKernels shared = CompactKernels.shared();
+        CompactKernels kernels = threads == Runtime.getRuntime().availableProcessors() ? shared
+                : shared.vectorized() ? CompactKernels.vector(threads) : CompactKernels.scalar(threads);
+        boolean cpuTime = threads == 1;
+        System.out.printf(Locale.ROOT, "kernel %s, %d threads (%s time), %s, %.1f s per case%n", kernels.kernelName(),
+                threads, cpuTime ? "CPU" : "wall", shape, seconds);
         System.out.printf(Locale.ROOT, "%-14s %-9s %5s %10s %9s %8s%n", "matrix", "type", "rows", "ms/call", "GFLOP/s",
                 "GB/s");
         SplittableRandom rnd = new SplittableRandom(1);
@@ -61,10 +67,10 @@ public final class KernelBench {
             for (int rows : ROWS) {
                 INDArray xArr = Nd4j.create(java.util.Arrays.copyOf(x, rows * in), new long[]{rows, in}, 'c');
                 INDArray yArr = Nd4j.create(DataType.FLOAT, rows, out);
-                double nd4j = time(seconds, () -> Nd4j.gemm(xArr, wArr, yArr, false, true, 1.0, 0.0));
+                double nd4j = time(seconds, false, () -> Nd4j.gemm(xArr, wArr, yArr, false, true, 1.0, 0.0));
                 print(name, "nd4j-f32", rows, nd4j, in, out, 4L * in * out);
                 for (CompactMatrix c : typed) {
-                    double t = time(seconds, () -> kernels.matmul(c, x, 0, rows, y, 0));
+                    double t = time(seconds, cpuTime, () -> kernels.matmul(c, x, 0, rows, y, 0));
                     print(name, c.type().name().toLowerCase(Locale.ROOT), rows, t, in, out, c.storageBytes());
                 }
             }
@@ -82,7 +88,7 @@ public final class KernelBench {
         for (StorageType t : StorageType.values()) {
             CompactMatrix c = CompactMatrix.encode("warm-up", w, 512, 768, t);
             for (int rows : ROWS) {
-                time(0.1, () -> kernels.matmul(c, x, 0, rows, y, 0));
+                time(0.1, false, () -> kernels.matmul(c, x, 0, rows, y, 0));
             }
         }
     }
@@ -92,8 +98,12 @@ public final class KernelBench {
                 2.0 * rows * in * out / sec / 1e9, bytes / sec / 1e9);
     }
 
-    /** Best-of median: the median time per call over about {@code seconds} after one warm-up second share. */
-    private static double time(double seconds, Runnable call) {
+    /**
+     * The median time per call over about {@code seconds} after a warm-up of 30 % of that; the calling thread's CPU
+     * time if {@code cpu}, else wall time.
+     */
+    private static double time(double seconds, boolean cpu, Runnable call) {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
         long warmEnd = System.nanoTime() + (long) (seconds * 0.3e9);
         do {
             call.run();
@@ -101,9 +111,9 @@ public final class KernelBench {
         List<Long> samples = new ArrayList<>();
         long end = System.nanoTime() + (long) (seconds * 1e9);
         do {
-            long t0 = System.nanoTime();
+            long t0 = cpu ? mx.getCurrentThreadCpuTime() : System.nanoTime();
             call.run();
-            samples.add(System.nanoTime() - t0);
+            samples.add((cpu ? mx.getCurrentThreadCpuTime() : System.nanoTime()) - t0);
         } while (System.nanoTime() < end || samples.size() < 3);
         samples.sort(null);
         return samples.get(samples.size() / 2) / 1e9;

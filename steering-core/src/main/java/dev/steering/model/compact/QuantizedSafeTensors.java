@@ -358,9 +358,9 @@ public final class QuantizedSafeTensors implements TensorSource {
         int groups = (q.in() + GROUP - 1) / GROUP;
         tensors.add(new SafeTensors.Tensor(q.name() + QWEIGHT, q.type() == StorageType.INT8 ? DType.I8 : DType.U8,
                 new long[]{q.out(), (long) groups * (q.type() == StorageType.INT8 ? GROUP : GROUP / 2)},
-                out -> out.write(ByteBuffer.wrap(blocks(q).quants))));
+                out -> out.write(ByteBuffer.wrap(blocks(q).storedQuants()))));
         tensors.add(new SafeTensors.Tensor(q.name() + SCALES, DType.F16, new long[]{q.out(), groups}, out -> {
-            short[] scales = blocks(q).scales;
+            short[] scales = blocks(q).storedScales();
             ByteBuffer b = ByteBuffer.allocate(2 * scales.length).order(ByteOrder.LITTLE_ENDIAN);
             b.asShortBuffer().put(scales);
             out.write(b);

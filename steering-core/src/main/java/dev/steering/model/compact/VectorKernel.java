@@ -12,16 +12,25 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The kernel on the incubator Vector API ({@code jdk.incubator.vector}); loaded by {@link CompactKernels} only when
- * that module is in the boot layer. F32 throughout: a block of output columns is decoded into scratch (F32 weights
- * in a Java array are used in place, those of a view copied) and register tiles run over it, 4 activation rows × 4 columns, then 1 row × 4 columns for the
- * rows left over (a batch-1 decode step), each with an FMA accumulator per (row, column) pair.
+ * that module is in the boot layer.
  *
- * <p>Up to {@value CompactKernels#DECODE_ROWS} rows (decode) the blocks are small (~32 KiB decoded, so the tiles read them from
- * L1) and the weights come from memory once per call. More rows (prefill): blocks of ~256 KiB (L2) and the input
- * dimension in blocks of at most {@value #KC_MAX}.
+ * <p>BF16, F16, INT8 and INT4 weights are read in their panel layout ({@link CompactMatrix}: 16 output features
+ * side by side at each input index) and decoded straight into registers: a weight vector holds one input's weights
+ * of {@code L} consecutive output features, and each activation row adds {@code x[r, k]·w} into an accumulator
+ * vector of those features. There is no lane reduction and no scratch copy of the weights; every output
+ * {@code y[r, j]} is the chain {@code acc = fma(W[j, k], x[r, k], acc)} for {@code k = 0, 1, …} in order, whatever
+ * the tile, so a row's result does not depend on the other rows of the call or on the split. Tiles: 8 rows × 2
+ * weight vectors (16 accumulators; fewer rows repeat the last one), and 1 row × 4 vectors for a single row. The F16
+ * group scales of INT8/INT4 are decoded once per tile into scratch and multiplied into each weight vector.
+ *
+ * <p>F32 weights (a Java array, used in place, or a view, copied block by block into scratch) keep row-major tiles
+ * with lane reductions, 4 activation rows × 4 columns, then 1 row × 4 columns: up to
+ * {@value CompactKernels#DECODE_ROWS} rows over small blocks (~32 KiB, L1), more rows over ~256 KiB blocks (L2)
+ * with the input dimension in blocks of at most {@value #KC_MAX}.
  */
 final class VectorKernel implements ColumnKernel {
     private static final int GROUP = StorageType.GROUP;
+    private static final int PANEL = CompactMatrix.PANEL;
     private static final VectorSpecies<Float> F = species(System.getProperty("steering.vector.bits", ""));
     private static final int L = F.length();
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
@@ -31,6 +40,12 @@ final class VectorKernel implements ColumnKernel {
     private static final int DECODE_BLOCK_FLOATS = 8 * 1024;
     /** Largest input-dimension block of the prefill tiles (4 KiB per activation row). */
     private static final int KC_MAX = 1024;
+    /** Activation rows of the wide tile. */
+    private static final int TILE_ROWS = 8;
+    /** F16 magnitude bits (after shifting) times this are the float: exponent bias 127 − 15 = 112. */
+    private static final float HALF_TO_FLOAT = 0x1p112f;
+    /** Keeps the sign, exponent and mantissa of a half shifted into float position (bits 31, 23-27, 13-22). */
+    private static final int HALF_BITS = 0x8fffe000;
 
     /**
      * The float species: the CPU's preferred one, or 256/512 bits when {@code -Dsteering.vector.bits} says so (for
@@ -65,19 +80,40 @@ final class VectorKernel implements ColumnKernel {
         return Math.max(4, Math.min(64, DECODE_BLOCK_FLOATS / in) & ~3);
     }
 
-    /** Scratch: a decoded block of columns, then (INT8/INT4) the block's scales as floats. */
+    /** True if the inputs come in pairs (BF16, F16, INT4) and the last pair lacks its odd input. */
+    private static boolean oddPairs(CompactMatrix w) {
+        return w.type() != StorageType.INT8 && w.inFeatures() % 2 == 1;
+    }
+
+    /**
+     * Scratch. F32 view: a block of copied columns. Other types: the F32 group scales of a tile's weight vectors
+     * (INT8/INT4), then for an odd input size of a paired type the activation rows with a zero appended to each.
+     */
     @Override
     public int scratchFloats(CompactMatrix w, int rows) {
-        if (w.f32 != null) {
-            return 0;
+        if (w.type() == StorageType.F32) {
+            if (w.f32 != null) {
+                return 0;
+            }
+            int nb = rows <= CompactKernels.DECODE_ROWS ? decodeColumns(w.inFeatures()) : blockColumns(w.inFeatures());
+            return nb * w.inFeatures();
         }
-        int nb = rows <= CompactKernels.DECODE_ROWS ? decodeColumns(w.inFeatures()) : blockColumns(w.inFeatures());
-        return nb * (w.inFeatures() + w.groups());
+        int scales = w.type().grouped() ? 4 * w.groups() * L : 0;
+        return scales + (oddPairs(w) ? rows * (w.inFeatures() + 1) : 0);
     }
 
     @Override
     public void columns(CompactMatrix w, float[] x, int xOff, int rows, float[] y, int yOff, int from, int to,
                         float[] scratch) {
+        if (w.type() == StorageType.F32) {
+            columnsF32(w, x, xOff, rows, y, yOff, from, to, scratch);
+        } else {
+            packed(w, x, xOff, rows, y, yOff, from, to, scratch);
+        }
+    }
+
+    private void columnsF32(CompactMatrix w, float[] x, int xOff, int rows, float[] y, int yOff, int from, int to,
+                            float[] scratch) {
         int in = w.inFeatures();
         int out = w.outFeatures();
         boolean decode = rows <= CompactKernels.DECODE_ROWS;
@@ -89,12 +125,8 @@ final class VectorKernel implements ColumnKernel {
             if (w.f32 != null) {
                 tiles(w.f32, c0 * in, nb, in, kc, x, xOff, rows, y, yOff + c0, out);
             } else {
-                int scalesAt = nb * in;
-                if (w.type().grouped()) {
-                    decodeScales(w, c0, nb, scratch, scalesAt);
-                }
                 for (int c = 0; c < nb; c++) {
-                    decodeRow(w, c0 + c, scratch, c * in, scalesAt + c * w.groups());
+                    w.copyF32Row(c0 + c, scratch, c * in);
                 }
                 tiles(scratch, 0, nb, in, kc, x, xOff, rows, y, yOff + c0, out);
             }
@@ -248,18 +280,573 @@ final class VectorKernel implements ColumnKernel {
         return s;
     }
 
-    // ---- weight decoding (the formulas of CompactMatrix.decodeRow / HalfFloats, on L lanes) ----
+    // ---- packed weights (BF16, F16, INT8, INT4): decoded into registers ----
 
-    private static FloatVector bf16(short[] h, int off) {
-        IntVector i = (IntVector) ShortVector.fromArray(S, h, off).convertShape(VectorOperators.S2I, I, 0);
-        return i.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    /**
+     * Columns {@code [from, to)} over packed weights: the weight vectors of the share two by two, each pair against
+     * the activation rows eight at a time (a last group of 2-7 rows repeats its last row, computing it twice), or
+     * four (F16, INT4: two) at a time against a single row; then the columns past the last whole vector one by one
+     * ({@link #column}, the same chain in scalar code).
+     */
+    private static void packed(CompactMatrix w, float[] x, int xOff, int rows, float[] y, int yOff, int from, int to,
+                               float[] scratch) {
+        int in = w.inFeatures();
+        int out = w.outFeatures();
+        StorageType t = w.type();
+        int scaleFloats = t.grouped() ? w.groups() * L : 0;
+        float[] xs = x;
+        int xBase = xOff;
+        int xStride = in;
+        if (oddPairs(w)) {                  // a zero input after each row meets the zero weight of the last pair
+            xs = scratch;
+            xBase = 4 * scaleFloats;
+            xStride = in + 1;
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(x, xOff + r * in, scratch, xBase + r * xStride, in);
+                scratch[xBase + r * xStride + in] = 0f;
+            }
+        }
+        int kEnd = t == StorageType.INT8 ? in : in + in % 2;
+        int vFrom = from / L;
+        int vTo = to / L;
+        int[] xr = new int[TILE_ROWS];
+        int[] yr = new int[TILE_ROWS];
+        if (rows == 1) {
+            switch (t) {
+                case BF16 -> rowBf16(w, vFrom, vTo, kEnd, xs, xBase, y, yOff);
+                case F16 -> rowF16(w, vFrom, vTo, kEnd, xs, xBase, y, yOff);
+                case INT8 -> rowInt8(w, vFrom, vTo, scratch, scaleFloats, kEnd, xs, xBase, y, yOff);
+                case INT4 -> rowInt4(w, vFrom, vTo, scratch, scaleFloats, kEnd, xs, xBase, y, yOff);
+                default -> throw new IllegalStateException(t.toString());
+            }
+        } else {
+            for (int v = vFrom; v < vTo; v += 2) {
+                int v1 = Math.min(v + 1, vTo - 1);
+                if (t.grouped()) {
+                    decodeScales(w, v, scratch, 0);
+                    decodeScales(w, v1, scratch, scaleFloats);
+                }
+                int b0 = base(w, v);
+                int b1 = base(w, v1);
+                int c0 = v * L;
+                int c1 = v1 * L;
+                for (int r0 = 0; r0 < rows; r0 += TILE_ROWS) {
+                    for (int i = 0; i < TILE_ROWS; i++) {
+                        int r = Math.min(r0 + i, rows - 1);
+                        xr[i] = xBase + r * xStride;
+                        yr[i] = yOff + r * out;
+                    }
+                    switch (t) {
+                        case BF16 -> tile8x2Bf16(w.pairs, b0, b1, kEnd, xs, xr, y, yr, c0, c1);
+                        case F16 -> tile8x2F16(w.pairs, b0, b1, kEnd, xs, xr, y, yr, c0, c1);
+                        case INT8 -> tile8x2Int8(w.quants, b0, b1, scratch, scaleFloats, kEnd, xs, xr, y, yr, c0, c1);
+                        case INT4 -> tile8x2Int4(w.quants, b0, b1, scratch, scaleFloats, kEnd, xs, xr, y, yr, c0, c1);
+                        default -> throw new IllegalStateException(t.toString());
+                    }
+                }
+            }
+        }
+        for (int j = vTo * L; j < to; j++) {
+            for (int r = 0; r < rows; r++) {
+                y[yOff + r * out + j] = column(w, j, xs, xBase + r * xStride, kEnd);
+            }
+        }
     }
 
+    /** Weight vector v's first element in the packed array: its panel's offset plus its lane offset in the panel. */
+    private static int base(CompactMatrix w, int v) {
+        int c = v * L;
+        return c / PANEL * w.panelStride() + c % PANEL;
+    }
+
+    /** The F16 scales of weight vector v, group after group ({@code L} floats each), as floats into dst[at…]. */
+    private static void decodeScales(CompactMatrix w, int v, float[] dst, int at) {
+        int c = v * L;
+        int from = c / PANEL * w.scalePanelStride() + c % PANEL;
+        for (int g = 0; g < w.groups(); g++) {
+            f16(w.scales, from + g * PANEL).intoArray(dst, at + g * L);
+        }
+    }
+
+    /** The scales of weight vectors v0…v3 into dst[0…], dst[stride…], dst[2·stride…], dst[3·stride…]. */
+    private static void decodeScales(CompactMatrix w, int v0, int v1, int v2, int v3, float[] dst, int stride) {
+        for (int i = 0; i < 4; i++) {
+            decodeScales(w, i == 0 ? v0 : i == 1 ? v1 : i == 2 ? v2 : v3, dst, i * stride);
+        }
+    }
+
+    /**
+     * {@code y[r, j]} for one output feature j past the last whole weight vector: the same chain as a vector lane
+     * ({@code fma} over {@code k < kEnd} in order, the zero input of an odd size included).
+     */
+    private static float column(CompactMatrix w, int j, float[] x, int x0, int kEnd) {
+        float acc = 0f;
+        for (int k = 0; k < kEnd; k++) {
+            acc = Math.fma(w.weight(j, k), x[x0 + k], acc);
+        }
+        return acc;
+    }
+
+    /** 8 rows × BF16 weight vectors at {@code b0}, {@code b1} (input pairs). */
+    private static void tile8x2Bf16(int[] h, int b0, int b1, int kEnd, float[] x, int[] xr, float[] y, int[] yr,
+                                   int c0, int c1) {
+        int x0 = xr[0], x1 = xr[1], x2 = xr[2], x3 = xr[3], x4 = xr[4], x5 = xr[5], x6 = xr[6], x7 = xr[7];
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00,
+                a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00, a60 = a00, a61 = a00, a70 = a00, a71 = a00;
+        for (int k = 0; k < kEnd; k += 2) {
+            IntVector p0 = IntVector.fromArray(I, h, b0 + k * (PANEL / 2));
+            IntVector p1 = IntVector.fromArray(I, h, b1 + k * (PANEL / 2));
+            FloatVector w0 = bf16Even(p0);
+            FloatVector w1 = bf16Even(p1);
+            FloatVector u;
+            u = FloatVector.broadcast(F, x[x0 + k]);
+            a00 = w0.fma(u, a00);
+            a01 = w1.fma(u, a01);
+            u = FloatVector.broadcast(F, x[x1 + k]);
+            a10 = w0.fma(u, a10);
+            a11 = w1.fma(u, a11);
+            u = FloatVector.broadcast(F, x[x2 + k]);
+            a20 = w0.fma(u, a20);
+            a21 = w1.fma(u, a21);
+            u = FloatVector.broadcast(F, x[x3 + k]);
+            a30 = w0.fma(u, a30);
+            a31 = w1.fma(u, a31);
+            u = FloatVector.broadcast(F, x[x4 + k]);
+            a40 = w0.fma(u, a40);
+            a41 = w1.fma(u, a41);
+            u = FloatVector.broadcast(F, x[x5 + k]);
+            a50 = w0.fma(u, a50);
+            a51 = w1.fma(u, a51);
+            u = FloatVector.broadcast(F, x[x6 + k]);
+            a60 = w0.fma(u, a60);
+            a61 = w1.fma(u, a61);
+            u = FloatVector.broadcast(F, x[x7 + k]);
+            a70 = w0.fma(u, a70);
+            a71 = w1.fma(u, a71);
+            w0 = bf16Odd(p0);
+            w1 = bf16Odd(p1);
+            int k1 = k + 1;
+            u = FloatVector.broadcast(F, x[x0 + k1]);
+            a00 = w0.fma(u, a00);
+            a01 = w1.fma(u, a01);
+            u = FloatVector.broadcast(F, x[x1 + k1]);
+            a10 = w0.fma(u, a10);
+            a11 = w1.fma(u, a11);
+            u = FloatVector.broadcast(F, x[x2 + k1]);
+            a20 = w0.fma(u, a20);
+            a21 = w1.fma(u, a21);
+            u = FloatVector.broadcast(F, x[x3 + k1]);
+            a30 = w0.fma(u, a30);
+            a31 = w1.fma(u, a31);
+            u = FloatVector.broadcast(F, x[x4 + k1]);
+            a40 = w0.fma(u, a40);
+            a41 = w1.fma(u, a41);
+            u = FloatVector.broadcast(F, x[x5 + k1]);
+            a50 = w0.fma(u, a50);
+            a51 = w1.fma(u, a51);
+            u = FloatVector.broadcast(F, x[x6 + k1]);
+            a60 = w0.fma(u, a60);
+            a61 = w1.fma(u, a61);
+            u = FloatVector.broadcast(F, x[x7 + k1]);
+            a70 = w0.fma(u, a70);
+            a71 = w1.fma(u, a71);
+        }
+        a00.intoArray(y, yr[0] + c0);
+        a01.intoArray(y, yr[0] + c1);
+        a10.intoArray(y, yr[1] + c0);
+        a11.intoArray(y, yr[1] + c1);
+        a20.intoArray(y, yr[2] + c0);
+        a21.intoArray(y, yr[2] + c1);
+        a30.intoArray(y, yr[3] + c0);
+        a31.intoArray(y, yr[3] + c1);
+        a40.intoArray(y, yr[4] + c0);
+        a41.intoArray(y, yr[4] + c1);
+        a50.intoArray(y, yr[5] + c0);
+        a51.intoArray(y, yr[5] + c1);
+        a60.intoArray(y, yr[6] + c0);
+        a61.intoArray(y, yr[6] + c1);
+        a70.intoArray(y, yr[7] + c0);
+        a71.intoArray(y, yr[7] + c1);
+    }
+
+    /** 8 rows × F16 weight vectors at {@code b0}, {@code b1} (input pairs). */
+    private static void tile8x2F16(int[] h, int b0, int b1, int kEnd, float[] x, int[] xr, float[] y, int[] yr,
+                                   int c0, int c1) {
+        int x0 = xr[0], x1 = xr[1], x2 = xr[2], x3 = xr[3], x4 = xr[4], x5 = xr[5], x6 = xr[6], x7 = xr[7];
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00,
+                a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00, a60 = a00, a61 = a00, a70 = a00, a71 = a00;
+        for (int k = 0; k < kEnd; k += 2) {
+            IntVector p0 = IntVector.fromArray(I, h, b0 + k * (PANEL / 2));
+            IntVector p1 = IntVector.fromArray(I, h, b1 + k * (PANEL / 2));
+            FloatVector w0 = f16Even(p0);
+            FloatVector w1 = f16Even(p1);
+            FloatVector u;
+            u = FloatVector.broadcast(F, x[x0 + k]);
+            a00 = w0.fma(u, a00);
+            a01 = w1.fma(u, a01);
+            u = FloatVector.broadcast(F, x[x1 + k]);
+            a10 = w0.fma(u, a10);
+            a11 = w1.fma(u, a11);
+            u = FloatVector.broadcast(F, x[x2 + k]);
+            a20 = w0.fma(u, a20);
+            a21 = w1.fma(u, a21);
+            u = FloatVector.broadcast(F, x[x3 + k]);
+            a30 = w0.fma(u, a30);
+            a31 = w1.fma(u, a31);
+            u = FloatVector.broadcast(F, x[x4 + k]);
+            a40 = w0.fma(u, a40);
+            a41 = w1.fma(u, a41);
+            u = FloatVector.broadcast(F, x[x5 + k]);
+            a50 = w0.fma(u, a50);
+            a51 = w1.fma(u, a51);
+            u = FloatVector.broadcast(F, x[x6 + k]);
+            a60 = w0.fma(u, a60);
+            a61 = w1.fma(u, a61);
+            u = FloatVector.broadcast(F, x[x7 + k]);
+            a70 = w0.fma(u, a70);
+            a71 = w1.fma(u, a71);
+            w0 = f16Odd(p0);
+            w1 = f16Odd(p1);
+            int k1 = k + 1;
+            u = FloatVector.broadcast(F, x[x0 + k1]);
+            a00 = w0.fma(u, a00);
+            a01 = w1.fma(u, a01);
+            u = FloatVector.broadcast(F, x[x1 + k1]);
+            a10 = w0.fma(u, a10);
+            a11 = w1.fma(u, a11);
+            u = FloatVector.broadcast(F, x[x2 + k1]);
+            a20 = w0.fma(u, a20);
+            a21 = w1.fma(u, a21);
+            u = FloatVector.broadcast(F, x[x3 + k1]);
+            a30 = w0.fma(u, a30);
+            a31 = w1.fma(u, a31);
+            u = FloatVector.broadcast(F, x[x4 + k1]);
+            a40 = w0.fma(u, a40);
+            a41 = w1.fma(u, a41);
+            u = FloatVector.broadcast(F, x[x5 + k1]);
+            a50 = w0.fma(u, a50);
+            a51 = w1.fma(u, a51);
+            u = FloatVector.broadcast(F, x[x6 + k1]);
+            a60 = w0.fma(u, a60);
+            a61 = w1.fma(u, a61);
+            u = FloatVector.broadcast(F, x[x7 + k1]);
+            a70 = w0.fma(u, a70);
+            a71 = w1.fma(u, a71);
+        }
+        a00.intoArray(y, yr[0] + c0);
+        a01.intoArray(y, yr[0] + c1);
+        a10.intoArray(y, yr[1] + c0);
+        a11.intoArray(y, yr[1] + c1);
+        a20.intoArray(y, yr[2] + c0);
+        a21.intoArray(y, yr[2] + c1);
+        a30.intoArray(y, yr[3] + c0);
+        a31.intoArray(y, yr[3] + c1);
+        a40.intoArray(y, yr[4] + c0);
+        a41.intoArray(y, yr[4] + c1);
+        a50.intoArray(y, yr[5] + c0);
+        a51.intoArray(y, yr[5] + c1);
+        a60.intoArray(y, yr[6] + c0);
+        a61.intoArray(y, yr[6] + c1);
+        a70.intoArray(y, yr[7] + c0);
+        a71.intoArray(y, yr[7] + c1);
+    }
+
+    /** 8 rows × INT4 weight vectors at {@code b0}, {@code b1} (input pairs), scales at sc[0…] and sc[s1…]. */
+    private static void tile8x2Int4(byte[] q, int b0, int b1, float[] sc, int s1, int kEnd, float[] x, int[] xr,
+                                    float[] y, int[] yr, int c0, int c1) {
+        int x0 = xr[0], x1 = xr[1], x2 = xr[2], x3 = xr[3], x4 = xr[4], x5 = xr[5], x6 = xr[6], x7 = xr[7];
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00,
+                a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00, a60 = a00, a61 = a00, a70 = a00, a71 = a00;
+        for (int k = 0; k < kEnd; k += 2) {
+            ByteVector p0 = ByteVector.fromArray(B, q, b0 + k * (PANEL / 2));
+            ByteVector p1 = ByteVector.fromArray(B, q, b1 + k * (PANEL / 2));
+            FloatVector d0 = FloatVector.fromArray(F, sc, (k >>> 5) * L);
+            FloatVector d1 = FloatVector.fromArray(F, sc, s1 + (k >>> 5) * L);
+            FloatVector w0 = lowNibbles(p0).mul(d0);
+            FloatVector w1 = lowNibbles(p1).mul(d1);
+            FloatVector u;
+            u = FloatVector.broadcast(F, x[x0 + k]);
+            a00 = w0.fma(u, a00);
+            a01 = w1.fma(u, a01);
+            u = FloatVector.broadcast(F, x[x1 + k]);
+            a10 = w0.fma(u, a10);
+            a11 = w1.fma(u, a11);
+            u = FloatVector.broadcast(F, x[x2 + k]);
+            a20 = w0.fma(u, a20);
+            a21 = w1.fma(u, a21);
+            u = FloatVector.broadcast(F, x[x3 + k]);
+            a30 = w0.fma(u, a30);
+            a31 = w1.fma(u, a31);
+            u = FloatVector.broadcast(F, x[x4 + k]);
+            a40 = w0.fma(u, a40);
+            a41 = w1.fma(u, a41);
+            u = FloatVector.broadcast(F, x[x5 + k]);
+            a50 = w0.fma(u, a50);
+            a51 = w1.fma(u, a51);
+            u = FloatVector.broadcast(F, x[x6 + k]);
+            a60 = w0.fma(u, a60);
+            a61 = w1.fma(u, a61);
+            u = FloatVector.broadcast(F, x[x7 + k]);
+            a70 = w0.fma(u, a70);
+            a71 = w1.fma(u, a71);
+            w0 = highNibbles(p0).mul(d0);
+            w1 = highNibbles(p1).mul(d1);
+            int k1 = k + 1;
+            u = FloatVector.broadcast(F, x[x0 + k1]);
+            a00 = w0.fma(u, a00);
+            a01 = w1.fma(u, a01);
+            u = FloatVector.broadcast(F, x[x1 + k1]);
+            a10 = w0.fma(u, a10);
+            a11 = w1.fma(u, a11);
+            u = FloatVector.broadcast(F, x[x2 + k1]);
+            a20 = w0.fma(u, a20);
+            a21 = w1.fma(u, a21);
+            u = FloatVector.broadcast(F, x[x3 + k1]);
+            a30 = w0.fma(u, a30);
+            a31 = w1.fma(u, a31);
+            u = FloatVector.broadcast(F, x[x4 + k1]);
+            a40 = w0.fma(u, a40);
+            a41 = w1.fma(u, a41);
+            u = FloatVector.broadcast(F, x[x5 + k1]);
+            a50 = w0.fma(u, a50);
+            a51 = w1.fma(u, a51);
+            u = FloatVector.broadcast(F, x[x6 + k1]);
+            a60 = w0.fma(u, a60);
+            a61 = w1.fma(u, a61);
+            u = FloatVector.broadcast(F, x[x7 + k1]);
+            a70 = w0.fma(u, a70);
+            a71 = w1.fma(u, a71);
+        }
+        a00.intoArray(y, yr[0] + c0);
+        a01.intoArray(y, yr[0] + c1);
+        a10.intoArray(y, yr[1] + c0);
+        a11.intoArray(y, yr[1] + c1);
+        a20.intoArray(y, yr[2] + c0);
+        a21.intoArray(y, yr[2] + c1);
+        a30.intoArray(y, yr[3] + c0);
+        a31.intoArray(y, yr[3] + c1);
+        a40.intoArray(y, yr[4] + c0);
+        a41.intoArray(y, yr[4] + c1);
+        a50.intoArray(y, yr[5] + c0);
+        a51.intoArray(y, yr[5] + c1);
+        a60.intoArray(y, yr[6] + c0);
+        a61.intoArray(y, yr[6] + c1);
+        a70.intoArray(y, yr[7] + c0);
+        a71.intoArray(y, yr[7] + c1);
+    }
+
+    /** 8 rows × INT8 weight vectors at {@code b0}, {@code b1}, their scales at sc[0…] and sc[s1…]. */
+    private static void tile8x2Int8(byte[] q, int b0, int b1, float[] sc, int s1, int kEnd, float[] x, int[] xr,
+                                    float[] y, int[] yr, int c0, int c1) {
+        int x0 = xr[0], x1 = xr[1], x2 = xr[2], x3 = xr[3], x4 = xr[4], x5 = xr[5], x6 = xr[6], x7 = xr[7];
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00,
+                a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00, a60 = a00, a61 = a00, a70 = a00, a71 = a00;
+        for (int k = 0; k < kEnd; k++) {
+            int g = (k >>> 5) * L;
+            FloatVector w0 = i8(q, b0 + k * PANEL).mul(FloatVector.fromArray(F, sc, g));
+            FloatVector w1 = i8(q, b1 + k * PANEL).mul(FloatVector.fromArray(F, sc, s1 + g));
+            FloatVector u;
+            u = FloatVector.broadcast(F, x[x0 + k]);
+            a00 = w0.fma(u, a00);
+            a01 = w1.fma(u, a01);
+            u = FloatVector.broadcast(F, x[x1 + k]);
+            a10 = w0.fma(u, a10);
+            a11 = w1.fma(u, a11);
+            u = FloatVector.broadcast(F, x[x2 + k]);
+            a20 = w0.fma(u, a20);
+            a21 = w1.fma(u, a21);
+            u = FloatVector.broadcast(F, x[x3 + k]);
+            a30 = w0.fma(u, a30);
+            a31 = w1.fma(u, a31);
+            u = FloatVector.broadcast(F, x[x4 + k]);
+            a40 = w0.fma(u, a40);
+            a41 = w1.fma(u, a41);
+            u = FloatVector.broadcast(F, x[x5 + k]);
+            a50 = w0.fma(u, a50);
+            a51 = w1.fma(u, a51);
+            u = FloatVector.broadcast(F, x[x6 + k]);
+            a60 = w0.fma(u, a60);
+            a61 = w1.fma(u, a61);
+            u = FloatVector.broadcast(F, x[x7 + k]);
+            a70 = w0.fma(u, a70);
+            a71 = w1.fma(u, a71);
+        }
+        a00.intoArray(y, yr[0] + c0);
+        a01.intoArray(y, yr[0] + c1);
+        a10.intoArray(y, yr[1] + c0);
+        a11.intoArray(y, yr[1] + c1);
+        a20.intoArray(y, yr[2] + c0);
+        a21.intoArray(y, yr[2] + c1);
+        a30.intoArray(y, yr[3] + c0);
+        a31.intoArray(y, yr[3] + c1);
+        a40.intoArray(y, yr[4] + c0);
+        a41.intoArray(y, yr[4] + c1);
+        a50.intoArray(y, yr[5] + c0);
+        a51.intoArray(y, yr[5] + c1);
+        a60.intoArray(y, yr[6] + c0);
+        a61.intoArray(y, yr[6] + c1);
+        a70.intoArray(y, yr[7] + c0);
+        a71.intoArray(y, yr[7] + c1);
+    }
+
+    /** One activation row against the BF16 weight vectors {@code [vFrom, vTo)}, four at a time. */
+    private static void rowBf16(CompactMatrix w, int vFrom, int vTo, int kEnd, float[] x, int x0, float[] y,
+                                int yOff) {
+        int[] h = w.pairs;
+        for (int v = vFrom; v < vTo; v += 4) {
+            int v1 = Math.min(v + 1, vTo - 1);
+            int v2 = Math.min(v + 2, vTo - 1);
+            int v3 = Math.min(v + 3, vTo - 1);
+            int b0 = base(w, v);
+            int b1 = base(w, v1);
+            int b2 = base(w, v2);
+            int b3 = base(w, v3);
+            int y0 = yOff + v * L;
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            for (int k = 0; k < kEnd; k += 2) {
+                IntVector p0 = IntVector.fromArray(I, h, b0 + k * (PANEL / 2));
+                IntVector p1 = IntVector.fromArray(I, h, b1 + k * (PANEL / 2));
+                IntVector p2 = IntVector.fromArray(I, h, b2 + k * (PANEL / 2));
+                IntVector p3 = IntVector.fromArray(I, h, b3 + k * (PANEL / 2));
+                FloatVector u = FloatVector.broadcast(F, x[x0 + k]);
+                a0 = bf16Even(p0).fma(u, a0);
+                a1 = bf16Even(p1).fma(u, a1);
+                a2 = bf16Even(p2).fma(u, a2);
+                a3 = bf16Even(p3).fma(u, a3);
+                u = FloatVector.broadcast(F, x[x0 + k + 1]);
+                a0 = bf16Odd(p0).fma(u, a0);
+                a1 = bf16Odd(p1).fma(u, a1);
+                a2 = bf16Odd(p2).fma(u, a2);
+                a3 = bf16Odd(p3).fma(u, a3);
+            }
+            a0.intoArray(y, y0);
+            a1.intoArray(y, y0 + (v1 - v) * L);
+            a2.intoArray(y, y0 + (v2 - v) * L);
+            a3.intoArray(y, y0 + (v3 - v) * L);
+        }
+    }
+
+    /**
+     * One activation row against the F16 weight vectors {@code [vFrom, vTo)}, two at a time (four would pass C2's
+     * node limit with this decoding and run with boxed vectors).
+     */
+    private static void rowF16(CompactMatrix w, int vFrom, int vTo, int kEnd, float[] x, int x0, float[] y,
+                                int yOff) {
+        int[] h = w.pairs;
+        for (int v = vFrom; v < vTo; v += 2) {
+            int v1 = Math.min(v + 1, vTo - 1);
+            int b0 = base(w, v);
+            int b1 = base(w, v1);
+            int y0 = yOff + v * L;
+            FloatVector a0 = FloatVector.zero(F), a1 = a0;
+            for (int k = 0; k < kEnd; k += 2) {
+                IntVector p0 = IntVector.fromArray(I, h, b0 + k * (PANEL / 2));
+                IntVector p1 = IntVector.fromArray(I, h, b1 + k * (PANEL / 2));
+                FloatVector u = FloatVector.broadcast(F, x[x0 + k]);
+                a0 = f16Even(p0).fma(u, a0);
+                a1 = f16Even(p1).fma(u, a1);
+                u = FloatVector.broadcast(F, x[x0 + k + 1]);
+                a0 = f16Odd(p0).fma(u, a0);
+                a1 = f16Odd(p1).fma(u, a1);
+            }
+            a0.intoArray(y, y0);
+            a1.intoArray(y, y0 + (v1 - v) * L);
+        }
+    }
+
+    /**
+     * One activation row against the INT4 weight vectors {@code [vFrom, vTo)}, two at a time (four would pass C2's
+     * node limit with this decoding and run with boxed vectors).
+     */
+    private static void rowInt4(CompactMatrix w, int vFrom, int vTo, float[] sc, int ss, int kEnd, float[] x,
+                                int x0, float[] y, int yOff) {
+        byte[] q = w.quants;
+        for (int v = vFrom; v < vTo; v += 2) {
+            int v1 = Math.min(v + 1, vTo - 1);
+            decodeScales(w, v, sc, 0);
+            decodeScales(w, v1, sc, ss);
+            int b0 = base(w, v);
+            int b1 = base(w, v1);
+            int y0 = yOff + v * L;
+            FloatVector a0 = FloatVector.zero(F), a1 = a0;
+            for (int k = 0; k < kEnd; k += 2) {
+                ByteVector p0 = ByteVector.fromArray(B, q, b0 + k * (PANEL / 2));
+                ByteVector p1 = ByteVector.fromArray(B, q, b1 + k * (PANEL / 2));
+                int g = (k >>> 5) * L;
+                FloatVector d0 = FloatVector.fromArray(F, sc, g);
+                FloatVector d1 = FloatVector.fromArray(F, sc, ss + g);
+                FloatVector u = FloatVector.broadcast(F, x[x0 + k]);
+                a0 = lowNibbles(p0).mul(d0).fma(u, a0);
+                a1 = lowNibbles(p1).mul(d1).fma(u, a1);
+                u = FloatVector.broadcast(F, x[x0 + k + 1]);
+                a0 = highNibbles(p0).mul(d0).fma(u, a0);
+                a1 = highNibbles(p1).mul(d1).fma(u, a1);
+            }
+            a0.intoArray(y, y0);
+            a1.intoArray(y, y0 + (v1 - v) * L);
+        }
+    }
+
+    /** One activation row against the INT8 weight vectors {@code [vFrom, vTo)}, four at a time. */
+    private static void rowInt8(CompactMatrix w, int vFrom, int vTo, float[] sc, int ss, int kEnd, float[] x,
+                                int x0, float[] y, int yOff) {
+        byte[] q = w.quants;
+        for (int v = vFrom; v < vTo; v += 4) {
+            int v1 = Math.min(v + 1, vTo - 1);
+            int v2 = Math.min(v + 2, vTo - 1);
+            int v3 = Math.min(v + 3, vTo - 1);
+            decodeScales(w, v, v1, v2, v3, sc, ss);
+            int b0 = base(w, v);
+            int b1 = base(w, v1);
+            int b2 = base(w, v2);
+            int b3 = base(w, v3);
+            int y0 = yOff + v * L;
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            for (int k = 0; k < kEnd; k++) {
+                int g = (k >>> 5) * L;
+                FloatVector u = FloatVector.broadcast(F, x[x0 + k]);
+                a0 = i8(q, b0 + k * PANEL).mul(FloatVector.fromArray(F, sc, g)).fma(u, a0);
+                a1 = i8(q, b1 + k * PANEL).mul(FloatVector.fromArray(F, sc, ss + g)).fma(u, a1);
+                a2 = i8(q, b2 + k * PANEL).mul(FloatVector.fromArray(F, sc, 2 * ss + g)).fma(u, a2);
+                a3 = i8(q, b3 + k * PANEL).mul(FloatVector.fromArray(F, sc, 3 * ss + g)).fma(u, a3);
+            }
+            a0.intoArray(y, y0);
+            a1.intoArray(y, y0 + (v1 - v) * L);
+            a2.intoArray(y, y0 + (v2 - v) * L);
+            a3.intoArray(y, y0 + (v3 - v) * L);
+        }
+    }
+
+    // ---- weight decoding (the formulas of CompactMatrix.weight / HalfFloats, on L lanes) ----
+
+    /** BF16 weights of the even input of each pair (the low halves). */
+    private static FloatVector bf16Even(IntVector p) {
+        return p.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /** BF16 weights of the odd input of each pair (the high halves). */
+    private static FloatVector bf16Odd(IntVector p) {
+        return p.and(0xffff0000).reinterpretAsFloats();
+    }
+
+    /**
+     * F16 weights of the even input of each pair: the half moved to the top (bits 16-31), shifted arithmetically
+     * by 3 so that exponent and mantissa land in float position, the sign's copies cleared, times 2¹¹² (exact for
+     * normal and subnormal halves, as {@link HalfFloats#halfToFloat}).
+     */
+    private static FloatVector f16Even(IntVector p) {
+        return f16Odd(p.lanewise(VectorOperators.LSHL, 16));
+    }
+
+    /** F16 weights of the odd input of each pair (the high halves; see {@link #f16Even}). */
+    private static FloatVector f16Odd(IntVector p) {
+        return p.lanewise(VectorOperators.ASHR, 3).and(HALF_BITS).reinterpretAsFloats().mul(HALF_TO_FLOAT);
+    }
+
+    /** {@code L} F16 values (the scales) as floats. */
     private static FloatVector f16(short[] h, int off) {
         IntVector i = (IntVector) ShortVector.fromArray(S, h, off).convertShape(VectorOperators.S2I, I, 0);
-        FloatVector magnitude = i.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
-        return magnitude.reinterpretAsInts().or(i.and(0x8000).lanewise(VectorOperators.LSHL, 16))
-                .reinterpretAsFloats();
+        return f16Even(i);
     }
 
     private static FloatVector i8(byte[] q, int off) {
@@ -274,95 +861,6 @@ final class VectorKernel implements ColumnKernel {
         return (FloatVector) b.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0f).sub((byte) 8)
                 .convertShape(VectorOperators.B2F, F, 0);
     }
-    /**
-     * Decodes matrix row j into dst[off..off+in); one method per type, so C2 inlines the Vector API calls in each (a
-     * single method over all types grew past the inlining limits and ran boxed, several times slower).
-     */
-    private static void decodeRow(CompactMatrix w, int j, float[] dst, int off, int scalesAt) {
-        switch (w.type()) {
-            case F32 -> w.copyF32Row(j, dst, off);
-            case BF16 -> decodeBf16(w, j, dst, off);
-            case F16 -> decodeF16(w, j, dst, off);
-            case INT8 -> decodeInt8(w, j, dst, off, scalesAt);
-            case INT4 -> decodeInt4(w, j, dst, off, scalesAt);
-        }
-    }
-
-    /**
-     * The F16 scales of rows {@code [j0, j0 + rows)} as floats into {@code dst[at…]} (row after row, {@code groups}
-     * each): one vector conversion for the block instead of a scalar one per group.
-     */
-    private static void decodeScales(CompactMatrix w, int j0, int rows, float[] dst, int at) {
-        int from = j0 * w.groups();
-        int n = rows * w.groups();
-        int end = n - n % L;
-        for (int i = 0; i < end; i += L) {
-            f16(w.scales, from + i).intoArray(dst, at + i);
-        }
-        for (int i = end; i < n; i++) {
-            dst[at + i] = HalfFloats.halfToFloat(w.scales[from + i]);
-        }
-    }
-
-    private static void decodeBf16(CompactMatrix w, int j, float[] dst, int off) {
-        int in = w.inFeatures();
-        int base = j * in;
-        int end = in - in % L;
-        for (int k = 0; k < end; k += L) {
-            bf16(w.halves, base + k).intoArray(dst, off + k);
-        }
-        decodeTail(w, j, end, dst, off);
-    }
-
-    private static void decodeF16(CompactMatrix w, int j, float[] dst, int off) {
-        int in = w.inFeatures();
-        int base = j * in;
-        int end = in - in % L;
-        for (int k = 0; k < end; k += L) {
-            f16(w.halves, base + k).intoArray(dst, off + k);
-        }
-        decodeTail(w, j, end, dst, off);
-    }
-
-    /** Row j of an INT8 matrix; its scales decoded at {@code dst[scalesAt…]}. */
-    private static void decodeInt8(CompactMatrix w, int j, float[] dst, int off, int scalesAt) {
-        int groups = w.groups();
-        int full = w.inFeatures() / GROUP;
-        for (int g = 0; g < full; g++) {
-            float d = dst[scalesAt + g];
-            int qb = (j * groups + g) * GROUP;
-            int k0 = off + g * GROUP;
-            for (int p = 0; p < GROUP; p += L) {
-                i8(w.quants, qb + p).mul(d).intoArray(dst, k0 + p);
-            }
-        }
-        decodeTail(w, j, full * GROUP, dst, off);
-    }
-
-    /** Row j of an INT4 matrix; its scales decoded at {@code dst[scalesAt…]}. */
-    private static void decodeInt4(CompactMatrix w, int j, float[] dst, int off, int scalesAt) {
-        int groups = w.groups();
-        int full = w.inFeatures() / GROUP;
-        for (int g = 0; g < full; g++) {
-            float d = dst[scalesAt + g];
-            int qb = (j * groups + g) * (GROUP / 2);
-            int k0 = off + g * GROUP;
-            for (int p = 0; p < GROUP / 2; p += L) {
-                ByteVector b = ByteVector.fromArray(B, w.quants, qb + p);
-                lowNibbles(b).mul(d).intoArray(dst, k0 + p);
-                highNibbles(b).mul(d).intoArray(dst, k0 + GROUP / 2 + p);
-            }
-        }
-        decodeTail(w, j, full * GROUP, dst, off);
-    }
-
-    /** The weights of row j from {@code from} on, one by one. */
-    private static void decodeTail(CompactMatrix w, int j, int from, float[] dst, int off) {
-        for (int k = from; k < w.inFeatures(); k++) {
-            dst[off + k] = w.weight(j, k);
-        }
-    }
-
 
     // ---- decode attention (over native memory) ----
 

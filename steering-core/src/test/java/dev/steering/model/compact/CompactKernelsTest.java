@@ -92,6 +92,47 @@ class CompactKernelsTest {
         }
     }
 
+    /**
+     * F16 weights below the smallest normal half (2⁻¹⁴; subnormal halves, common in real checkpoints) and zeros are
+     * decoded exactly: every kernel equals the product with the dequantized weights, here in double precision.
+     */
+    @Test
+    void subnormalHalvesAndZerosAreDecodedExactly() {
+        SplittableRandom rnd = new SplittableRandom(12);
+        int out = 48;
+        int in = 96;
+        float[] w = gaussian(rnd, out * in);
+        for (int i = 0; i < w.length; i++) {
+            w[i] = i % 7 == 0 ? 0f : i % 7 == 1 ? -0f : w[i] * 0x1p-17f;    // most of them subnormal halves
+        }
+        CompactMatrix m = CompactMatrix.encode("w", w, out, in, StorageType.F16);
+        float[] wq = m.dequantize();
+        int subnormal = 0;
+        for (float v : wq) {
+            subnormal += v != 0 && Math.abs(v) < 0x1p-14f ? 1 : 0;
+        }
+        assertTrue(subnormal > out * in / 2, subnormal + " subnormal halves");
+        for (int rows : new int[]{1, 8}) {
+            float[] x = gaussian(rnd, rows * in);
+            for (CompactKernels k : kernels()) {
+                float[] y = new float[rows * out];
+                k.matmul(m, x, 0, rows, y, 0);
+                for (int r = 0; r < rows; r++) {
+                    for (int j = 0; j < out; j++) {
+                        double ref = 0;
+                        double mag = 0;
+                        for (int c = 0; c < in; c++) {
+                            ref += (double) x[r * in + c] * wq[j * in + c];
+                            mag += Math.abs((double) x[r * in + c] * wq[j * in + c]);
+                        }
+                        assertEquals(ref, y[r * out + j], 1e-5 * mag + 1e-40, k.kernelName() + " y[" + r + ", " + j
+                                + "]");
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void aRowsResultDoesNotDependOnTheOtherRowsOfTheCall() {
         // batched = one by one, bit for bit: a decode step of 8 prompts gives each prompt what it gets alone

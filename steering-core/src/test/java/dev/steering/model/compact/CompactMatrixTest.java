@@ -31,12 +31,12 @@ class CompactMatrixTest {
         }
         CompactMatrix m = CompactMatrix.encode("w", w, 1, 32, StorageType.INT8);
         float d = HalfFloats.halfToFloat(HalfFloats.floatToHalf(2.1f / 127f));
-        assertEquals(d, HalfFloats.halfToFloat(m.scales[0]));
-        assertEquals(127, m.quants[31]); // the largest magnitude maps to ±127
-        assertEquals(-60, m.quants[0]); // round(-1.0 / (2.1 / 127)) = round(-60.48)
+        assertEquals(d, HalfFloats.halfToFloat(m.storedScales()[0]));
+        assertEquals(127, m.storedQuants()[31]); // the largest magnitude maps to ±127
+        assertEquals(-60, m.storedQuants()[0]); // round(-1.0 / (2.1 / 127)) = round(-60.48)
         float[] back = m.dequantize();
         for (int i = 0; i < 32; i++) {
-            assertEquals(m.quants[i] * d, back[i]);
+            assertEquals(m.storedQuants()[i] * d, back[i]);
             assertTrue(Math.abs(back[i] - w[i]) <= d * 0.51f, "element " + i);
         }
     }
@@ -48,8 +48,8 @@ class CompactMatrixTest {
             w[i] = (i - 20) * 0.05f; // most negative -1.0 is the largest magnitude: ggml's reference d = -1 / -8
         }
         CompactMatrix m = CompactMatrix.encode("w", w, 1, 32, StorageType.INT4);
-        float d = HalfFloats.halfToFloat(m.scales[0]);
-        assertEquals(0, m.quants[0] & 0xf, "-1.0 takes the extreme level -8");
+        float d = HalfFloats.halfToFloat(m.storedScales()[0]);
+        assertEquals(0, m.storedQuants()[0] & 0xf, "-1.0 takes the extreme level -8");
         // the stored scale is the least-squares fit Σ w·l / Σ l² of the stored levels (up to the F16 rounding)
         double sumlx = 0;
         double suml2 = 0;
@@ -88,7 +88,7 @@ class CompactMatrixTest {
     }
 
     private static int nibble(CompactMatrix m, int i) {
-        int b = m.quants[i & 15];
+        int b = m.storedQuants()[i & 15];
         return i < 16 ? b & 0xf : (b >> 4) & 0xf;
     }
 
@@ -215,6 +215,89 @@ class CompactMatrixTest {
         }
         assertThrows(IllegalArgumentException.class, () -> CompactMatrix.encodeRows("w", out, in, StorageType.INT8,
                 (r, n, dst) -> { }, new float[in - 1]));
+    }
+
+    /**
+     * The panel layout held in memory gives back the saved row-major blocks exactly, and packing those again gives
+     * the same matrix: shapes with a partial last panel (out not a multiple of 16), a short last group and an odd
+     * input size (the last INT4 pair half empty).
+     */
+    @Test
+    void savedBlocksPackAndUnpackExactly() {
+        SplittableRandom random = new SplittableRandom(8);
+        for (int[] shape : new int[][]{{1, 32}, {17, 37}, {33, 64}, {5, 1}, {40, 70}}) {
+            int out = shape[0];
+            int in = shape[1];
+            float[] w = new float[out * in];
+            for (int i = 0; i < w.length; i++) {
+                w[i] = (float) random.nextGaussian();
+            }
+            for (StorageType t : new StorageType[]{StorageType.INT8, StorageType.INT4}) {
+                CompactMatrix m = CompactMatrix.encode("w", w, out, in, t);
+                byte[] q = m.storedQuants();
+                short[] d = m.storedScales();
+                int groups = (in + 31) / 32;
+                assertEquals(out * groups * (t == StorageType.INT8 ? 32 : 16), q.length, t + " " + out + "x" + in);
+                assertEquals(out * groups, d.length);
+                float[] back = m.dequantize();
+                for (int r = 0; r < out; r++) {         // the saved layout's formula for every weight
+                    for (int k = 0; k < in; k++) {
+                        int g = k / 32;
+                        int i = k % 32;
+                        int level = t == StorageType.INT8 ? q[(r * groups + g) * 32 + i]
+                                : ((q[(r * groups + g) * 16 + (i & 15)] >> (i < 16 ? 0 : 4)) & 0xf) - 8;
+                        assertEquals(level * HalfFloats.halfToFloat(d[r * groups + g]), back[r * in + k],
+                                t + " " + out + "x" + in + " [" + r + ", " + k + "]");
+                    }
+                }
+                CompactMatrix again = CompactMatrix.ofBlocks("w", t, out, in, q, d);
+                assertArrayEquals(back, again.dequantize(), t.toString());
+                assertArrayEquals(q, again.storedQuants(), t.toString());
+                assertArrayEquals(d, again.storedScales(), t.toString());
+            }
+        }
+    }
+
+    /** Stacking whole panels (the fused projections of real shapes) and single rows give the encoded stack. */
+    @Test
+    void stackedRowsEqualTheEncodedStack() {
+        SplittableRandom random = new SplittableRandom(4);
+        int in = 45;
+        float[] a = new float[32 * in];
+        float[] b = new float[20 * in];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (float) random.nextGaussian();
+        }
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (float) random.nextGaussian();
+        }
+        for (StorageType t : StorageType.values()) {
+            CompactMatrix ma = CompactMatrix.encode("a", a, 32, in, t);
+            CompactMatrix mb = CompactMatrix.encode("b", b, 20, in, t);
+            float[] ab = new float[52 * in];                    // a's rows 16..31, b, a's rows 0..15
+            System.arraycopy(a, 16 * in, ab, 0, 16 * in);
+            System.arraycopy(b, 0, ab, 16 * in, 20 * in);
+            System.arraycopy(a, 0, ab, 36 * in, 16 * in);
+            CompactMatrix whole = CompactMatrix.encode("ab", ab, 52, in, t);
+            CompactMatrix panels = CompactMatrix.stackRows("ab", java.util.List.of(
+                    new CompactMatrix.RowRange(ma, 16, 16), new CompactMatrix.RowRange(mb, 0, 20),
+                    new CompactMatrix.RowRange(ma, 0, 16)));
+            assertArrayEquals(whole.dequantize(), panels.dequantize(), t.toString());
+            float[] ba = new float[52 * in];                    // b, then a: b's partial last panel in the middle
+            System.arraycopy(b, 0, ba, 0, 20 * in);
+            System.arraycopy(a, 0, ba, 20 * in, 32 * in);
+            CompactMatrix rows = CompactMatrix.stackRows("ba", java.util.List.of(
+                    new CompactMatrix.RowRange(mb, 0, 20), new CompactMatrix.RowRange(ma, 0, 32)));
+            assertArrayEquals(CompactMatrix.encode("ba", ba, 52, in, t).dequantize(), rows.dequantize(), t.toString());
+            float[] aThenB = new float[52 * in];                // a, then b: b's partial last panel copied whole
+            System.arraycopy(a, 0, aThenB, 0, 32 * in);
+            System.arraycopy(b, 0, aThenB, 32 * in, 20 * in);
+            CompactMatrix lastPanel = CompactMatrix.stackRows("ab", java.util.List.of(
+                    new CompactMatrix.RowRange(ma, 0, 32), new CompactMatrix.RowRange(mb, 0, 20)));
+            CompactMatrix expected = CompactMatrix.encode("ab", aThenB, 52, in, t);
+            assertArrayEquals(expected.dequantize(), lastPanel.dequantize(), t.toString());
+            assertEquals(expected.storageBytes(), lastPanel.storageBytes(), t.toString());
+        }
     }
 
     @Test
