@@ -98,11 +98,6 @@ final class FastExp {
         return KERNEL;
     }
 
-    /** Whether the loops in use are the Vector API ones (the scalar exp does not vectorise: ~6 ns an element). */
-    static boolean vectorized() {
-        return KERNEL != SCALAR;
-    }
-
     /** The name of the loop in use ({@code scalar} or {@code vector-api-…}). */
     static String kernelName() {
         return KERNEL == SCALAR ? "scalar" : KERNEL.toString();

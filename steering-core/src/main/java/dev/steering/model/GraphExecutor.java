@@ -902,10 +902,7 @@ public final class GraphExecutor implements AutoCloseable {
             if (x.dataType() != DataType.FLOAT || !RowKernels.lastAxis(op, x)) {
                 return false;
             }
-            if (rowKind == RowKernels.Kind.SOFTMAX) {
-                if (!RowKernels.softmaxPays(x)) {
-                    return false;
-                }
+            if (rowKind == RowKernels.Kind.SOFTMAX) {     // whatever its size: the choice must not depend on the batch
                 INDArray o = floatOutput(x.shape(), ex, used);
                 RowKernels.softmax(x, o);
                 v[out[0]] = o;

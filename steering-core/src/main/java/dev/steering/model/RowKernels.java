@@ -15,11 +15,13 @@ import org.nd4j.linalg.api.ops.DynamicCustomOp;
  *
  * <ul>
  *   <li>softmax: {@code e = exp(x − max)} by {@link FastExp} (within 2 ulps), the sum of a row in double (four
- *   interleaved partial sums, in a fixed order),
- *   {@code e / sum} in F32: within 3 ulps of the exact softmax of the F32 inputs. Like libnd4j, a row holding NaN
+ *   interleaved partial sums, in a fixed order), {@code e / sum} in F32: within 3 ulps of the exact softmax of the
+ *   F32 differences {@code x − max} (whose rounding, in any F32 softmax, adds up to {@code |x − max|·2⁻²⁴}
+ *   relative). Like libnd4j, a row holding NaN
  *   or +∞, or only −∞, gives NaN throughout; −∞ elements of other rows give 0.</li>
  *   <li>moments: two passes in double (the mean, then the mean squared deviation from it), each rounded once to
- *   F32: the correctly rounded mean, and the variance within an ulp (libnd4j accumulates in F32).</li>
+ *   F32: the mean within an ulp of the exact one, the variance within an ulp of the double-precision one (libnd4j
+ *   accumulates in F32).</li>
  * </ul>
  * Inputs are F32 row-major arrays of rank 1 to 4 (views of a buffer's prefix too, see {@link JavaKernels#suits}).
  */
@@ -56,17 +58,6 @@ final class RowKernels {
         long axis = ((DynamicCustomOp) op).iArgs()[0];
         return JavaKernels.suits(x) && x.rank() >= 1 && (axis == -1 || axis == x.rank() - 1)
                 && x.length() < Integer.MAX_VALUE;
-    }
-
-    /**
-     * Most elements of a softmax run here without the Vector API loops: there the scalar exp (~6 ns an element) is
-     * slower than libnd4j's except on the small arrays (a decode step's scores) where libnd4j's fixed cost dominates.
-     */
-    static final long SCALAR_SOFTMAX_MAX = 8192;
-
-    /** Whether a softmax of {@code x} runs faster here than in libnd4j (see {@link #SCALAR_SOFTMAX_MAX}). */
-    static boolean softmaxPays(INDArray x) {
-        return FastExp.vectorized() || x.length() <= SCALAR_SOFTMAX_MAX;
     }
 
     /** Whether a {@code moments} op keeps the reduced axis (as length 1): its one boolean argument. */
