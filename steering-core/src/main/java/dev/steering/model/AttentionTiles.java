@@ -1,6 +1,5 @@
 package dev.steering.model;
 
-import dev.steering.model.compact.CompactKernels;
 
 /**
  * The inner loops of a prefill's attention products ({@link SmallBatchedMatmul} with more than a few query rows),
@@ -67,14 +66,6 @@ class AttentionTiles {
     }
 
     private static AttentionTiles choose() {
-        if (!CompactKernels.vectorApiAvailable() || !CompactKernels.shared().vectorized()) {
-            return new AttentionTiles();
-        }
-        try {
-            return (AttentionTiles) Class.forName(AttentionTiles.class.getPackageName() + ".VectorAttentionTiles")
-                    .getDeclaredConstructor().newInstance();
-        } catch (ReflectiveOperationException | LinkageError e) {
-            return new AttentionTiles();
-        }
+        return JavaKernels.vectorOr(AttentionTiles.class, "VectorAttentionTiles", new AttentionTiles());
     }
 }

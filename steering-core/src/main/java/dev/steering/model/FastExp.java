@@ -119,14 +119,6 @@ final class FastExp {
     }
 
     private static Block choose() {
-        if (!CompactKernels.vectorApiAvailable() || !CompactKernels.shared().vectorized()) {
-            return SCALAR;
-        }
-        try {
-            return (Block) Class.forName(FastExp.class.getPackageName() + ".VectorExp").getDeclaredConstructor()
-                    .newInstance();
-        } catch (ReflectiveOperationException | LinkageError e) {
-            return SCALAR;
-        }
+        return JavaKernels.vectorOr(Block.class, "VectorExp", SCALAR);
     }
 }

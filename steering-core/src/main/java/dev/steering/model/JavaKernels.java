@@ -310,14 +310,23 @@ final class JavaKernels {
     private static final ErfBlock ERF = chooseErf();
 
     private static ErfBlock chooseErf() {
+        return vectorOr(ErfBlock.class, "VectorErf", (x, out, n) -> erfScalar(x, out, 0, n));
+    }
+
+    /**
+     * A new instance of this package's Vector API loop class {@code className} when the compact kernels run on the
+     * Vector API ({@link CompactKernels#vectorized}), else, or if it cannot be loaded, {@code scalar} (every such
+     * class gives its scalar loops' bits).
+     */
+    static <T> T vectorOr(Class<T> type, String className, T scalar) {
         if (!CompactKernels.vectorApiAvailable() || !CompactKernels.shared().vectorized()) {
-            return (x, out, n) -> erfScalar(x, out, 0, n);
+            return scalar;
         }
         try {
-            return (ErfBlock) Class.forName(JavaKernels.class.getPackageName() + ".VectorErf")
-                    .getDeclaredConstructor().newInstance();
+            return type.cast(Class.forName(JavaKernels.class.getPackageName() + "." + className)
+                    .getDeclaredConstructor().newInstance());
         } catch (ReflectiveOperationException | LinkageError e) {
-            return (x, out, n) -> erfScalar(x, out, 0, n);
+            return scalar;
         }
     }
 

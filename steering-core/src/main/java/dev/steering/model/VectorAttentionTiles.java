@@ -1,5 +1,6 @@
 package dev.steering.model;
 
+import dev.steering.model.compact.VectorWidth;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -9,11 +10,7 @@ import jdk.incubator.vector.VectorSpecies;
  * loops, so the same bits. The vector width follows {@code -Dsteering.vector.bits} as the compact kernels do.
  */
 final class VectorAttentionTiles extends AttentionTiles {
-    private static final VectorSpecies<Float> F = switch (System.getProperty("steering.vector.bits", "")) {
-        case "256" -> FloatVector.SPECIES_256;
-        case "512" -> FloatVector.SPECIES_512;
-        default -> FloatVector.SPECIES_PREFERRED;
-    };
+    private static final VectorSpecies<Float> F = VectorWidth.FLOATS;
     private static final int L = F.length();
 
     @Override

@@ -1,5 +1,6 @@
 package dev.steering.model;
 
+import dev.steering.model.compact.VectorWidth;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -9,11 +10,7 @@ import jdk.incubator.vector.VectorSpecies;
  * same F32 operations in the same order as the scalar loops, so the same bits (NaN stays NaN).
  */
 final class VectorErf implements JavaKernels.ErfBlock {
-    private static final VectorSpecies<Float> F = switch (System.getProperty("steering.vector.bits", "")) {
-        case "256" -> FloatVector.SPECIES_256;
-        case "512" -> FloatVector.SPECIES_512;
-        default -> FloatVector.SPECIES_PREFERRED;
-    };
+    private static final VectorSpecies<Float> F = VectorWidth.FLOATS;
     private static final int L = F.length();
 
     @Override

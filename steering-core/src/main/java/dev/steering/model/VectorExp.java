@@ -1,5 +1,6 @@
 package dev.steering.model;
 
+import dev.steering.model.compact.VectorWidth;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -11,11 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
  * order, is exact; NaN propagates through {@code max} as through {@link Math#max}).
  */
 final class VectorExp implements FastExp.Block {
-    private static final VectorSpecies<Float> F = switch (System.getProperty("steering.vector.bits", "")) {
-        case "256" -> FloatVector.SPECIES_256;                 // as the compact kernels: tests force 8 lanes
-        case "512" -> FloatVector.SPECIES_512;
-        default -> FloatVector.SPECIES_PREFERRED;
-    };
+    private static final VectorSpecies<Float> F = VectorWidth.FLOATS;
     private static final int L = F.length();
 
     @Override

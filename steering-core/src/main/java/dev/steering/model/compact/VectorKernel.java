@@ -31,7 +31,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorKernel implements ColumnKernel {
     private static final int GROUP = StorageType.GROUP;
     private static final int PANEL = CompactMatrix.PANEL;
-    private static final VectorSpecies<Float> F = species(System.getProperty("steering.vector.bits", ""));
+    private static final VectorSpecies<Float> F = VectorWidth.FLOATS;
     private static final int L = F.length();
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
@@ -46,19 +46,6 @@ final class VectorKernel implements ColumnKernel {
     private static final float HALF_TO_FLOAT = 0x1p112f;
     /** Keeps the sign, exponent and mantissa of a half shifted into float position (bits 31, 23-27, 13-22). */
     private static final int HALF_BITS = 0x8fffe000;
-
-    /**
-     * The float species: the CPU's preferred one, or 256/512 bits when {@code -Dsteering.vector.bits} says so (for
-     * testing the 8-lane code on a 16-lane CPU).
-     */
-    private static VectorSpecies<Float> species(String bits) {
-        return switch (bits) {
-            case "" -> FloatVector.SPECIES_PREFERRED;
-            case "256" -> FloatVector.SPECIES_256;
-            case "512" -> FloatVector.SPECIES_512;
-            default -> throw new IllegalArgumentException("-Dsteering.vector.bits=" + bits + ": expected 256 or 512");
-        };
-    }
 
     /** True if this CPU's preferred float vector has 8 or 16 lanes (the shapes these loops are written for). */
     static boolean supported() {
