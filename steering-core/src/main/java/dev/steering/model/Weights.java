@@ -208,8 +208,7 @@ public final class Weights implements AutoCloseable {
             this.target = target == StorageType.F32 ? null : target;
             this.stored = source instanceof QuantizedSafeTensors q ? q : null;
             WeightBudget.check(origin, source, this.target);
-            long parameters = source.names().stream().mapToLong(n -> source.info(n).numel()).sum();
-            this.progress = Progress.logging(5000).start("loading " + origin + " (parameters)", parameters);
+            this.progress = Progress.logging(5000).start("loading " + origin + " (parameters)", source.elementCount());
         }
 
         /** Counts checkpoint tensor {@code name} as read (once, however many graph names use it). */

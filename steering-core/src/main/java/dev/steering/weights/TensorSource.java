@@ -64,6 +64,11 @@ public interface TensorSource extends AutoCloseable {
         return names().contains(name);
     }
 
+    /** @return the number of values of all tensors (a checkpoint's parameters) */
+    default long elementCount() {
+        return names().stream().mapToLong(n -> info(n).numel()).sum();
+    }
+
     /** Releases the underlying files; the source is unusable afterwards. */
     @Override
     void close();

@@ -326,8 +326,8 @@ public final class QuantizedSafeTensors implements TensorSource {
             byName.put(q.name(), q);
         }
         List<SafeTensors.Tensor> tensors = new ArrayList<>();
-        long parameters = source.names().stream().mapToLong(n -> source.info(n).numel()).sum();
-        Progress.Task progress = Progress.logging(5000).start("writing " + file + " (parameters)", parameters);
+        Progress.Task progress = Progress.logging(5000).start("writing " + file + " (parameters)",
+                source.elementCount());
         for (String name : source.names()) {
             Quantized q = byName.get(name);
             if (q != null) {
