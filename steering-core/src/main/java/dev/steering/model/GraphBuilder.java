@@ -299,7 +299,7 @@ public final class GraphBuilder {
         }
         return new SameDiffEngine(sd, hookVariables, rotary, new ArrayList<>(rotaryWidths), tokenRows,
                 positionRows, cachedLayers, cacheShape[0], cacheShape[1], slidingWindow, kernels,
-                weights.compactMatrices());
+                weights.compactMatrices(), weights.packed());
     }
 
     static String hookVariableName(HookPoint hook) {

@@ -67,6 +67,8 @@ public final class GraphExecutor implements AutoCloseable {
     private final MatmulKernels kernels;
     /** Compact weights by placeholder name. */
     private final Map<String, CompactMatrix> compact;
+    /** MKL-packed copies of the graph's F32 weights (null: none are made). */
+    private final PackedWeights packed;
     /** Per op name: [calls, nanoseconds], when profiling. */
     private Map<String, long[]> profile;
 
@@ -82,22 +84,26 @@ public final class GraphExecutor implements AutoCloseable {
 
     /** An executor whose 2-D matmuls use {@code kernels}. */
     GraphExecutor(SameDiff sd, Kernels mode, MatmulKernels kernels) {
-        this(sd, mode, kernels, Map.of());
+        this(sd, mode, kernels, Map.of(), null);
     }
 
     /**
      * An executor running these kernels over a graph whose placeholders named in {@code compact} are compact
      * weights {@code [out, in]}: never fed, only multiplied by ({@code x · Wᵀ}) or gathered from (rows, axis 0).
+     * Prompt-sized products by constant F32 weights read the weights' MKL-packed copies from {@code packed} where
+     * MKL runs ({@link MatmulKernels#packedPrefill}); null makes none.
      */
-    GraphExecutor(SameDiff sd, Kernels mode, Map<String, CompactMatrix> compact) {
-        this(sd, mode, MatmulKernels.fromSystemProperty(), compact);
+    GraphExecutor(SameDiff sd, Kernels mode, Map<String, CompactMatrix> compact, PackedWeights packed) {
+        this(sd, mode, MatmulKernels.fromSystemProperty(), compact, packed);
     }
 
-    private GraphExecutor(SameDiff sd, Kernels mode, MatmulKernels kernels, Map<String, CompactMatrix> compact) {
+    private GraphExecutor(SameDiff sd, Kernels mode, MatmulKernels kernels, Map<String, CompactMatrix> compact,
+                          PackedWeights packed) {
         this.sd = sd;
         this.mode = mode;
         this.kernels = mode == Kernels.JAVA ? kernels : MatmulKernels.always(MatmulKernels.Kernel.BLAS);
         this.compact = Map.copyOf(compact);
+        this.packed = mode == Kernels.JAVA ? packed : null;
     }
 
     /**
@@ -194,7 +200,7 @@ public final class GraphExecutor implements AutoCloseable {
     private static String profileKey(Step st, INDArray[] values) {
         return switch (st.kind) {
             case MATMUL -> "matmul " + Arrays.toString(values[st.in[0]].shape()) + "x"
-                    + Arrays.toString(values[st.in[1]].shape()) + (st.transB ? "T" : "");
+                    + Arrays.toString(values[st.in[1]].shape()) + (st.transB ? "T" : "") + (st.packedRun ? " MKL" : "");
             case COMPACT -> "matmul " + Arrays.toString(values[st.in[0]].shape()) + "x" + st.matrix.type()
                     + "[" + st.matrix.outFeatures() + ", " + st.matrix.inFeatures() + "]T";
             case FUSED -> "fused " + st.fusedName();
@@ -526,6 +532,8 @@ public final class GraphExecutor implements AutoCloseable {
          * a matmul's weight (then decode-sized products may run in the Java kernel, over a view of it).
          */
         private boolean constantSecond;
+        /** Whether the last run of this matmul read the weight's MKL-packed copy (for the profile). */
+        private boolean packedRun;
         /** The F32 weight of a MATMUL step as seen by the Java kernel, and the array it views (made on first use). */
         private CompactMatrix weightView;
         private INDArray weightViewed;
@@ -941,6 +949,16 @@ public final class GraphExecutor implements AutoCloseable {
             long m = transA ? a.size(1) : a.size(0);
             long n = transB ? b.size(0) : b.size(1);
             INDArray c = ex.allocate(LongShapeDescriptor.fromShape(new long[]{m, n}, outTypes[0]), fresh[0], used);
+            if (constantSecond && transB && !transA && ex.packed != null && ex.kernels.packedPrefill(m)) {
+                MklGemm.Packed w = ex.packed.get(b);
+                if (w != null && MklGemm.accepts(a, w, c)) {     // a prompt's x·Wᵀ by the weight's packed copy
+                    MklGemm.multiply(a, w, c);
+                    packedRun = true;
+                    v[out[0]] = c;
+                    return;
+                }
+            }
+            packedRun = false;
             MatmulKernels.Choice k = ex.kernels.choose(m, transA ? a.size(0) : a.size(1), n, transA, transB);
             long t0 = k.timed() ? System.nanoTime() : 0;
             if (k.kernel() == MatmulKernels.Kernel.BLAS) {

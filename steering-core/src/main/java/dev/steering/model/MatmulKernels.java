@@ -103,6 +103,15 @@ public final class MatmulKernels {
         return fixed == null && m >= 2 && m <= CompactKernels.DECODE_ROWS && CompactKernels.shared().vectorized();
     }
 
+    /**
+     * Whether a prompt-sized product ({@code m} rows, more than {@value #DECODE_ROWS}) by a constant F32 weight
+     * ({@code x·Wᵀ}) runs in MKL's packed {@code sgemm} ({@link MklGemm}): when MKL is available and no kernel is
+     * fixed or measured by {@code -Dsteering.matmul} (the default rule).
+     */
+    boolean packedPrefill(long m) {
+        return fixed == null && !measure && m > DECODE_ROWS && MklGemm.available();
+    }
+
     /** True if the loaded libnd4j was built with oneDNN. */
     public static boolean oneDnnLoaded() {
         return OneDnn.LOADED;

@@ -46,7 +46,8 @@ public final class SameDiffEngine implements ForwardEngine {
 
     SameDiffEngine(SameDiff sd, Map<HookPoint, String> hookVariables, RotaryEmbedding rotary,
                    List<Integer> rotaryWidths, long tokenRows, long positionRows, int layers, int kvHeads, int headDim,
-                   int slidingWindow, Kernels kernels, Map<String, CompactMatrix> compact) {
+                   int slidingWindow, Kernels kernels, Map<String, CompactMatrix> compact,
+                   PackedWeights packed) {
         this.sd = sd;
         this.hookVariables = Map.copyOf(hookVariables);
         this.rotary = rotary;
@@ -58,7 +59,7 @@ public final class SameDiffEngine implements ForwardEngine {
         this.headDim = headDim;
         this.slidingWindow = slidingWindow;
         this.kernels = kernels;
-        this.executor = new GraphExecutor(sd, kernels, compact);
+        this.executor = new GraphExecutor(sd, kernels, compact, packed);
     }
 
     /** The underlying SameDiff graph (for inspection or training). */

@@ -30,6 +30,8 @@ public final class Weights implements AutoCloseable {
     private Map<String, CompactMatrix> compact;
     /** Where each compact matrix's rows came from, by checkpoint tensor name. */
     private final Map<String, Origin> origins;
+    /** MKL-packed copies of F32 weights, made at first use (see {@link MklGemm}). */
+    private final PackedWeights packed = new PackedWeights();
 
     Weights(Map<String, INDArray> arrays) {
         this(arrays, Map.of(), Map.of());
@@ -150,17 +152,23 @@ public final class Weights implements AutoCloseable {
         return compact.values().stream().filter(seen::add);
     }
 
+    /** The MKL-packed copies of these weights (made at first use, freed by {@link #close}). */
+    PackedWeights packed() {
+        return packed;
+    }
+
     /** Names and arrays, in load order (unmodifiable). */
     public Map<String, INDArray> asMap() {
         return arrays;
     }
 
     /**
-     * Frees the arrays' native memory and drops the compact matrices (once; later closes do nothing). Every graph
-     * built over these weights must be closed or unused by then.
+     * Frees the arrays' native memory and their packed copies and drops the compact matrices (once; later closes do
+     * nothing). Every graph built over these weights must be closed or unused by then.
      */
     @Override
     public synchronized void close() {
+        packed.close();
         for (INDArray a : arrays.values()) {
             if (!a.wasClosed() && a.closeable()) {
                 a.close();
