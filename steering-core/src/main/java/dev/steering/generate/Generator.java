@@ -107,13 +107,15 @@ public final class Generator {
     private void decode(ForwardInputs in, KvCache[] cache, DecodeState state, Sampler[] samplers,
                         SplittableRandom[] rng, Row[] rows, GenerationConfig cfg) {
         int b = rows.length;
+        float[] logits = null;                  // one buffer for every step's logits
         for (int step = 0; step < cfg.maxNewTokens(); step++) {
             ForwardResult res = graph.run(in, cache[0], List.<HookPoint>of());
             if (!res.cache().sharesBuffersWith(cache[0])) {
                 cache[0].close();               // ours alone, replaced: free it now, not at the next GC
             }
             cache[0] = res.cache();
-            float[] logits = HostArrays.toFloats(res.logits());
+            logits = HostArrays.toFloats(res.logits(), logits);
+            float[] values = logits;
             int vocab = (int) res.logits().size(1);
             res.logits().close();
             long[] next = new long[b];
@@ -123,7 +125,7 @@ public final class Generator {
             Sampler.Choice[] choices = new Sampler.Choice[b];
             CompactKernels.shared().shares(b, r -> {
                 if (!rows[r].done) {
-                    choices[r] = samplers[r].choose(logits, r * vocab, vocab, rng[r]);
+                    choices[r] = samplers[r].choose(values, r * vocab, vocab, rng[r]);
                 }
             });
             for (int r = 0; r < b; r++) {

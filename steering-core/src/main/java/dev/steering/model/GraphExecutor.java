@@ -90,8 +90,8 @@ public final class GraphExecutor implements AutoCloseable {
     /**
      * An executor running these kernels over a graph whose placeholders named in {@code compact} are compact
      * weights {@code [out, in]}: never fed, only multiplied by ({@code x · Wᵀ}) or gathered from (rows, axis 0).
-     * Prompt-sized products by constant F32 weights read the weights' MKL-packed copies from {@code packed} where
-     * MKL runs ({@link MatmulKernels#packedPrefill}); null makes none.
+     * Products of two or more rows by constant F32 weights read the weights' MKL-packed copies from {@code packed}
+     * where MKL runs ({@link MatmulKernels#packed}); null makes none.
      */
     GraphExecutor(SameDiff sd, Kernels mode, Map<String, CompactMatrix> compact, PackedWeights packed) {
         this(sd, mode, MatmulKernels.fromSystemProperty(), compact, packed);
@@ -939,24 +939,24 @@ public final class GraphExecutor implements AutoCloseable {
                 runCustom((DynamicCustomOp) op, oc, v, ex, used);
                 return;
             }
-            if (java && constantSecond && transB && !transA && ex.kernels.javaDecode(a.size(0))) {
+            long m = transA ? a.size(1) : a.size(0);
+            long n = transB ? b.size(0) : b.size(1);
+            boolean byWeight = constantSecond && transB && !transA;         // x·Wᵀ by a constant weight
+            MklGemm.Packed packedWeight = byWeight && ex.packed != null && ex.kernels.packed(m) ? ex.packed.get(b)
+                    : null;
+            packedRun = packedWeight != null && MklGemm.acceptsInput(a, packedWeight);
+            if (!packedRun && java && byWeight && ex.kernels.javaDecode(m)) {
                 CompactMatrix w = weightView(b);
                 if (w != null) {        // x·Wᵀ of a decode step: the Java kernel streams W once (BLAS is slow there)
                     v[out[0]] = javaProduct(w, a, ex, used);
                     return;
                 }
             }
-            long m = transA ? a.size(1) : a.size(0);
-            long n = transB ? b.size(0) : b.size(1);
             INDArray c = ex.allocate(LongShapeDescriptor.fromShape(new long[]{m, n}, outTypes[0]), fresh[0], used);
-            if (constantSecond && transB && !transA && ex.packed != null && ex.kernels.packedPrefill(m)) {
-                MklGemm.Packed w = ex.packed.get(b);
-                if (w != null && MklGemm.accepts(a, w, c)) {     // a prompt's x·Wᵀ by the weight's packed copy
-                    MklGemm.multiply(a, w, c);
-                    packedRun = true;
-                    v[out[0]] = c;
-                    return;
-                }
+            if (packedRun && MklGemm.accepts(a, packedWeight, c)) {     // by the weight's MKL-packed copy
+                MklGemm.multiply(a, packedWeight, c);
+                v[out[0]] = c;
+                return;
             }
             packedRun = false;
             MatmulKernels.Choice k = ex.kernels.choose(m, transA ? a.size(0) : a.size(1), n, transA, transB);

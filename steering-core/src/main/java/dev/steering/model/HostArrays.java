@@ -14,15 +14,24 @@ public final class HostArrays {
      * buffer's per-element reader is slow); elsewhere through ND4J, which brings device data to the host first.
      */
     public static float[] toFloats(INDArray a) {
+        return toFloats(a, null);
+    }
+
+    /**
+     * As {@link #toFloats(INDArray)}, into {@code into} when it has room (the values fill its start; the rest is
+     * left as it was) and otherwise into a new array: a loop that copies arrays of one size reuses one buffer.
+     */
+    public static float[] toFloats(INDArray a, float[] into) {
         if (!Kernels.hostBackend()) {
             return a.castTo(DataType.FLOAT).dup('c').toFloatVector();
         }
         INDArray c = a.ordering() == 'c' && !a.isView() && a.dataType() == DataType.FLOAT ? a
                 : a.castTo(DataType.FLOAT).dup('c');
-        float[] out = new float[Math.toIntExact(c.length())];
+        int n = Math.toIntExact(c.length());
+        float[] out = into != null && into.length >= n ? into : new float[n];
         FloatBuffer fb = c.data().asNioFloat();
         fb.position(Math.toIntExact(c.offset()));
-        fb.get(out);
+        fb.get(out, 0, n);
         return out;
     }
 }

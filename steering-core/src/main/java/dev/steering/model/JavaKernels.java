@@ -119,6 +119,8 @@ final class JavaKernels {
     /** Elements per block of {@link #evaluate}: scratch arrays that stay in the core's caches. */
     private static final int BLOCK = 1024;
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[0][]);
+    /** Per thread: two row buffers of {@link #gather} (rows wider than a block). */
+    private static final ThreadLocal<float[][]> ROW_SCRATCH = ThreadLocal.withInitial(() -> new float[2][0]);
 
     /**
      * Runs an elementwise program: instruction {@code k} computes register {@code k} from inputs and earlier
@@ -198,6 +200,15 @@ final class JavaKernels {
 
     private static float[] source(float[][] t, int inputs, int s) {
         return s >= 0 ? t[inputs + s] : t[-1 - s];
+    }
+
+    /** This thread's row buffer {@code slot} (0 or 1) of at least {@code n} floats, grown as needed and kept. */
+    private static float[] rowScratch(int slot, int n) {
+        float[][] t = ROW_SCRATCH.get();
+        if (t[slot].length < n) {
+            t[slot] = new float[n];
+        }
+        return t[slot];
     }
 
     /** This thread's {@code count} scratch blocks. */
@@ -483,9 +494,8 @@ final class JavaKernels {
         FloatBuffer fz = out.data().asNioFloat();
         int c = Math.toIntExact(cols);
         inChunks(rows, width, (from, to) -> {             // on the kernel threads (a parallel stream woke slowly)
-            float[][] t = scratch(2);
-            float[] row = t[0].length >= c ? t[0] : new float[c];
-            float[] picked = t[1].length >= width ? t[1] : new float[width];
+            float[] row = rowScratch(0, c);
+            float[] picked = rowScratch(1, width);
             for (long r = from; r < to; r++) {
                 fx.get(Math.toIntExact(r * cols), row, 0, c);
                 for (int j = 0; j < width; j++) {

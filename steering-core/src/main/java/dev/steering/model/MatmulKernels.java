@@ -104,12 +104,13 @@ public final class MatmulKernels {
     }
 
     /**
-     * Whether a prompt-sized product ({@code m} rows, more than {@value #DECODE_ROWS}) by a constant F32 weight
-     * ({@code x·Wᵀ}) runs in MKL's packed {@code sgemm} ({@link MklGemm}): when MKL is available and no kernel is
-     * fixed or measured by {@code -Dsteering.matmul} (the default rule).
+     * Whether a product of {@code m} rows (at least 2) by a constant F32 weight ({@code x·Wᵀ}) runs in MKL's packed
+     * {@code sgemm} ({@link MklGemm}): when MKL is available and no kernel is fixed or measured by
+     * {@code -Dsteering.matmul} (the default rule). It was faster than oneDNN for prompts and than the Java kernel
+     * for decode steps on the Intel Xeon (docs/performance.md); one row (a single sequence's step) stays with BLAS.
      */
-    boolean packedPrefill(long m) {
-        return fixed == null && !measure && m > DECODE_ROWS && MklGemm.available();
+    boolean packed(long m) {
+        return fixed == null && !measure && m >= 2 && MklGemm.available();
     }
 
     /** True if the loaded libnd4j was built with oneDNN. */

@@ -16,11 +16,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Intel MKL's packed {@code sgemm} for prompt-sized products by a constant F32 weight ({@code x · Wᵀ}): the weight
- * is packed once into MKL's internal layout ({@code cblas_sgemm_pack}) and every later product reads that copy
- * ({@code cblas_sgemm_compute}), so no call repacks the weight as {@code sgemm}, oneDNN or OpenBLAS do. On the
- * 2-core Intel Xeon this took the four projections of a batch-8 Pythia-160m prefill from ~170 to ~125 ms
- * (docs/performance.md).
+ * Intel MKL's packed {@code sgemm} for products of two or more rows by a constant F32 weight ({@code x · Wᵀ}): the
+ * weight is packed once into MKL's internal layout ({@code cblas_sgemm_pack}) and every later product reads that
+ * copy ({@code cblas_sgemm_compute}), so no call repacks the weight as {@code sgemm}, oneDNN or OpenBLAS do. On the
+ * 2-core Intel Xeon the four projections of a batch-8 Pythia-160m prefill took ~125 ms this way against ~170 ms in
+ * oneDNN, and a batch-8 decode step's products ran faster than in the Java kernel (docs/performance.md).
  *
  * <p>Used only where it was measured to win: on Intel CPUs ({@code GenuineIntel} in {@code /proc/cpuinfo}), when
  * MKL's libraries are on the class path ({@code org.bytedeco:mkl}, with its {@code -redist} binaries: the
@@ -32,6 +32,8 @@ final class MklGemm {
     private static final Logger LOG = LoggerFactory.getLogger(MklGemm.class);
     /** The row count the weights are packed for (MKL's packed layout does not depend on it; tested). */
     private static final int PACK_ROWS = 256;
+    /** Alignment of the packed copies (a cache line, as MKL's own allocator gives). */
+    private static final long ALIGNMENT = 64;
 
     private MklGemm() {
     }
@@ -90,13 +92,21 @@ final class MklGemm {
         private final int out;
         private final int in;
         private final long bytes;
+        /** The allocation (freed by {@link #close}) and the 64-byte aligned floats in it MKL packs into. */
+        private Pointer allocation;
         private volatile FloatPointer data;
 
-        private Packed(int out, int in, long bytes, FloatPointer data) {
+        private Packed(int out, int in, long bytes) {
             this.out = out;
             this.in = in;
             this.bytes = bytes;
-            this.data = data;
+            this.allocation = Pointer.malloc(bytes + ALIGNMENT);
+            if (allocation == null || allocation.isNull()) {
+                throw new OutOfMemoryError("cannot allocate " + bytes + " bytes to pack a [" + out + ", " + in
+                        + "] weight");
+            }
+            long skip = (ALIGNMENT - allocation.address() % ALIGNMENT) % ALIGNMENT;
+            this.data = new FloatPointer(allocation).position(skip / Float.BYTES);
         }
 
         /** Native bytes held. */
@@ -106,9 +116,10 @@ final class MklGemm {
 
         @Override
         public synchronized void close() {
-            if (data != null) {
-                mkl_rt.MKL_free(data);
+            if (allocation != null) {
                 data = null;
+                Pointer.free(allocation);
+                allocation = null;
             }
         }
     }
@@ -131,16 +142,10 @@ final class MklGemm {
         }
         int out = Math.toIntExact(w.size(0));
         int in = Math.toIntExact(w.size(1));
-        long bytes = packedBytes(out, in);
-        Pointer raw = mkl_rt.MKL_malloc(bytes, 64);
-        if (raw == null || raw.isNull()) {
-            throw new OutOfMemoryError("MKL could not allocate " + bytes + " bytes to pack a [" + out + ", " + in
-                    + "] weight");
-        }
-        FloatPointer dest = new FloatPointer(raw).capacity(bytes / Float.BYTES);
+        Packed p = new Packed(out, in, packedBytes(out, in));
         mkl_rt.cblas_sgemm_pack(mkl_rt.CblasRowMajor, mkl_rt.CblasBMatrix, mkl_rt.CblasTrans, PACK_ROWS, out, in,
-                1f, (FloatPointer) w.data().pointer(), in, dest);
-        return new Packed(out, in, bytes, dest);
+                1f, (FloatPointer) w.data().pointer(), in, p.data);
+        return p;
     }
 
     /**
@@ -148,8 +153,12 @@ final class MklGemm {
      * arrays in C order that start their buffers (no offset), as the executor's own arrays do.
      */
     static boolean accepts(INDArray x, Packed w, INDArray c) {
-        return plain(x) && plain(c) && x.rank() == 2 && c.rank() == 2 && x.size(1) == w.in && c.size(1) == w.out
-                && c.size(0) == x.size(0);
+        return acceptsInput(x, w) && plain(c) && c.rank() == 2 && c.size(1) == w.out && c.size(0) == x.size(0);
+    }
+
+    /** The half of {@link #accepts} about {@code x}. */
+    static boolean acceptsInput(INDArray x, Packed w) {
+        return plain(x) && x.rank() == 2 && x.size(1) == w.in;
     }
 
     /** {@code c = x · wᵀ} (see {@link #accepts}; checked, so a shape bug is an exception, not a stray write). */

@@ -7,8 +7,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The MKL-packed copies of a model's F32 weights ({@link MklGemm}): each made when a prompt-sized product first
- * multiplies by the weight, shared by every graph built over the weights, and freed with them
+ * The MKL-packed copies of a model's F32 weights ({@link MklGemm}): each made when a product first multiplies by
+ * the weight, shared by every graph built over the weights, and freed with them
  * ({@link Weights#close}). The copies are made from the weights as they are then: weights are read-only once
  * loaded.
  *
