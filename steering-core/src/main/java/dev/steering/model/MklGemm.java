@@ -44,6 +44,10 @@ final class MklGemm {
     }
 
     private static final class Availability {
+        /** The libraries of org.bytedeco:mkl's -redist jar MKL may open for sgemm (libmkl_rt opens the rest). */
+        private static final java.util.List<String> REDIST = java.util.List.of("libmkl_rt.so.2", "libmkl_core.so.2",
+                "libmkl_gnu_thread.so.2", "libmkl_intel_lp64.so.2", "libmkl_def.so.2", "libmkl_mc.so.2",
+                "libmkl_mc3.so.2", "libmkl_avx.so.2", "libmkl_avx2.so.2", "libmkl_avx512.so.2");
         static final boolean AVAILABLE = probe();
 
         private static boolean probe() {
@@ -62,6 +66,11 @@ final class MklGemm {
                 return false;
             }
             try {
+                String missing = missingLibrary();
+                if (missing != null) {       // MKL exits the process when it cannot load one of its libraries
+                    LOG.debug("MKL not used: {} is not on the class path (org.bytedeco:mkl's -redist jar)", missing);
+                    return false;
+                }
                 int threads = Math.max(1, Nd4j.getEnvironment().maxMasterThreads());
                 Loader.load(mkl_rt.class);
                 mkl_rt.MKL_Set_Threading_Layer(mkl_rt.MKL_THREADING_GNU);   // before any other MKL call
@@ -72,6 +81,20 @@ final class MklGemm {
                 LOG.debug("MKL not used: {}", e.toString());
                 return false;
             }
+        }
+
+        /**
+         * The first of the MKL libraries {@code sgemm} may load (the runtime, its core, GNU threading and every
+         * CPU-specific kernel library) that is not a class-path resource, or null if all are.
+         */
+        private static String missingLibrary() {
+            String dir = "org/bytedeco/mkl/" + Loader.getPlatform() + "/";
+            for (String lib : REDIST) {
+                if (MklGemm.class.getClassLoader().getResource(dir + lib) == null) {
+                    return dir + lib;
+                }
+            }
+            return null;
         }
 
         private static boolean intelCpu() {
