@@ -10,6 +10,7 @@ import dev.steering.hooks.Edit;
 import dev.steering.hooks.HookPoint;
 import dev.steering.model.ForwardGraph;
 import dev.steering.model.ForwardInputs;
+import dev.steering.model.ForwardResult;
 import dev.steering.model.Architecture;
 import dev.steering.model.GptNeoX;
 import dev.steering.model.GptNeoXConfig;
@@ -135,8 +136,10 @@ public final class BenchCommand implements Command {
             new Generator(graph, null, 0, -1).greedy(prompts, fresh);
             double total = (System.nanoTime() - t1) / 1e9;
             long t0 = System.nanoTime();
-            graph.run(ForwardInputs.leftPadded(prompts, 0), null, List.of());
+            ForwardResult r = graph.run(ForwardInputs.leftPadded(prompts, 0), null, List.of());
             double prefill = (System.nanoTime() - t0) / 1e9;
+            r.cache().close();                  // as the generator does: its memory is reused, not left to the GC
+            r.logits().close();
             if (rep >= warmup) {
                 bestPrefill = Math.min(bestPrefill, prefill);
                 bestDecode = Math.min(bestDecode, total - prefill);
