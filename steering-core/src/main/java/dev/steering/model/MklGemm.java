@@ -25,8 +25,9 @@ import org.slf4j.LoggerFactory;
  * <p>Used only where it was measured to win: on Intel CPUs ({@code GenuineIntel} in {@code /proc/cpuinfo}), when
  * MKL's libraries are on the class path ({@code org.bytedeco:mkl}, with its {@code -redist} binaries: the
  * command-line jar carries them) and {@code -Dsteering.mkl} is not {@code off}. MKL runs its threads on GNU OpenMP,
- * the runtime libnd4j already loaded, with libnd4j's thread count. Each output row is one fixed summation whatever
- * the number of rows in the call (tested), so batched results equal one-by-one results.
+ * the runtime libnd4j already loaded, with libnd4j's thread count, in MKL's strict reproducibility mode. Each output
+ * row is one fixed summation whatever the number of rows in the call (tested), so batched results equal one-by-one
+ * results.
  */
 final class MklGemm {
     private static final Logger LOG = LoggerFactory.getLogger(MklGemm.class);
@@ -74,6 +75,13 @@ final class MklGemm {
                 int threads = Math.max(1, Nd4j.getEnvironment().maxMasterThreads());
                 Loader.load(mkl_rt.class);
                 mkl_rt.MKL_Set_Threading_Layer(mkl_rt.MKL_THREADING_GNU);   // before any other MKL call
+                // strict conditional numerical reproducibility: the same bits whatever the arrays' alignment (the
+                // pool's buffers differ from run to run); no measurable cost here (docs/performance.md, item 15)
+                if (mkl_rt.MKL_CBWR_Set(mkl_rt.MKL_CBWR_AUTO | mkl_rt.MKL_CBWR_STRICT) != mkl_rt.MKL_CBWR_SUCCESS) {
+                    LOG.debug("MKL not used: it refused strict reproducibility mode");
+                    return false;
+                }
+                mkl_rt.MKL_Set_Dynamic(0);
                 mkl_rt.MKL_Set_Num_Threads(threads);
                 LOG.debug("MKL packed sgemm for prompt-sized products, {} threads", threads);
                 return true;
