@@ -18,8 +18,9 @@ public final class HostArrays {
     }
 
     /**
-     * As {@link #toFloats(INDArray)}, into {@code into} when it has room (the values fill its start; the rest is
-     * left as it was) and otherwise into a new array: a loop that copies arrays of one size reuses one buffer.
+     * As {@link #toFloats(INDArray)}, on the CPU backend into {@code into} when it has room (the values fill its
+     * start; the rest is left as it was), otherwise into a new array: a loop that copies arrays of one size reuses
+     * one buffer.
      */
     public static float[] toFloats(INDArray a, float[] into) {
         if (!Kernels.hostBackend()) {

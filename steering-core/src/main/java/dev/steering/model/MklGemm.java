@@ -83,7 +83,7 @@ final class MklGemm {
                 }
                 mkl_rt.MKL_Set_Dynamic(0);
                 mkl_rt.MKL_Set_Num_Threads(threads);
-                LOG.debug("MKL packed sgemm for prompt-sized products, {} threads", threads);
+                LOG.debug("MKL packed sgemm for products of two or more rows, {} threads", threads);
                 return true;
             } catch (LinkageError e) {
                 LOG.debug("MKL not used: {}", e.toString());

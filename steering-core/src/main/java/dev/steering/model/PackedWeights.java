@@ -58,12 +58,13 @@ final class PackedWeights implements AutoCloseable {
         if (p != null || closed || refused.containsKey(w) || !MklGemm.available()) {
             return p;
         }
-        long need = MklGemm.packable(w) ? MklGemm.packedBytes(w.size(0), w.size(1)) : Long.MAX_VALUE;
-        if (need > limitBytes - bytes) {
-            if (MklGemm.packable(w)) {
-                LOG.info("MKL-packed weights reached {} MB (-Dsteering.mkl.packed-mb): a [{}, {}] weight stays "
-                        + "unpacked", limitBytes >> 20, w.size(0), w.size(1));
-            }
+        if (!MklGemm.packable(w)) {
+            refused.put(w, Boolean.TRUE);
+            return null;
+        }
+        if (MklGemm.packedBytes(w.size(0), w.size(1)) > limitBytes - bytes) {
+            LOG.info("MKL-packed weights reached {} MB (-Dsteering.mkl.packed-mb): a [{}, {}] weight stays unpacked",
+                    limitBytes >> 20, w.size(0), w.size(1));
             refused.put(w, Boolean.TRUE);
             return null;
         }
